@@ -1,0 +1,412 @@
+"""The async VoIPBIN client: one ``httpx.AsyncClient``, auth, paging, retries, typed errors.
+
+Works against api.voipbin.net, a self-hosted install, the embedded sandbox, or any injected
+httpx transport (tests). Access keys travel in the ``accesskey`` cookie, never in a URL or a
+Bearer header (VoIPBIN parses a Bearer value as a JWT and answers 401).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import secrets as random_tokens
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from voipbin_tui import __version__
+from voipbin_tui.api.drafts import AccountDraft
+from voipbin_tui.api.errors import (
+    ApiError,
+    ConnectionFailed,
+    InvalidId,
+    RateLimited,
+    ServerError,
+    Unauthenticated,
+    UnexpectedResponse,
+    error_class_for,
+)
+from voipbin_tui.api.models import (
+    NIL_UUID,
+    Account,
+    Conversation,
+    ConversationMessage,
+    Customer,
+    ErrorEnvelope,
+    Flow,
+    LoginResult,
+    Page,
+)
+
+DEFAULT_API_URL = "https://api.voipbin.net/v1.0"
+DEFAULT_HOOK_URL = "https://hook.voipbin.net/v1.0"
+MAX_PAGE_SIZE = 100
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+log = logging.getLogger(__name__)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounds on retrying: 429s (any method) and 502/503/504, timeouts, drops (GETs only)."""
+
+    max_attempts: int = 4
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.backoff * (2 ** (attempt - 1)), self.max_backoff)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+_RETRYABLE_STATUSES = frozenset({502, 503, 504})
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def parse_uuid(value: UUID | str, *, what: str = "id") -> UUID:
+    """Check an id before sending it: VoIPBIN answers 400 for non-UUIDs and the nil UUID."""
+    try:
+        parsed = value if isinstance(value, UUID) else UUID(str(value).strip())
+    except ValueError:
+        raise InvalidId(f"{what} {str(value)[:80]!r} is not a valid UUID") from None
+    if parsed == NIL_UUID:
+        raise InvalidId(f"{what} is the nil UUID")
+    return parsed
+
+
+class VoipbinAuth(httpx.Auth):
+    """Adds the credential per request: an access key cookie, or a JWT Bearer header."""
+
+    def __init__(self, accesskey: SecretStr | None = None, jwt: SecretStr | None = None) -> None:
+        self.accesskey = accesskey
+        self.jwt = jwt
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.jwt is not None:
+            request.headers["Authorization"] = f"Bearer {self.jwt.get_secret_value()}"
+        elif self.accesskey is not None:
+            cookie = f"accesskey={self.accesskey.get_secret_value()}"
+            existing = request.headers.get("Cookie")
+            request.headers["Cookie"] = f"{existing}; {cookie}" if existing else cookie
+        yield request
+
+
+def _origin_of(api_url: str) -> str:
+    """``https://api.voipbin.net/v1.0`` -> ``https://api.voipbin.net`` (login is not under /v1.0)."""
+    parts = urlsplit(api_url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/v1.0"):
+        path = path[: -len("/v1.0")]
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _validate(model: type[ModelT], data: Any, *, what: str) -> ModelT:
+    """Validate server data without ever echoing its values (they may hold secrets)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = ", ".join(".".join(str(p) for p in err["loc"]) or "(root)" for err in exc.errors()[:5])
+        raise UnexpectedResponse(f"unexpected {what} from the server (fields: {where})") from None
+
+
+class VoipbinClient:
+    """Async client for the VoIPBIN REST API (and the sandbox, which speaks the same API)."""
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        accesskey: SecretStr | str | None = None,
+        jwt: SecretStr | str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.retry = retry
+        self._sleep = sleep
+        self._auth = VoipbinAuth(
+            accesskey=SecretStr(accesskey) if isinstance(accesskey, str) else accesskey,
+            jwt=SecretStr(jwt) if isinstance(jwt, str) else jwt,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self.api_url + "/",
+            auth=self._auth,
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": f"voipbin-tui/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.api_url).netloc
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- transport -------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        url: str | None = None,
+        authenticated: bool = True,
+    ) -> httpx.Response:
+        """Send one call with bounded retries; return a 2xx response or raise a VoipbinError."""
+        target = url or path.lstrip("/")
+        display_path = urlsplit(url).path if url else "/" + path.lstrip("/")
+        attempt = 0
+        while True:
+            attempt += 1
+            request_id = "vt-" + random_tokens.token_hex(10)
+            try:
+                response = await self._http.request(
+                    method,
+                    target,
+                    params=params,
+                    json=json,
+                    headers={"X-Request-Id": request_id},
+                    auth=self._auth if authenticated else None,
+                )
+            except httpx.TransportError as exc:
+                if method == "GET" and attempt < self.retry.max_attempts:
+                    log.debug("%s %s failed (%s), retry %d", method, display_path, type(exc).__name__, attempt)
+                    await self._sleep(self.retry.delay(attempt))
+                    continue
+                raise ConnectionFailed(
+                    _describe_transport_error(exc, self.host), method=method, path=display_path
+                ) from None
+            log.debug("%s %s -> %d [%s]", method, display_path, response.status_code,
+                      response.headers.get("X-Request-Id", request_id))
+            if response.status_code < 400:
+                return response
+            if attempt < self.retry.max_attempts:
+                wait = self._retry_wait(method, response, attempt)
+                if wait is not None:
+                    await self._sleep(wait)
+                    continue
+            raise _error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
+
+    def _retry_wait(self, method: str, response: httpx.Response, attempt: int) -> float | None:
+        if response.status_code == 429:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            wait = self.retry.delay(attempt) if wait is None else wait
+            return wait if wait <= self.retry.max_retry_after else None
+        if response.status_code in _RETRYABLE_STATUSES and method == "GET":
+            return self.retry.delay(attempt)
+        return None
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise UnexpectedResponse(f"{method} /{path.lstrip('/')}: the server did not answer JSON") from None
+
+    async def iter_pages(
+        self, path: str, model: type[ModelT], *, page_size: int = MAX_PAGE_SIZE, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[list[ModelT]]:
+        """Yield each non-empty page, newest first; stop on an empty page.
+
+        VoIPBIN sets ``next_page_token`` on the last page too, so the token alone cannot end
+        the loop; a token that does not move also ends it, so a server bug cannot loop forever.
+        """
+        page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        token = ""
+        seen: set[str] = set()
+        while True:
+            query = {**(params or {}), "page_size": page_size}
+            if token:
+                query["page_token"] = token
+            page = _validate(Page[model], await self._json("GET", path, params=query), what=f"page of {path}")
+            if not page.result:
+                return
+            yield page.result
+            if not page.next_page_token or page.next_page_token in seen:
+                return
+            seen.add(page.next_page_token)
+            token = page.next_page_token
+
+    async def _iter_items(self, path: str, model: type[ModelT], page_size: int) -> AsyncIterator[ModelT]:
+        async for page in self.iter_pages(path, model, page_size=page_size):
+            for item in page:
+                yield item
+
+    # -- auth -------------------------------------------------------------------------
+
+    async def login(self, username: str, password: SecretStr | str) -> SecretStr:
+        """Log in with username and password; later calls use the JWT as a Bearer token."""
+        secret = password.get_secret_value() if isinstance(password, SecretStr) else password
+        try:
+            response = await self.request(
+                "POST",
+                "auth/login",
+                url=_origin_of(self.api_url) + "/auth/login",
+                json={"username": username, "password": secret},
+                authenticated=False,
+            )
+        except ApiError as exc:
+            if exc.http_status in (400, 401, 403):
+                raise Unauthenticated(
+                    exc.http_status,
+                    message=f"login failed for {username!r}: wrong username or password",
+                    request_id=exc.request_id,
+                    method="POST",
+                    path="/auth/login",
+                ) from None
+            raise
+        result = _validate(LoginResult, response.json(), what="login answer")
+        self._auth.jwt = result.token
+        return result.token
+
+    # -- accounts ----------------------------------------------------------------------
+
+    def iter_account_pages(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[list[Account]]:
+        """Pages of accounts as they arrive, so a screen can show the first one at once."""
+        return self.iter_pages("conversation_accounts", Account, page_size=page_size)
+
+    def iter_accounts(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[Account]:
+        return self._iter_items("conversation_accounts", Account, page_size)
+
+    async def list_accounts(self) -> list[Account]:
+        return [account async for account in self.iter_accounts()]
+
+    async def get_account(self, account_id: UUID | str) -> Account:
+        """One account, also when deleted (then ``is_deleted`` is true)."""
+        account_id = parse_uuid(account_id, what="account id")
+        data = await self._json("GET", f"conversation_accounts/{account_id}")
+        return _validate(Account, data, what="account")
+
+    async def create_account(self, draft: AccountDraft) -> Account:
+        body = draft.create_body()
+        return _validate(Account, await self._json("POST", "conversation_accounts", json=body), what="account")
+
+    async def update_account(self, current: Account, draft: AccountDraft) -> Account:
+        """Send only what changed. After a failed PUT the account is re-read into ``account_after``,
+        since VoIPBIN saves the change before the step that may fail."""
+        body = draft.update_body(current)
+        try:
+            data = await self._json("PUT", f"conversation_accounts/{current.id}", json=body)
+        except (ServerError, ConnectionFailed) as exc:
+            exc.account_after = await self._reread(current.id)
+            raise
+        return _validate(Account, data, what="account")
+
+    async def _reread(self, account_id: UUID) -> Account | None:
+        try:
+            return await self.get_account(account_id)
+        except Exception:  # the original failure is what matters; the re-read is best effort
+            log.debug("re-reading account %s after a failed update also failed", account_id)
+            return None
+
+    async def delete_account(self, account_id: UUID | str) -> Account:
+        """Soft delete: VoIPBIN returns the account with ``tm_delete`` set (again on repeat)."""
+        account_id = parse_uuid(account_id, what="account id")
+        return _validate(Account, await self._json("DELETE", f"conversation_accounts/{account_id}"), what="account")
+
+    # -- flows, conversations, messages, customer --------------------------------------
+
+    def iter_flows(self, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[Flow]:
+        return self._iter_items("flows", Flow, page_size)
+
+    async def list_flows(self) -> list[Flow]:
+        return [flow async for flow in self.iter_flows()]
+
+    async def iter_conversations(
+        self, *, account_id: UUID | str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[Conversation]:
+        """Conversations, newest first; VoIPBIN cannot filter by account, so it is done here."""
+        wanted = parse_uuid(account_id, what="account id") if account_id is not None else None
+        async for conversation in self._iter_items("conversations", Conversation, page_size):
+            if wanted is None or conversation.account_id == wanted:
+                yield conversation
+
+    async def get_conversation(self, conversation_id: UUID | str) -> Conversation:
+        conversation_id = parse_uuid(conversation_id, what="conversation id")
+        return _validate(Conversation, await self._json("GET", f"conversations/{conversation_id}"), what="conversation")
+
+    def iter_messages(
+        self, conversation_id: UUID | str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[ConversationMessage]:
+        conversation_id = parse_uuid(conversation_id, what="conversation id")
+        return self._iter_items(f"conversations/{conversation_id}/messages", ConversationMessage, page_size)
+
+    async def send_message(self, conversation_id: UUID | str, text: str) -> ConversationMessage:
+        conversation_id = parse_uuid(conversation_id, what="conversation id")
+        data = await self._json("POST", f"conversations/{conversation_id}/messages", json={"text": text})
+        return _validate(ConversationMessage, data, what="message")
+
+    async def get_customer(self) -> Customer:
+        return _validate(Customer, await self._json("GET", "customer"), what="customer")
+
+
+def _describe_transport_error(exc: httpx.TransportError, host: str) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {host}: is it running and reachable?"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{host} dropped the connection before answering"
+    return f"network error talking to {host} ({type(exc).__name__})"
+
+
+def _error_from_response(
+    response: httpx.Response, *, method: str, path: str, sent_request_id: str
+) -> ApiError:
+    """Map an error answer (envelope or bare status) to a typed exception."""
+    request_id = response.headers.get("X-Request-Id", "") or sent_request_id
+    fields: dict[str, Any] = {}
+    try:
+        envelope = ErrorEnvelope.model_validate(response.json())
+    except (ValueError, ValidationError):
+        pass
+    else:
+        body = envelope.error
+        fields = {
+            "status": body.status,
+            "reason": body.reason,
+            "message": body.message,
+            "details": body.details,
+        }
+        request_id = body.request_id or request_id
+    cls = error_class_for(response.status_code)
+    kwargs: dict[str, Any] = {**fields, "request_id": request_id, "method": method, "path": path}
+    if cls is RateLimited:
+        kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
+    return cls(response.status_code, **kwargs)

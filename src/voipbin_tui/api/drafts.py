@@ -1,0 +1,165 @@
+"""What a user wants an account to be, checked per type before anything is sent.
+
+VoIPBIN validates little server-side (a WhatsApp account with no app secret is accepted and
+then silently drops every message), so the rules live here, shared by the CLI, the TUI form
+and the sandbox backend. Update bodies are diffs: only changed keys, never ``type``, never an
+empty body (VoIPBIN zeroes the account on ``{}``), and ``provider_data`` always whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from voipbin_tui.api.errors import AccountValidationError, NothingToUpdate
+from voipbin_tui.api.models import NIL_UUID, Account, AccountType
+
+MAX_NAME_LENGTH = 255
+_DIGITS = re.compile(r"^[0-9]+$")
+_APP_SECRET_SHAPE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """A problem with one field: an error blocks saving, a warning only informs."""
+
+    field: str
+    message: str
+    is_warning: bool = False
+
+
+def _present(secret: SecretStr | None) -> bool:
+    return secret is not None and secret.get_secret_value() != ""
+
+
+class AccountDraft(BaseModel):
+    """The full desired state of an account. Secrets left ``None`` mean "keep" on update."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    type: AccountType
+    name: str = ""
+    detail: str = ""
+    message_flow_id: UUID = NIL_UUID
+    token: SecretStr | None = None
+    secret: SecretStr | None = None
+    phone_number_id: str = ""
+    app_secret: SecretStr | None = None
+
+    @classmethod
+    def from_account(cls, account: Account) -> AccountDraft:
+        """Start an edit from what the server has; write-only secrets start unknown."""
+        if not isinstance(account.type, AccountType):
+            raise AccountValidationError([FieldProblem("type", f"unknown account type {account.type!r}")])
+        return cls(
+            type=account.type,
+            name=account.name,
+            detail=account.detail,
+            message_flow_id=account.message_flow_id,
+            phone_number_id=account.phone_number_id,
+            app_secret=account.app_secret,
+        )
+
+    def problems(self, *, creating: bool) -> list[FieldProblem]:
+        """Every error and warning for this draft; on update, unset secrets are kept, not missing."""
+        found: list[FieldProblem] = []
+        if len(self.name) > MAX_NAME_LENGTH:
+            found.append(FieldProblem("name", f"at most {MAX_NAME_LENGTH} characters ({len(self.name)} given)"))
+        if self.type is AccountType.WHATSAPP:
+            found.extend(self._whatsapp_problems(creating=creating))
+        elif self.type is AccountType.LINE and creating:
+            if not _present(self.secret):
+                found.append(FieldProblem("secret", "LINE needs the channel secret"))
+            if not _present(self.token):
+                found.append(FieldProblem("token", "LINE needs the channel access token"))
+        return found
+
+    def _whatsapp_problems(self, *, creating: bool) -> list[FieldProblem]:
+        found: list[FieldProblem] = []
+        if creating and not _present(self.token):
+            found.append(FieldProblem("token", "WhatsApp needs the Meta access token"))
+        if creating and not _present(self.secret):
+            found.append(FieldProblem("secret", "WhatsApp needs the webhook verify token"))
+        number = self.phone_number_id.strip()
+        if not number:
+            found.append(FieldProblem("phone_number_id", "WhatsApp needs the phone number id"))
+        elif not _DIGITS.match(number):
+            found.append(FieldProblem("phone_number_id", "the phone number id is digits only"))
+        elif not 13 <= len(number) <= 17:
+            found.append(
+                FieldProblem("phone_number_id", f"phone number ids usually have 15 digits ({len(number)} given)", True)
+            )
+        if not _present(self.app_secret):
+            found.append(
+                FieldProblem(
+                    "app_secret",
+                    "WhatsApp needs the app secret: without it VoIPBIN drops every inbound message",
+                )
+            )
+        elif not _APP_SECRET_SHAPE.match(self.app_secret.get_secret_value()):
+            found.append(FieldProblem("app_secret", "Meta app secrets are 32 lowercase hex characters", True))
+        if creating and self.message_flow_id == NIL_UUID:
+            found.append(FieldProblem("message_flow_id", "no flow: inbound messages will not be answered", True))
+        return found
+
+    def errors(self, *, creating: bool) -> list[FieldProblem]:
+        return [problem for problem in self.problems(creating=creating) if not problem.is_warning]
+
+    def warnings(self, *, creating: bool) -> list[FieldProblem]:
+        return [problem for problem in self.problems(creating=creating) if problem.is_warning]
+
+    def _raise_on_errors(self, *, creating: bool) -> None:
+        errors = self.errors(creating=creating)
+        if errors:
+            raise AccountValidationError(errors)
+
+    def _provider_data(self, kept_app_secret: SecretStr | None = None) -> dict[str, str]:
+        secret = self.app_secret if _present(self.app_secret) else kept_app_secret
+        return {
+            "phone_number_id": self.phone_number_id.strip(),
+            "app_secret": secret.get_secret_value() if secret else "",
+        }
+
+    def create_body(self) -> dict[str, Any]:
+        """The POST body; raises AccountValidationError before anything is sent."""
+        self._raise_on_errors(creating=True)
+        body: dict[str, Any] = {"type": self.type.value, "name": self.name, "detail": self.detail}
+        if self.message_flow_id != NIL_UUID:
+            body["message_flow_id"] = str(self.message_flow_id)
+        for field in ("secret", "token"):
+            value: SecretStr | None = getattr(self, field)
+            if _present(value):
+                body[field] = value.get_secret_value()  # type: ignore[union-attr]
+        if self.type is AccountType.WHATSAPP:
+            body["provider_data"] = self._provider_data()
+        return body
+
+    def update_body(self, current: Account) -> dict[str, Any]:
+        """The PUT body: only what differs from ``current``. Raises NothingToUpdate if nothing does."""
+        if current.type != self.type:
+            raise AccountValidationError([FieldProblem("type", "the type of an account cannot be changed")])
+        self._raise_on_errors(creating=False)
+        body: dict[str, Any] = {}
+        if self.name != current.name:
+            body["name"] = self.name
+        if self.detail != current.detail:
+            body["detail"] = self.detail
+        if self.message_flow_id != current.message_flow_id:
+            # On PUT an empty string unassigns the flow; the nil UUID would be a 400.
+            body["message_flow_id"] = "" if self.message_flow_id == NIL_UUID else str(self.message_flow_id)
+        for field in ("secret", "token"):
+            value: SecretStr | None = getattr(self, field)
+            if _present(value):
+                body[field] = value.get_secret_value()  # type: ignore[union-attr]
+        if self.type is AccountType.WHATSAPP:
+            wanted = self._provider_data(kept_app_secret=current.app_secret)
+            had = self.__class__.from_account(current)._provider_data()
+            if wanted != had:
+                body["provider_data"] = wanted
+        if not body:
+            raise NothingToUpdate([FieldProblem("account", "nothing changed")])
+        return body

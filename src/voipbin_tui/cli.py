@@ -1,0 +1,507 @@
+"""The ``voipbin-tui`` command: the TUI by default, and scriptable subcommands on the same client.
+
+Exit codes: 0 ok, 1 API or validation error, 2 usage or configuration error. Expected
+failures print one clear line (with the request id when VoIPBIN gave one), never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+import click
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from voipbin_tui import __version__
+from voipbin_tui.api import (
+    NIL_UUID,
+    Account,
+    AccountDraft,
+    AccountType,
+    AccountValidationError,
+    ApiError,
+    Flow,
+    VoipbinError,
+    mask_secret,
+)
+from voipbin_tui.api.client import parse_uuid
+from voipbin_tui.config import (
+    ConfigError,
+    ConfigFile,
+    Environment,
+    Profile,
+    Target,
+    config_path,
+    data_dir,
+    load_config,
+    permission_warning,
+    resolve_target,
+    save_config,
+)
+from voipbin_tui.connection import Connection, open_connection
+
+T = TypeVar("T")
+
+EXIT_API_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The connection flags every command takes; a subcommand's value wins over the group's."""
+    options = [
+        click.option("--profile", metavar="NAME", help="Use a saved profile (env: VOIPBIN_PROFILE)."),
+        click.option("--api-url", metavar="URL", help="VoIPBIN REST base, e.g. https://api.voipbin.net/v1.0."),
+        click.option("--accesskey", metavar="KEY", help="VoIPBIN access key (env: VOIPBIN_ACCESSKEY)."),
+        click.option(
+            "--data-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Sandbox data directory (default: the platform data dir).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _target(ctx: click.Context, **given: Any) -> Target:
+    inherited = ctx.find_root().params
+    pick = {name: given.get(name) or inherited.get(name) for name in ("profile", "api_url", "accesskey", "data_dir")}
+    warning = permission_warning(config_path())
+    if warning:
+        click.echo(warning, err=True)
+    return resolve_target(
+        profile=pick["profile"],
+        api_url=pick["api_url"],
+        accesskey=pick["accesskey"],
+        data_dir_option=pick["data_dir"],
+    )
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine, turning expected failures into one line and an exit code."""
+    try:
+        return asyncio.run(coroutine)
+    except AccountValidationError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem.field}: {problem.message}", err=True)
+        sys.exit(EXIT_API_ERROR)
+    except ApiError as exc:
+        _fail(str(exc), EXIT_API_ERROR)
+        if exc.account_after is not None:
+            click.echo("note: the account was re-read after the failure; the change may be saved.", err=True)
+    except VoipbinError as exc:
+        _fail(str(exc), EXIT_API_ERROR)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    raise AssertionError("unreachable")
+
+
+def _with_connection(
+    ctx: click.Context, options: dict[str, Any], work: Callable[[Connection], Awaitable[T]]
+) -> T:
+    async def main() -> T:
+        async with open_connection(_target(ctx, **options), password_prompt=_prompt_password) as connection:
+            return await work(connection)
+
+    return _run(main())
+
+
+def _prompt_password(label: str) -> str:
+    return click.prompt(label, hide_input=True, err=True)
+
+
+def _local_time(value: Any) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@_connection_options
+@click.version_option(__version__, prog_name="voipbin-tui")
+@click.pass_context
+def main(ctx: click.Context, **_: Any) -> None:
+    """Manage VoIPBIN conversation accounts and watch their webhooks.
+
+    With no profile or credentials everything runs on the embedded sandbox.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+# -- accounts ---------------------------------------------------------------------------
+
+
+@main.group()
+def accounts() -> None:
+    """List, show, create, update and delete conversation accounts."""
+
+
+def _flow_names(flows: list[Flow]) -> dict[UUID, str]:
+    return {flow.id: flow.name or str(flow.id) for flow in flows}
+
+
+def _flow_label(account: Account, names: dict[UUID, str]) -> str:
+    if account.message_flow_id == NIL_UUID:
+        return "no flow"
+    return names.get(account.message_flow_id, str(account.message_flow_id))
+
+
+@accounts.command("list")
+@_connection_options
+@click.option("--type", "type_", type=click.Choice([t.value for t in AccountType]), help="Only this type.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@click.option("--show-secrets", is_flag=True, help="Do not mask app_secret in JSON.")
+@click.pass_context
+def accounts_list(ctx: click.Context, type_: str | None, as_json: bool, show_secrets: bool, **options: Any) -> None:
+    """List accounts, newest first."""
+
+    async def work(connection: Connection) -> None:
+        found = [a async for a in connection.client.iter_accounts() if type_ is None or a.type == type_]
+        if as_json:
+            _print_json([account.to_public_dict(show_secrets=show_secrets) for account in found])
+            return
+        names = _flow_names(await connection.client.list_flows())
+        table = Table(box=None, header_style="bold")
+        for column in ("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED"):
+            table.add_column(column, overflow="fold" if column == "ID" else "ellipsis")
+        for account in found:
+            table.add_row(
+                str(account.id),
+                str(account.type),
+                account.name,
+                account.detail,
+                _flow_label(account, names),
+                _local_time(account.tm_create),
+                _local_time(account.tm_update),
+            )
+        _console().print(table)
+        click.echo(f"{len(found)} account(s) on {connection.target.label}", err=True)
+
+    _with_connection(ctx, options, work)
+
+
+def _account_lines(account: Account, connection: Connection, names: dict[UUID, str], show_secrets: bool) -> list[tuple[str, str]]:
+    lines = [
+        ("id", str(account.id)),
+        ("type", str(account.type)),
+        ("name", account.name),
+        ("detail", account.detail),
+        ("flow", _flow_label(account, names)),
+        ("token", "write-only: set on save, never returned"),
+        ("secret", "write-only: set on save, never returned"),
+    ]
+    if account.type == AccountType.WHATSAPP or account.provider_data is not None:
+        secret = account.app_secret
+        shown = (secret.get_secret_value() if secret else "") if show_secrets else mask_secret(secret)
+        lines += [("phone_number_id", account.phone_number_id or "(not set)"), ("app_secret", shown or "(not set)")]
+    lines += [
+        ("created", _local_time(account.tm_create)),
+        ("updated", _local_time(account.tm_update)),
+    ]
+    if account.is_deleted:
+        lines.append(("deleted", _local_time(account.tm_delete)))
+    if account.type in (AccountType.WHATSAPP, AccountType.LINE):
+        lines.append(("hook url", connection.hook_url_for(account.id)))
+    return lines
+
+
+@accounts.command("get")
+@_connection_options
+@click.argument("account_id")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@click.option("--show-secrets", is_flag=True, help="Show app_secret in clear.")
+@click.pass_context
+def accounts_get(ctx: click.Context, account_id: str, as_json: bool, show_secrets: bool, **options: Any) -> None:
+    """Show one account (also a deleted one)."""
+
+    async def work(connection: Connection) -> None:
+        account = await connection.client.get_account(account_id)
+        if as_json:
+            _print_json(account.to_public_dict(show_secrets=show_secrets))
+            return
+        names = _flow_names(await connection.client.list_flows())
+        width = 16
+        for label, value in _account_lines(account, connection, names, show_secrets):
+            click.echo(f"{label:<{width}}{value}")
+
+    _with_connection(ctx, options, work)
+
+
+def _account_field_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--name", help="Display name (at most 255 characters)."),
+        click.option("--detail", help="Free-text description."),
+        click.option("--message-flow-id", metavar="UUID", help="Flow that handles inbound messages."),
+        click.option("--no-flow", is_flag=True, help="Unassign the flow."),
+        click.option("--phone-number-id", metavar="DIGITS", help="WhatsApp phone number id."),
+        click.option("--app-secret", metavar="VALUE|-", help="WhatsApp app secret ('-' reads a line from stdin)."),
+        click.option("--token", metavar="VALUE|-", help="Access token, write-only ('-' reads a line from stdin)."),
+        click.option("--secret", metavar="VALUE|-", help="Verify token / channel secret, write-only ('-': stdin)."),
+        click.option("--prompt-secrets", is_flag=True, help="Ask for the secrets without echo."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+_SECRET_FIELDS = {
+    AccountType.WHATSAPP: ("token", "secret", "app_secret"),
+    AccountType.LINE: ("token", "secret"),
+    AccountType.SMS: (),
+}
+_SECRET_LABELS = {
+    (AccountType.WHATSAPP, "token"): "Meta access token",
+    (AccountType.WHATSAPP, "secret"): "Webhook verify token",
+    (AccountType.WHATSAPP, "app_secret"): "Meta app secret",
+    (AccountType.LINE, "token"): "LINE channel access token",
+    (AccountType.LINE, "secret"): "LINE channel secret",
+}
+
+
+def _read_secrets(type_: AccountType, given: dict[str, str | None], *, ask: bool, creating: bool) -> dict[str, SecretStr]:
+    """Secret values from flags, stdin (``-``), or a no-echo prompt; never echoed back."""
+    values: dict[str, SecretStr] = {}
+    for field in ("token", "secret", "app_secret"):
+        raw = given.get(field)
+        if raw == "-":
+            raw = sys.stdin.readline().rstrip("\r\n")
+        elif raw is None and field in _SECRET_FIELDS[type_] and (ask or (creating and sys.stdin.isatty())):
+            hint = "" if creating else " (empty keeps the current value)"
+            raw = click.prompt(
+                _SECRET_LABELS[(type_, field)] + hint, hide_input=True, default="", show_default=False, err=True
+            )
+        if raw:
+            values[field] = SecretStr(raw)
+    return values
+
+
+def _apply_fields(draft: AccountDraft, fields: dict[str, Any], *, creating: bool) -> AccountDraft:
+    updates: dict[str, Any] = {}
+    for name in ("name", "detail", "phone_number_id"):
+        if fields[name] is not None:
+            updates[name] = fields[name]
+    if fields["no_flow"] and fields["message_flow_id"]:
+        raise click.UsageError("give --message-flow-id or --no-flow, not both")
+    if fields["no_flow"]:
+        updates["message_flow_id"] = NIL_UUID
+    elif fields["message_flow_id"]:
+        try:
+            updates["message_flow_id"] = parse_uuid(fields["message_flow_id"], what="--message-flow-id")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--message-flow-id") from None
+    secrets = _read_secrets(
+        draft.type,
+        {key: fields[key] for key in ("token", "secret", "app_secret")},
+        ask=fields["prompt_secrets"],
+        creating=creating,
+    )
+    return draft.model_copy(update={**updates, **secrets})
+
+
+def _report_warnings(draft: AccountDraft, *, creating: bool) -> None:
+    for problem in draft.warnings(creating=creating):
+        click.echo(f"warning: {problem.field}: {problem.message}", err=True)
+
+
+def _show_saved(account: Account, connection: Connection, as_json: bool, verb: str) -> None:
+    if as_json:
+        _print_json(account.to_public_dict())
+    else:
+        click.echo(f"{verb} {account.type} account {account.id} ({account.name or 'no name'})")
+        if account.type in (AccountType.WHATSAPP, AccountType.LINE):
+            click.echo(f"hook url: {connection.hook_url_for(account.id)}")
+
+
+@accounts.command("create")
+@_connection_options
+@click.option("--type", "type_", required=True, type=click.Choice([t.value for t in AccountType]))
+@_account_field_options
+@click.option("--json", "as_json", is_flag=True, help="Print the created account as JSON.")
+@click.pass_context
+def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) -> None:
+    """Create an account; secrets can come from stdin or a no-echo prompt."""
+    options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
+    draft = _apply_fields(AccountDraft(type=AccountType(type_)), rest, creating=True)
+    _report_warnings(draft, creating=True)
+
+    async def work(connection: Connection) -> None:
+        _show_saved(await connection.client.create_account(draft), connection, as_json, "created")
+
+    _with_connection(ctx, options, work)
+
+
+@accounts.command("update")
+@_connection_options
+@click.argument("account_id")
+@_account_field_options
+@click.option("--json", "as_json", is_flag=True, help="Print the updated account as JSON.")
+@click.pass_context
+def accounts_update(ctx: click.Context, account_id: str, as_json: bool, **rest: Any) -> None:
+    """Change only the given fields (the type cannot change)."""
+    options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
+
+    async def work(connection: Connection) -> None:
+        current = await connection.client.get_account(account_id)
+        draft = _apply_fields(AccountDraft.from_account(current), rest, creating=False)
+        _report_warnings(draft, creating=False)
+        _show_saved(await connection.client.update_account(current, draft), connection, as_json, "updated")
+
+    _with_connection(ctx, options, work)
+
+
+@accounts.command("delete")
+@_connection_options
+@click.argument("account_id")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the deleted account as JSON.")
+@click.pass_context
+def accounts_delete(ctx: click.Context, account_id: str, yes: bool, as_json: bool, **options: Any) -> None:
+    """Delete an account (VoIPBIN keeps it, marked deleted)."""
+    try:
+        parse_uuid(account_id, what="account id")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="ACCOUNT_ID") from None
+    if not yes and not sys.stdin.isatty():
+        raise click.UsageError("refusing to delete without confirmation: add --yes")
+
+    async def work(connection: Connection) -> None:
+        account = await connection.client.get_account(account_id)
+        if not yes:
+            label = f"{account.type} account {account.name or account.id!s}"
+            if not click.confirm(f"Delete {label}?", err=True):
+                click.echo("not deleted", err=True)
+                return
+        _show_saved(await connection.client.delete_account(account.id), connection, as_json, "deleted")
+
+    _with_connection(ctx, options, work)
+
+
+# -- flows ------------------------------------------------------------------------------
+
+
+@main.group()
+def flows() -> None:
+    """Flows that accounts can route inbound messages to."""
+
+
+@flows.command("list")
+@_connection_options
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@click.pass_context
+def flows_list(ctx: click.Context, as_json: bool, **options: Any) -> None:
+    """List flows by name."""
+
+    async def work(connection: Connection) -> None:
+        found = await connection.client.list_flows()
+        if as_json:
+            _print_json([flow.model_dump(mode="json") for flow in found])
+            return
+        table = Table(box=None, header_style="bold")
+        for column in ("ID", "NAME", "DETAIL", "CREATED"):
+            table.add_column(column)
+        for flow in found:
+            table.add_row(str(flow.id), flow.name, flow.detail, _local_time(flow.tm_create))
+        _console().print(table)
+
+    _with_connection(ctx, options, work)
+
+
+# -- config -----------------------------------------------------------------------------
+
+
+@main.group("config")
+def config_group() -> None:
+    """Where files live, and saved profiles."""
+
+
+@config_group.command("path")
+def config_path_command() -> None:
+    """Print every path the tool uses."""
+    env = Environment()
+    click.echo(f"config   {config_path(env)}")
+    click.echo(f"data     {data_dir(env)}")
+
+
+@config_group.command("show")
+@click.option("--show-secrets", is_flag=True, help="Print access keys in clear.")
+def config_show(show_secrets: bool) -> None:
+    """Print the configuration, secrets masked."""
+    path = config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    warning = permission_warning(path)
+    if warning:
+        click.echo(warning, err=True)
+    click.echo(f"# {path}{'' if path.exists() else ' (not created yet: the sandbox is used)'}")
+    click.echo(f"default_profile = {config.default_profile or '(none)'}")
+    for name, profile in sorted(config.profiles.items()):
+        click.echo(f"\n[profiles.{name}]")
+        for key, value in profile.model_dump(exclude_none=True).items():
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value() if show_secrets else mask_secret(value)
+            click.echo(f"{key} = {value}")
+    env = Environment()
+    for key in ("api_url", "accesskey", "profile"):
+        value = getattr(env, key)
+        if value is not None:
+            shown = mask_secret(value) if isinstance(value, SecretStr) and not show_secrets else value
+            if isinstance(shown, SecretStr):
+                shown = shown.get_secret_value()
+            click.echo(f"# overridden by VOIPBIN_{key.upper()} = {shown}")
+
+
+@config_group.command("set-profile")
+@click.argument("name")
+@click.option("--api-url", metavar="URL", help="REST base (default https://api.voipbin.net/v1.0).")
+@click.option("--hook-url", metavar="URL", help="Hook base (default https://hook.voipbin.net/v1.0).")
+@click.option("--accesskey", metavar="KEY|-", help="Access key ('-' reads a line from stdin).")
+@click.option("--prompt-accesskey", is_flag=True, help="Ask for the access key without echo.")
+@click.option("--username", help="Log in with this username instead of an access key.")
+@click.option("--inspector-url", metavar="URL", help="A `voipbin-tui serve --forward-to` relay to inspect.")
+@click.option("--default", "make_default", is_flag=True, help="Make it the default profile.")
+def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **fields: str | None) -> None:
+    """Create or change a saved profile (the file is written 0600)."""
+    path = config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    key = fields.pop("accesskey")
+    if key == "-":
+        key = sys.stdin.readline().strip()
+    elif prompt_accesskey:
+        key = click.prompt("Access key", hide_input=True, err=True)
+    current = config.profiles.get(name, Profile())
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if key:
+        changes["accesskey"] = SecretStr(key)
+    profiles = {**config.profiles, name: current.model_copy(update=changes)}
+    updated = ConfigFile(
+        default_profile=name if make_default else config.default_profile, profiles=profiles, keys=config.keys
+    )
+    save_config(updated, path)
+    click.echo(f"saved profile {name!r} in {path}")

@@ -1,0 +1,206 @@
+"""Profiles, environment variables and where files live; decides sandbox vs live VoIPBIN.
+
+Precedence is flag -> environment -> config file. With no profile and no credentials at all,
+the target is the embedded sandbox, so a fresh install shows real, working screens.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from voipbin_tui.api.client import DEFAULT_API_URL, DEFAULT_HOOK_URL
+
+APP_NAME = "voipbin-tui"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable (bad file, unknown profile, missing credentials)."""
+
+
+class Profile(BaseModel):
+    """A saved connection to a VoIPBIN installation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_url: str = DEFAULT_API_URL
+    hook_url: str = DEFAULT_HOOK_URL
+    accesskey: SecretStr | None = None
+    username: str | None = None
+    inspector_url: str | None = None
+
+
+class ConfigFile(BaseModel):
+    """The whole ``config.toml``: profiles, the default one, and key remaps for the TUI."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_profile: str | None = None
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+    keys: dict[str, str] = Field(default_factory=dict)
+
+
+class Environment(BaseSettings):
+    """The environment variables the tool reads (``VOIPBIN_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="VOIPBIN_", extra="ignore")
+
+    api_url: str | None = None
+    accesskey: SecretStr | None = None
+    profile: str | None = None
+    password: SecretStr | None = None
+    tui_config: Path | None = None
+    tui_data_dir: Path | None = None
+
+
+def config_path(env: Environment | None = None) -> Path:
+    env = env or Environment()
+    if env.tui_config is not None:
+        return env.tui_config.expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def data_dir(env: Environment | None = None) -> Path:
+    env = env or Environment()
+    if env.tui_data_dir is not None:
+        return env.tui_data_dir.expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def readable_by_others(path: Path) -> bool:
+    """True when group or others can read the file: it holds access keys."""
+    try:
+        return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    except FileNotFoundError:
+        return False
+
+
+def permission_warning(path: Path) -> str | None:
+    if readable_by_others(path):
+        return f"warning: {path} is readable by other users; run: chmod 600 {path}"
+    return None
+
+
+def load_config(path: Path) -> ConfigFile:
+    """Read the config file; a missing file is an empty configuration."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ConfigFile()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+        return ConfigFile.model_validate(data)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
+        raise ConfigError(f"{path} has invalid or unknown settings: {fields}") from None
+
+
+def save_config(config: ConfigFile, path: Path) -> None:
+    """Write atomically with mode 0600, revealing secrets only into the file itself."""
+    data = _plain(config.model_dump(exclude_none=True))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            tomli_w.dump(data, handle)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxTarget:
+    """Use the embedded backend, with its data in ``data_dir``."""
+
+    data_dir: Path
+
+    @property
+    def label(self) -> str:
+        return "SANDBOX"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTarget:
+    """A VoIPBIN installation (api.voipbin.net, self-hosted, or a ``serve`` elsewhere)."""
+
+    api_url: str
+    hook_url: str
+    accesskey: SecretStr | None
+    username: str | None
+    profile: str | None
+    inspector_url: str | None
+
+    @property
+    def label(self) -> str:
+        host = self.api_url.split("://", 1)[-1].split("/", 1)[0]
+        return f"{self.profile} @ {host}" if self.profile else host
+
+
+Target = SandboxTarget | RemoteTarget
+
+
+def resolve_target(
+    *,
+    profile: str | None = None,
+    api_url: str | None = None,
+    accesskey: str | None = None,
+    data_dir_option: Path | None = None,
+    env: Environment | None = None,
+    config: ConfigFile | None = None,
+) -> Target:
+    """Decide what to talk to from flags, then environment, then the config file."""
+    env = env or Environment()
+    config = config if config is not None else load_config(config_path(env))
+
+    profile_name = profile or env.profile
+    explicit_profile = profile_name is not None
+    profile_name = profile_name or config.default_profile
+    chosen: Profile | None = None
+    if profile_name is not None:
+        chosen = config.profiles.get(profile_name)
+        if chosen is None:
+            known = ", ".join(sorted(config.profiles)) or "none saved"
+            where = "" if explicit_profile else " (the default_profile in the config file)"
+            raise ConfigError(f"unknown profile {profile_name!r}{where}; profiles: {known}")
+
+    key = SecretStr(accesskey) if accesskey else env.accesskey or (chosen.accesskey if chosen else None)
+    url = api_url or env.api_url or (chosen.api_url if chosen else None)
+
+    if chosen is None and key is None and url is None:
+        return SandboxTarget(data_dir=data_dir_option or data_dir(env))
+    if key is None and not (chosen and chosen.username):
+        raise ConfigError(
+            "no credentials: give --accesskey (or VOIPBIN_ACCESSKEY), or a profile with an access key or username"
+        )
+    return RemoteTarget(
+        api_url=(url or DEFAULT_API_URL).rstrip("/"),
+        hook_url=(chosen.hook_url if chosen else DEFAULT_HOOK_URL).rstrip("/"),
+        accesskey=key,
+        username=chosen.username if chosen and key is None else None,
+        profile=profile_name,
+        inspector_url=chosen.inspector_url if chosen else None,
+    )
