@@ -51,7 +51,7 @@ def parse_voipbin_time(value: str | datetime | None) -> datetime | None:
 def format_voipbin_time(value: datetime) -> str:
     """Format as VoIPBIN does: UTC, ``Z``, fraction trimmed of trailing zeros."""
     utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    base = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    base = utc.replace(tzinfo=None).isoformat(timespec="seconds")
     fraction = f"{utc.microsecond:06d}".rstrip("0")
     return f"{base}.{fraction}Z" if fraction else f"{base}Z"
 
@@ -59,4 +59,4 @@ def format_voipbin_time(value: datetime) -> str:
 def format_page_token(value: datetime) -> str:
     """Format a page token the way VoIPBIN does: always six fractional digits."""
     utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
