@@ -10,7 +10,6 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -28,7 +27,6 @@ from voipbin_tui.api import (
     AccountType,
     AccountValidationError,
     ApiError,
-    Flow,
     VoipbinError,
     mask_secret,
 )
@@ -38,6 +36,7 @@ from voipbin_tui.config import (
     ConfigFile,
     Environment,
     Profile,
+    RemoteTarget,
     Target,
     config_path,
     data_dir,
@@ -47,6 +46,7 @@ from voipbin_tui.config import (
     save_config,
 )
 from voipbin_tui.connection import Connection, open_connection
+from voipbin_tui.presentation import WRITE_ONLY, flow_label, flow_names, local_time, setup_checklist
 
 T = TypeVar("T")
 
@@ -125,10 +125,6 @@ def _prompt_password(label: str) -> str:
     return click.prompt(label, hide_input=True, err=True)
 
 
-def _local_time(value: Any) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
-
-
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -139,15 +135,47 @@ def _console() -> Console:
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @_connection_options
+@click.option("--read-only", is_flag=True, help="No create, edit, delete or send (TUI and subcommands).")
 @click.version_option(__version__, prog_name="voipbin-tui")
 @click.pass_context
-def main(ctx: click.Context, **_: Any) -> None:
+def main(ctx: click.Context, read_only: bool, **options: Any) -> None:
     """Manage VoIPBIN conversation accounts and watch their webhooks.
 
-    With no profile or credentials everything runs on the embedded sandbox.
+    With no subcommand it opens the TUI. With no profile or credentials everything runs on
+    the embedded sandbox.
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        _run_tui(ctx, read_only)
+
+
+def _run_tui(ctx: click.Context, read_only: bool) -> None:
+    from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
+
+    try:
+        target = _target(ctx)
+        keymap = load_config(config_path()).keys
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    password = _password_up_front(target)
+    app = VoipbinApp(
+        lambda: open_connection(target, password_prompt=password),
+        read_only=read_only,
+        keymap=keymap,
+    )
+    app.run()
+
+
+def _password_up_front(target: Target) -> Callable[[str], str] | None:
+    """Ask for a login password before the TUI takes over the terminal."""
+    if not isinstance(target, RemoteTarget) or target.accesskey is not None or Environment().password:
+        return None
+    password = click.prompt(f"Password for {target.username}", hide_input=True, err=True)
+    return lambda _label: password
+
+
+def _refuse_if_read_only(ctx: click.Context) -> None:
+    if ctx.find_root().params.get("read_only"):
+        raise click.UsageError("--read-only: this command would change VoIPBIN")
 
 
 # -- accounts ---------------------------------------------------------------------------
@@ -156,16 +184,6 @@ def main(ctx: click.Context, **_: Any) -> None:
 @main.group()
 def accounts() -> None:
     """List, show, create, update and delete conversation accounts."""
-
-
-def _flow_names(flows: list[Flow]) -> dict[UUID, str]:
-    return {flow.id: flow.name or str(flow.id) for flow in flows}
-
-
-def _flow_label(account: Account, names: dict[UUID, str]) -> str:
-    if account.message_flow_id == NIL_UUID:
-        return "no flow"
-    return names.get(account.message_flow_id, str(account.message_flow_id))
 
 
 @accounts.command("list")
@@ -182,7 +200,7 @@ def accounts_list(ctx: click.Context, type_: str | None, as_json: bool, show_sec
         if as_json:
             _print_json([account.to_public_dict(show_secrets=show_secrets) for account in found])
             return
-        names = _flow_names(await connection.client.list_flows())
+        names = flow_names(await connection.client.list_flows())
         table = Table(box=None, header_style="bold")
         for column in ("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED"):
             table.add_column(column, overflow="fold" if column == "ID" else "ellipsis")
@@ -192,9 +210,9 @@ def accounts_list(ctx: click.Context, type_: str | None, as_json: bool, show_sec
                 str(account.type),
                 account.name,
                 account.detail,
-                _flow_label(account, names),
-                _local_time(account.tm_create),
-                _local_time(account.tm_update),
+                flow_label(account.message_flow_id, names),
+                local_time(account.tm_create),
+                local_time(account.tm_update),
             )
         _console().print(table)
         click.echo(f"{len(found)} account(s) on {connection.target.label}", err=True)
@@ -208,22 +226,24 @@ def _account_lines(account: Account, connection: Connection, names: dict[UUID, s
         ("type", str(account.type)),
         ("name", account.name),
         ("detail", account.detail),
-        ("flow", _flow_label(account, names)),
-        ("token", "write-only: set on save, never returned"),
-        ("secret", "write-only: set on save, never returned"),
+        ("flow", flow_label(account.message_flow_id, names)),
+        ("token", WRITE_ONLY),
+        ("secret", WRITE_ONLY),
     ]
     if account.type == AccountType.WHATSAPP or account.provider_data is not None:
         secret = account.app_secret
         shown = (secret.get_secret_value() if secret else "") if show_secrets else mask_secret(secret)
         lines += [("phone_number_id", account.phone_number_id or "(not set)"), ("app_secret", shown or "(not set)")]
     lines += [
-        ("created", _local_time(account.tm_create)),
-        ("updated", _local_time(account.tm_update)),
+        ("created", local_time(account.tm_create)),
+        ("updated", local_time(account.tm_update)),
     ]
     if account.is_deleted:
-        lines.append(("deleted", _local_time(account.tm_delete)))
+        lines.append(("deleted", local_time(account.tm_delete)))
     if account.type in (AccountType.WHATSAPP, AccountType.LINE):
         lines.append(("hook url", connection.hook_url_for(account.id)))
+    for item in setup_checklist(account, connection.hook_url_for(account.id)):
+        lines.append(("check", f"{'✓' if item.done else '✗'} {item.text}"))
     return lines
 
 
@@ -241,7 +261,7 @@ def accounts_get(ctx: click.Context, account_id: str, as_json: bool, show_secret
         if as_json:
             _print_json(account.to_public_dict(show_secrets=show_secrets))
             return
-        names = _flow_names(await connection.client.list_flows())
+        names = flow_names(await connection.client.list_flows())
         width = 16
         for label, value in _account_lines(account, connection, names, show_secrets):
             click.echo(f"{label:<{width}}{value}")
@@ -342,6 +362,7 @@ def _show_saved(account: Account, connection: Connection, as_json: bool, verb: s
 @click.pass_context
 def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) -> None:
     """Create an account; secrets can come from stdin or a no-echo prompt."""
+    _refuse_if_read_only(ctx)
     options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
     draft = _apply_fields(AccountDraft(type=AccountType(type_)), rest, creating=True)
     _report_warnings(draft, creating=True)
@@ -360,6 +381,7 @@ def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) 
 @click.pass_context
 def accounts_update(ctx: click.Context, account_id: str, as_json: bool, **rest: Any) -> None:
     """Change only the given fields (the type cannot change)."""
+    _refuse_if_read_only(ctx)
     options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
 
     async def work(connection: Connection) -> None:
@@ -379,6 +401,7 @@ def accounts_update(ctx: click.Context, account_id: str, as_json: bool, **rest: 
 @click.pass_context
 def accounts_delete(ctx: click.Context, account_id: str, yes: bool, as_json: bool, **options: Any) -> None:
     """Delete an account (VoIPBIN keeps it, marked deleted)."""
+    _refuse_if_read_only(ctx)
     try:
         parse_uuid(account_id, what="account id")
     except ValueError as exc:
@@ -422,7 +445,7 @@ def flows_list(ctx: click.Context, as_json: bool, **options: Any) -> None:
         for column in ("ID", "NAME", "DETAIL", "CREATED"):
             table.add_column(column)
         for flow in found:
-            table.add_row(str(flow.id), flow.name, flow.detail, _local_time(flow.tm_create))
+            table.add_row(str(flow.id), flow.name, flow.detail, local_time(flow.tm_create))
         _console().print(table)
 
     _with_connection(ctx, options, work)

@@ -1,0 +1,84 @@
+"""How accounts read to a person, shared by the CLI and the TUI: times, flow names, checklists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from voipbin_tui.api.models import NIL_UUID, Account, AccountType, Flow
+
+NO_FLOW = "no flow"
+WRITE_ONLY = "write-only: set on save, never returned"
+_APP_SECRET_SHAPE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def local_time(value: datetime | None) -> str:
+    """Minutes in the user's local zone: what an operator compares with their own clock."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def flow_names(flows: list[Flow]) -> dict[UUID, str]:
+    return {flow.id: flow.name or str(flow.id) for flow in flows}
+
+
+def flow_label(flow_id: UUID, names: Mapping[UUID, str]) -> str:
+    if flow_id == NIL_UUID:
+        return NO_FLOW
+    return names.get(flow_id, f"unknown flow {str(flow_id)[:8]}")
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One setup step: done or not, and what to do about it."""
+
+    done: bool
+    text: str
+
+
+def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
+    """What must be true for this account to receive messages, per type."""
+    if account.type == AccountType.WHATSAPP:
+        number = account.phone_number_id
+        secret = account.app_secret.get_secret_value() if account.app_secret else ""
+        return [
+            ChecklistItem(bool(number) and number.isdigit(), "phone number id set, digits only"
+                          if number.isdigit() else "phone number id must be set, digits only"),
+            ChecklistItem(bool(_APP_SECRET_SHAPE.match(secret)),
+                          "app secret set (32 hex)" if secret else
+                          "app secret missing: every inbound message is dropped"),
+            ChecklistItem(account.has_flow, "a flow is assigned" if account.has_flow
+                          else "no flow assigned: messages arrive but nothing answers"),
+            ChecklistItem(True, f"Meta App Dashboard > WhatsApp > Configuration: callback URL {hook_url}"),
+            ChecklistItem(True, "verify token: the account's secret (write-only, as you saved it)"),
+            ChecklistItem(True, "subscribe the webhook field 'messages'"),
+        ]
+    if account.type == AccountType.LINE:
+        return [
+            ChecklistItem(True, "VoIPBIN registers the webhook URL with LINE itself on save"),
+            ChecklistItem(True, f"the LINE console shows {hook_url}; 'Verify' there should succeed"),
+            ChecklistItem(account.has_flow, "a flow is assigned" if account.has_flow else "no flow assigned"),
+        ]
+    if account.type == AccountType.SMS:
+        return [ChecklistItem(True, "inbound SMS follows the number's flow, not the account's")]
+    return [ChecklistItem(False, f"unknown account type {account.type!r}")]
+
+
+FIELD_LABELS: dict[AccountType, dict[str, str]] = {
+    AccountType.WHATSAPP: {
+        "token": "Access token",
+        "secret": "Verify token",
+        "phone_number_id": "Phone number id",
+        "app_secret": "App secret",
+    },
+    AccountType.LINE: {"token": "Channel access token", "secret": "Channel secret"},
+    AccountType.SMS: {},
+}
+"""The credential fields each type uses, named as the provider's console names them."""
+
+
+def field_label(account_type: AccountType | str, field: str) -> str:
+    labels = FIELD_LABELS.get(account_type, {}) if isinstance(account_type, AccountType) else {}
+    return labels.get(field, field.replace("_", " ").capitalize())

@@ -1,0 +1,1 @@
+"""Screens and widgets only: every network call goes through ``voipbin_tui.api``."""

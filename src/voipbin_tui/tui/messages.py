@@ -1,0 +1,27 @@
+"""Messages the app broadcasts to its screens. They do not bubble: the app is their source."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from voipbin_tui.api import Account
+
+
+class ConnectionReady(Message, bubble=False):
+    """The client is connected (the sandbox is up, or VoIPBIN credentials are set)."""
+
+
+class AccountSaved(Message, bubble=False):
+    """An account was created or updated: lists update the row in place."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+        super().__init__()
+
+
+class AccountDeleted(Message, bubble=False):
+    """An account was deleted: lists drop the row."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+        super().__init__()

@@ -1,0 +1,163 @@
+"""One account in full: every field, the hook URL to paste into Meta, and a setup checklist.
+
+``app_secret`` is masked until the user reveals it, and masked again whenever the screen is
+left; ``token`` and ``secret`` are write-only and only ever described, never shown.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from voipbin_tui.api import Account, AccountType, VoipbinError, mask_secret
+from voipbin_tui.presentation import (
+    FIELD_LABELS,
+    WRITE_ONLY,
+    field_label,
+    flow_label,
+    flow_names,
+    local_time,
+    setup_checklist,
+)
+from voipbin_tui.tui.messages import AccountDeleted, AccountSaved
+
+
+class AccountDetailScreen(Screen[None]):
+    """Detail of one account."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back", tooltip="Back to the accounts"),
+        Binding("v", "toggle_reveal", "Reveal secret", id="detail.reveal", tooltip="Show or hide the app secret"),
+        Binding("c", "copy_hook_url", "Copy hook URL", id="detail.copy", tooltip="Copy the webhook URL (OSC 52)"),
+        Binding("e", "app.edit_account", "Edit", id="detail.edit", tooltip="Edit this account"),
+        Binding("d", "app.delete_account", "Delete", id="detail.delete", tooltip="Delete this account"),
+        Binding("r", "reload", "Reload", id="detail.reload", tooltip="Read the account again", show=False),
+    ]
+
+    revealed: reactive[bool] = reactive(False)
+
+    def __init__(self, account: Account) -> None:
+        super().__init__()
+        self._account = account
+        self._flow_names: dict = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="detail-body"):
+            yield Static(id="detail-deleted")
+            yield Static(id="detail-fields")
+            yield Static("Webhook", classes="section-title")
+            yield Static(id="detail-hook")
+            yield Static("Setup checklist", classes="section-title")
+            yield Static(id="detail-checklist")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._render_account()
+        self.reload()
+
+    def selected_account(self) -> Account:
+        return self._account
+
+    @property
+    def hook_url(self) -> str:
+        connection = self.app.connection  # type: ignore[attr-defined]
+        return connection.hook_url_for(self._account.id) if connection else ""
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def reload(self) -> None:
+        """Read the account and flows again: the list may be minutes old."""
+        client = self.app.connection.client  # type: ignore[attr-defined]
+        try:
+            self._flow_names = flow_names(await client.list_flows())
+            self._account = await client.get_account(self._account.id)
+        except VoipbinError as exc:
+            self.notify(str(exc), title="Could not read the account", severity="error", timeout=10)
+        self._render_account()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_toggle_reveal(self) -> None:
+        self.revealed = not self.revealed
+
+    def watch_revealed(self) -> None:
+        self._render_account()
+
+    def on_screen_suspend(self) -> None:
+        self.revealed = False
+
+    def action_copy_hook_url(self) -> None:
+        self.app.copy_to_clipboard(self.hook_url)
+        self.notify("Hook URL copied to the clipboard", timeout=3)
+
+    def on_account_saved(self, message: AccountSaved) -> None:
+        if message.account.id == self._account.id:
+            self._account = message.account
+            self._render_account()
+
+    def on_account_deleted(self, message: AccountDeleted) -> None:
+        if message.account.id == self._account.id:
+            self._account = message.account
+            self._render_account()
+
+    def _render_account(self) -> None:
+        account = self._account
+        deleted = self.query_one("#detail-deleted", Static)
+        deleted.update(f"DELETED {local_time(account.tm_delete)}" if account.is_deleted else "")
+        deleted.set_class(account.is_deleted, "-visible")
+        self.query_one("#detail-fields", Static).update(self._fields_table(account))
+        hook = Text(self.hook_url, style="bold")
+        hook.append("\nc copies it (works over SSH)", style="dim")
+        self.query_one("#detail-hook", Static).update(hook)
+        checklist = Text()
+        for index, item in enumerate(setup_checklist(account, self.hook_url)):
+            if index:
+                checklist.append("\n")
+            checklist.append("✓ " if item.done else "✗ ", style="green" if item.done else "bold red")
+            checklist.append(item.text)
+        self.query_one("#detail-checklist", Static).update(checklist)
+
+    def _fields_table(self, account: Account) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        rows: list[tuple[str, Text]] = [
+            ("Type", Text(str(account.type) or "?")),
+            ("Name", Text(account.name or "—")),
+            ("Detail", Text(account.detail or "—")),
+            ("Flow", Text(flow_label(account.message_flow_id, self._flow_names))),
+        ]
+        used = FIELD_LABELS.get(account.type, {}) if isinstance(account.type, AccountType) else {}
+        for field in ("token", "secret"):
+            if field in used:
+                rows.append((used[field], Text(WRITE_ONLY, style="italic dim")))
+        if account.type == AccountType.WHATSAPP or account.provider_data is not None:
+            rows.append((field_label(account.type, "phone_number_id"), Text(account.phone_number_id or "(not set)")))
+            rows.append((field_label(account.type, "app_secret"), self._app_secret_text(account)))
+        rows += [
+            ("Id", Text(str(account.id))),
+            ("Customer", Text(str(account.customer_id or "—"))),
+            ("Created", Text(local_time(account.tm_create))),
+            ("Updated", Text(local_time(account.tm_update) or "never")),
+        ]
+        for label, value in rows:
+            table.add_row(label, value)
+        return table
+
+    def _app_secret_text(self, account: Account) -> Text:
+        secret = account.app_secret
+        if secret is None:
+            return Text("(not set: every inbound message is dropped)", style="bold red")
+        if self.revealed:
+            return Text.assemble(secret.get_secret_value(), ("  v hides", "dim"))
+        return Text.assemble(mask_secret(secret), ("  v reveals", "dim"))

@@ -1,0 +1,297 @@
+"""Create or edit an account: fields follow the type, problems show at the field before sending.
+
+On edit, secret inputs start empty and empty means "keep" (VoIPBIN never returns ``token`` or
+``secret``); only what changed is sent, and ``provider_data`` whole. If the account changed on
+the server since the form opened, the user is asked before it is overwritten.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import SecretStr
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from voipbin_tui.api import (
+    NIL_UUID,
+    Account,
+    AccountDraft,
+    AccountType,
+    AccountValidationError,
+    ApiError,
+    ConnectionFailed,
+    FieldProblem,
+    NothingToUpdate,
+    VoipbinError,
+)
+from voipbin_tui.presentation import NO_FLOW, field_label, flow_label, local_time
+from voipbin_tui.tui.screens.confirm import ConfirmScreen
+
+TEXT_FIELDS = ("name", "detail", "phone_number_id")
+SECRET_FIELDS = ("token", "secret", "app_secret")
+FIELDS_BY_TYPE: dict[AccountType, tuple[str, ...]] = {
+    AccountType.WHATSAPP: ("token", "secret", "phone_number_id", "app_secret"),
+    AccountType.LINE: ("token", "secret"),
+    AccountType.SMS: (),
+}
+KEEP_HINT = "set, leave blank to keep"
+
+
+class AccountFormScreen(Screen[Account | None]):
+    """Dismisses with the saved account, or None when the user leaves without saving."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Validate and save", priority=True),
+        Binding("escape", "leave", "Cancel", id="form.cancel", tooltip="Leave (asks if something changed)"),
+        Binding("ctrl+r", "toggle_reveal", "Reveal secrets", id="form.reveal", tooltip="Show or hide what you typed"),
+    ]
+
+    revealed: reactive[bool] = reactive(False)
+    account_type: reactive[AccountType | None] = reactive(None, init=False)
+
+    def __init__(self, account: Account | None) -> None:
+        super().__init__()
+        self._original = account
+        self._saving = False
+        self._flows_loaded = False
+
+    @property
+    def creating(self) -> bool:
+        return self._original is None
+
+    def compose(self) -> ComposeResult:
+        original = self._original
+        yield Header()
+        with VerticalScroll(id="form-body"):
+            yield Static("", id="form-error")
+            title = "New account" if original is None else f"Edit {original.type} account"
+            yield Static(title, classes="section-title")
+            with Vertical(id="field-type", classes="field"):
+                yield Label("Type")
+                if original is None:
+                    yield Select(
+                        [("WhatsApp", AccountType.WHATSAPP), ("LINE", AccountType.LINE), ("SMS", AccountType.SMS)],
+                        prompt="Choose the type first",
+                        id="input-type",
+                        compact=True,
+                    )
+                else:
+                    yield Static(f"{original.type} (fixed after create)", id="input-type-fixed")
+            yield from self._field("name", "Name", original.name if original else "", max_length=255)
+            yield from self._field("detail", "Detail", original.detail if original else "")
+            with Vertical(id="field-message_flow_id", classes="field"):
+                yield Label("Flow")
+                yield Select(self._flow_options({}), allow_blank=False, id="input-message_flow_id",
+                             value=original.message_flow_id if original else NIL_UUID, compact=True)
+                yield Static("", classes="field-problem")
+            for field in ("token", "secret", "phone_number_id", "app_secret"):
+                value = original.phone_number_id if original and field == "phone_number_id" else ""
+                yield from self._field(field, field, value, secret=field in SECRET_FIELDS)
+        yield Footer()
+
+    def _field(self, field: str, label: str, value: str, *, secret: bool = False, max_length: int = 0):
+        with Vertical(id=f"field-{field}", classes="field"):
+            yield Label(label, id=f"label-{field}")
+            placeholder = KEEP_HINT if secret and not self.creating else ""
+            yield Input(value=value, password=secret, placeholder=placeholder, id=f"input-{field}",
+                        max_length=max_length, compact=True)
+            yield Static("", classes="field-problem")
+
+    def on_mount(self) -> None:
+        self.account_type = self._original.type if self._original is not None else None  # type: ignore[assignment]
+        if self._original is None:
+            self.query_one("#input-type", Select).focus()
+        else:
+            self.query_one("#input-name", Input).focus()
+        self._initial = self._snapshot()
+        self.load_flows()
+
+    # -- type-dependent fields --------------------------------------------------------
+
+    @on(Select.Changed, "#input-type")
+    def _type_chosen(self, event: Select.Changed) -> None:
+        self.account_type = None if event.value is Select.BLANK else AccountType(event.value)
+
+    def watch_account_type(self, account_type: AccountType | None) -> None:
+        used = FIELDS_BY_TYPE.get(account_type, ()) if account_type is not None else ()
+        for field in ("name", "detail", "message_flow_id", *FIELDS_BY_TYPE[AccountType.WHATSAPP]):
+            visible = account_type is not None and (field in used or field not in SECRET_FIELDS + ("phone_number_id",))
+            self.query_one(f"#field-{field}").display = visible
+        if account_type is not None:
+            for field in used:
+                self.query_one(f"#label-{field}", Label).update(field_label(account_type, field))
+        self._show_problems([])
+
+    # -- flows ------------------------------------------------------------------------
+
+    def _flow_options(self, names: dict[UUID, str]) -> list[tuple[str, UUID]]:
+        options = [(NO_FLOW, NIL_UUID)] + sorted(((name, flow_id) for flow_id, name in names.items()),
+                                                 key=lambda option: option[0].casefold())
+        if self._original is not None and self._original.message_flow_id not in {value for _, value in options}:
+            flow_id = self._original.message_flow_id
+            options.append((flow_label(flow_id, names), flow_id))
+        return options
+
+    @work(exclusive=True, group="form-flows", exit_on_error=False)
+    async def load_flows(self) -> None:
+        client = self.app.connection.client  # type: ignore[attr-defined]
+        try:
+            flows = await client.list_flows()
+        except VoipbinError as exc:
+            self.notify(f"Could not load flows: {exc}", severity="warning", timeout=8)
+            return
+        select = self.query_one("#input-message_flow_id", Select)
+        current = select.value
+        select.set_options(self._flow_options({flow.id: flow.name or str(flow.id) for flow in flows}))
+        select.value = current
+        self._flows_loaded = True
+        self._initial = self._initial | {"message_flow_id": current}
+
+    # -- values -----------------------------------------------------------------------
+
+    def _snapshot(self) -> dict[str, object]:
+        values: dict[str, object] = {field: self.query_one(f"#input-{field}", Input).value
+                                     for field in (*TEXT_FIELDS, *SECRET_FIELDS)}
+        values["message_flow_id"] = self.query_one("#input-message_flow_id", Select).value
+        values["type"] = self.account_type
+        return values
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._snapshot() != self._initial
+
+    def draft(self) -> AccountDraft:
+        """The desired account from the inputs; blank secrets keep the current ones on edit."""
+        assert self.account_type is not None
+        base = AccountDraft.from_account(self._original) if self._original else AccountDraft(type=self.account_type)
+        values = self._snapshot()
+        used = FIELDS_BY_TYPE[self.account_type]
+        updates: dict[str, object] = {"name": values["name"], "detail": values["detail"]}
+        flow = values["message_flow_id"]
+        updates["message_flow_id"] = flow if isinstance(flow, UUID) else NIL_UUID
+        if "phone_number_id" in used:
+            updates["phone_number_id"] = str(values["phone_number_id"]).strip()
+        for field in SECRET_FIELDS:
+            typed = str(values[field])
+            if field in used and typed:
+                updates[field] = SecretStr(typed)
+        return base.model_copy(update=updates)
+
+    # -- problems at the fields -------------------------------------------------------
+
+    def _show_problems(self, problems: list[FieldProblem]) -> None:
+        by_field: dict[str, list[FieldProblem]] = {}
+        for problem in problems:
+            by_field.setdefault(problem.field, []).append(problem)
+        for container in self.query(".field"):
+            field = (container.id or "").removeprefix("field-")
+            found = by_field.get(field, [])
+            note = container.query(".field-problem")
+            if not note:
+                continue
+            text = "\n".join(("⚠ " if p.is_warning else "✗ ") + p.message for p in found)
+            note.first(Static).update(text)
+            container.set_class(bool(found), "-has-problem")
+            container.set_class(any(not p.is_warning for p in found), "-invalid")
+            container.set_class(bool(found) and all(p.is_warning for p in found), "-warning")
+
+    def _show_form_error(self, text: str) -> None:
+        error = self.query_one("#form-error", Static)
+        error.update(text)
+        error.set_class(bool(text), "-visible")
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_toggle_reveal(self) -> None:
+        self.revealed = not self.revealed
+
+    def watch_revealed(self, revealed: bool) -> None:
+        for field in SECRET_FIELDS:
+            self.query_one(f"#input-{field}", Input).password = not revealed
+
+    def action_leave(self) -> None:
+        if self._saving:
+            return
+        if not self.is_dirty:
+            self.dismiss(None)
+            return
+        self.app.push_screen(
+            ConfirmScreen("Drop your unsaved changes?", confirm_label="Drop"),
+            lambda drop: self.dismiss(None) if drop else None,
+        )
+
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        if self.account_type is None:
+            self._show_form_error("Choose the account type first.")
+            self.query_one("#input-type", Select).focus()
+            return
+        draft = self.draft()
+        problems = draft.problems(creating=self.creating)
+        self._show_problems(problems)
+        errors = [problem for problem in problems if not problem.is_warning]
+        if errors:
+            self._show_form_error(f"Fix {len(errors)} field{'s' if len(errors) > 1 else ''} before saving.")
+            self._focus_field(errors[0].field)
+            return
+        self._show_form_error("")
+        self._save(draft)
+
+    def _focus_field(self, field: str) -> None:
+        for widget in self.query(f"#input-{field}"):
+            widget.focus()
+
+    @work(exclusive=True, group="form-save", exit_on_error=False)
+    async def _save(self, draft: AccountDraft) -> None:
+        client = self.app.connection.client  # type: ignore[attr-defined]
+        self._saving = True
+        self.sub_title = "saving…"
+        try:
+            if self._original is None:
+                saved = await client.create_account(draft)
+            else:
+                current = await client.get_account(self._original.id)
+                if _changed_since(self._original, current) and not await self._confirm_overwrite(current):
+                    return
+                saved = await client.update_account(current, draft)
+        except NothingToUpdate:
+            self.notify("Nothing changed.", timeout=3)
+            self.dismiss(None)
+            return
+        except AccountValidationError as exc:
+            self._show_problems(exc.problems)
+            self._show_form_error(str(exc))
+            return
+        except (ApiError, ConnectionFailed) as exc:
+            self._show_api_error(exc)
+            return
+        finally:
+            self._saving = False
+            self.sub_title = ""
+        self.notify(f"Saved {saved.type} account {saved.name or saved.id}", timeout=4)
+        self.dismiss(saved)
+
+    async def _confirm_overwrite(self, current: Account) -> bool:
+        question = f"This account changed on the server at {local_time(current.last_change)}, after you opened it."
+        return bool(await self.app.push_screen_wait(
+            ConfirmScreen(question, detail="Save your version over it?", confirm_label="Overwrite")
+        ))
+
+    def _show_api_error(self, exc: ApiError | ConnectionFailed) -> None:
+        lines = [f"Not saved: {exc}"]
+        if exc.account_after is not None:
+            lines.append("VoIPBIN may have saved the change anyway: check the account after leaving this form.")
+        self._show_form_error("\n".join(lines))
+
+
+def _changed_since(opened: Account, current: Account) -> bool:
+    before, after = opened.last_change, current.last_change
+    return before is not None and after is not None and after > before
