@@ -79,7 +79,7 @@ class VoipbinApp(App[None]):
             self.connection = await self._exit_stack.enter_async_context(self._open_connection())
         except (VoipbinError, OSError) as exc:
             self.sub_title = "not connected"
-            self.notify(f"Could not connect: {exc}", severity="error", timeout=30)
+            self.notify(f"Could not connect: {exc}", severity="error", timeout=30, markup=False)
             return
         self.sub_title = self._describe_connection(self.connection)
         self.broadcast(ConnectionReady)
@@ -154,9 +154,9 @@ class VoipbinApp(App[None]):
         try:
             deleted = await self.connection.client.delete_account(account.id)
         except VoipbinError as exc:
-            self.notify(str(exc), title="Delete failed", severity="error", timeout=15)
+            self.notify(str(exc), title="Delete failed", severity="error", timeout=15, markup=False)
             return
-        self.notify(f"Deleted {deleted.name or deleted.id}", timeout=4)
+        self.notify(f"Deleted {deleted.name or deleted.id}", timeout=4, markup=False)
         self.broadcast(lambda: AccountDeleted(deleted))
         if isinstance(self.screen, AccountDetailScreen):
             self.pop_screen()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -83,13 +84,18 @@ class AccountsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="banner")
+        yield Static("", id="banner", markup=False)
         with Vertical(id="accounts-body"):
             yield Input(placeholder="filter: type to narrow, esc to clear", id="filter")
             yield DataTable(id="accounts", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="accounts-empty")
-        yield Static("", id="accounts-status")
+            yield Static("", id="accounts-empty", markup=False)
+        yield Static("", id="accounts-status", markup=False)
         yield Footer()
+
+    @property
+    def loaded(self) -> bool:
+        """A load has finished (with rows, with none, or with an error) and none is running."""
+        return not self._loading and (self._loaded_once or self._error is not None)
 
     @property
     def table(self) -> DataTable:
@@ -177,7 +183,7 @@ class AccountsScreen(Screen[None]):
             if self._retry_timer is None:
                 self._retry_timer = self.set_interval(RETRY_SECONDS, self.load_accounts)
         else:
-            self.notify(str(exc), title="Could not load accounts", severity="error", timeout=10)
+            self.notify(str(exc), title="Could not load accounts", severity="error", timeout=10, markup=False)
         self._show_state()
         self._update_status()
 
@@ -206,7 +212,7 @@ class AccountsScreen(Screen[None]):
         if self._sort_key is None and not self._filter:
             for account in page:  # server order already: no need to redraw what is there
                 self._visible.append(account.id)
-                self.table.add_row(*self._cells(account), key=str(account.id))
+                self.table.add_row(*self._table_cells(account), key=str(account.id))
         else:
             self._render_rows()
 
@@ -243,6 +249,10 @@ class AccountsScreen(Screen[None]):
             "updated": local_time(account.last_change),
         }
         return tuple(values[column.key] for column in self._columns(compact))
+
+    def _table_cells(self, account: Account) -> list[Text]:
+        """Cells as plain Text: names come from the server and must never be read as markup."""
+        return [Text(value, no_wrap=True, overflow="ellipsis") for value in self._cells(account)]
 
     def _columns(self, compact: bool | None = None) -> tuple[Column, ...]:
         compact = self._compact if compact is None else compact
@@ -292,7 +302,7 @@ class AccountsScreen(Screen[None]):
         self._visible = self._matching()
         table.clear()
         for account_id in self._visible:
-            table.add_row(*self._cells(self._accounts[account_id]), key=str(account_id))
+            table.add_row(*self._table_cells(self._accounts[account_id]), key=str(account_id))
         if keep is not None and keep in self._accounts:
             try:
                 table.move_cursor(row=self._visible.index(keep), animate=False)

@@ -53,7 +53,7 @@ class AccountDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="detail-body"):
-            yield Static(id="detail-deleted")
+            yield Static(id="detail-deleted", markup=False)
             yield Static(id="detail-fields")
             yield Static("Webhook", classes="section-title")
             yield Static(id="detail-hook")
@@ -81,7 +81,7 @@ class AccountDetailScreen(Screen[None]):
             self._flow_names = flow_names(await client.list_flows())
             self._account = await client.get_account(self._account.id)
         except VoipbinError as exc:
-            self.notify(str(exc), title="Could not read the account", severity="error", timeout=10)
+            self.notify(str(exc), title="Could not read the account", severity="error", timeout=10, markup=False)
         self._render_account()
 
     def action_reload(self) -> None:
@@ -98,7 +98,7 @@ class AccountDetailScreen(Screen[None]):
 
     def action_copy_hook_url(self) -> None:
         self.app.copy_to_clipboard(self.hook_url)
-        self.notify("Hook URL copied to the clipboard", timeout=3)
+        self.notify("Hook URL copied to the clipboard", timeout=3, markup=False)
 
     def on_account_saved(self, message: AccountSaved) -> None:
         if message.account.id == self._account.id:
@@ -159,5 +159,7 @@ class AccountDetailScreen(Screen[None]):
         if secret is None:
             return Text("(not set: every inbound message is dropped)", style="bold red")
         if self.revealed:
-            return Text.assemble(secret.get_secret_value(), ("  v hides", "dim"))
+            value = secret.get_secret_value()
+            grouped = " ".join(value[start : start + 4] for start in range(0, len(value), 4))
+            return Text.assemble(grouped, ("  grouped for reading · v hides", "dim"))
         return Text.assemble(mask_secret(secret), ("  v reveals", "dim"))

@@ -70,9 +70,9 @@ class AccountFormScreen(Screen[Account | None]):
         original = self._original
         yield Header()
         with VerticalScroll(id="form-body"):
-            yield Static("", id="form-error")
+            yield Static("", id="form-error", markup=False)
             title = "New account" if original is None else f"Edit {original.type} account"
-            yield Static(title, classes="section-title")
+            yield Static(title, classes="section-title", markup=False)
             with Vertical(id="field-type", classes="field"):
                 yield Label("Type")
                 if original is None:
@@ -83,14 +83,14 @@ class AccountFormScreen(Screen[Account | None]):
                         compact=True,
                     )
                 else:
-                    yield Static(f"{original.type} (fixed after create)", id="input-type-fixed")
+                    yield Static(f"{original.type} (fixed after create)", id="input-type-fixed", markup=False)
             yield from self._field("name", "Name", original.name if original else "", max_length=255)
             yield from self._field("detail", "Detail", original.detail if original else "")
             with Vertical(id="field-message_flow_id", classes="field"):
                 yield Label("Flow")
                 yield Select(self._flow_options({}), allow_blank=False, id="input-message_flow_id",
                              value=original.message_flow_id if original else NIL_UUID, compact=True)
-                yield Static("", classes="field-problem")
+                yield Static("", classes="field-problem", markup=False)
             for field in ("token", "secret", "phone_number_id", "app_secret"):
                 value = original.phone_number_id if original and field == "phone_number_id" else ""
                 yield from self._field(field, field, value, secret=field in SECRET_FIELDS)
@@ -102,7 +102,7 @@ class AccountFormScreen(Screen[Account | None]):
             placeholder = KEEP_HINT if secret and not self.creating else ""
             yield Input(value=value, password=secret, placeholder=placeholder, id=f"input-{field}",
                         max_length=max_length, compact=True)
-            yield Static("", classes="field-problem")
+            yield Static("", classes="field-problem", markup=False)
 
     def on_mount(self) -> None:
         self.account_type = self._original.type if self._original is not None else None  # type: ignore[assignment]
@@ -145,7 +145,7 @@ class AccountFormScreen(Screen[Account | None]):
         try:
             flows = await client.list_flows()
         except VoipbinError as exc:
-            self.notify(f"Could not load flows: {exc}", severity="warning", timeout=8)
+            self.notify(f"Could not load flows: {exc}", severity="warning", timeout=8, markup=False)
             return
         select = self.query_one("#input-message_flow_id", Select)
         current = select.value
@@ -263,7 +263,7 @@ class AccountFormScreen(Screen[Account | None]):
                     return
                 saved = await client.update_account(current, draft)
         except NothingToUpdate:
-            self.notify("Nothing changed.", timeout=3)
+            self.notify("Nothing changed.", timeout=3, markup=False)
             self.dismiss(None)
             return
         except AccountValidationError as exc:
@@ -276,7 +276,7 @@ class AccountFormScreen(Screen[Account | None]):
         finally:
             self._saving = False
             self.sub_title = ""
-        self.notify(f"Saved {saved.type} account {saved.name or saved.id}", timeout=4)
+        self.notify(f"Saved {saved.type} account {saved.name or saved.id}", timeout=4, markup=False)
         self.dismiss(saved)
 
     async def _confirm_overwrite(self, current: Account) -> bool:

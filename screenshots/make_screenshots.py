@@ -1,0 +1,86 @@
+"""Regenerate the README screenshots from the real app on a fixed-clock sandbox.
+
+    python screenshots/make_screenshots.py
+
+Writes accounts.svg, detail.svg, form.svg and delete.svg beside this file (100x30). The app
+secret stays masked in every picture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+from tests.tui.conftest import make_app, settle, start_sandbox, wait_for_accounts, wait_until  # noqa: E402
+from voipbin_tui.api import AccountType  # noqa: E402
+from voipbin_tui.tui.screens.detail import AccountDetailScreen  # noqa: E402
+from voipbin_tui.tui.screens.form import AccountFormScreen  # noqa: E402
+
+SIZE = (100, 30)
+
+
+def select(screen, account_type: AccountType) -> None:
+    row = next(i for i, account_id in enumerate(screen._visible) if screen._accounts[account_id].type == account_type)
+    screen.table.move_cursor(row=row, animate=False)
+
+
+async def accounts(pilot: Pilot) -> None:
+    await wait_for_accounts(pilot)
+
+
+async def detail(pilot: Pilot) -> None:
+    select(await wait_for_accounts(pilot), AccountType.WHATSAPP)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
+    await settle(pilot)
+
+
+async def form(pilot: Pilot) -> None:
+    select(await wait_for_accounts(pilot), AccountType.WHATSAPP)
+    await pilot.press("e")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+    await settle(pilot)
+
+
+async def delete(pilot: Pilot) -> None:
+    select(await wait_for_accounts(pilot), AccountType.LINE)
+    await pilot.press("d")
+    await settle(pilot)
+
+
+SHOTS: dict[str, Callable[[Pilot], Awaitable[None]]] = {
+    "accounts": accounts,
+    "detail": detail,
+    "form": form,
+    "delete": delete,
+}
+
+
+async def shoot(name: str, steps: Callable[[Pilot], Awaitable[None]], data_dir: Path) -> None:
+    backend = start_sandbox(data_dir / name)
+    try:
+        app = make_app(backend)
+        async with app.run_test(size=SIZE) as pilot:
+            await steps(pilot)
+            app.save_screenshot(str(ROOT / f"{name}.svg"))
+    finally:
+        backend.stop()
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        for name, steps in SHOTS.items():
+            await shoot(name, steps, Path(data_dir))
+            print(f"wrote {ROOT / name}.svg")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,127 @@
+"""Send provider-shaped traffic to a hook URL: signed test messages and Meta's hub challenge.
+
+The payloads are built and signed by ``protocols``; this module only does the HTTP, with the
+same retries-free, timeout-bounded discipline as the REST client. It never sends an access
+key: providers cannot, so the hook must not need one.
+"""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from voipbin_tui import __version__
+from voipbin_tui.api.client import DEFAULT_TIMEOUT
+from voipbin_tui.api.errors import ConnectionFailed
+from voipbin_tui.api.models import Account, AccountType
+from voipbin_tui.protocols import (
+    build_line_text_payload,
+    build_text_message_payload,
+    sign_hub_signature,
+    sign_line_signature,
+)
+
+DEFAULT_TEST_SENDER = "16505551234"
+
+
+@dataclass(frozen=True, slots=True)
+class HookDelivery:
+    """What was sent to a hook and what it answered."""
+
+    url: str
+    method: str
+    body: bytes
+    signed: bool
+    status_code: int
+    answer: str
+    request_id: str
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+def hook_url_for(hook_base_url: str, account_id: object) -> str:
+    """``{hook base}/conversation/accounts/{id}``: where Meta and LINE must post for this account."""
+    return f"{hook_base_url.rstrip('/')}/conversation/accounts/{account_id}"
+
+
+class HookSender:
+    """Posts to provider hooks like Meta and LINE do (no credentials, exact bytes)."""
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float | httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": f"voipbin-tui/{__version__} (test traffic)"},
+        )
+
+    async def __aenter__(self) -> HookSender:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._http.aclose()
+
+    async def send_test_message(
+        self,
+        url: str,
+        account: Account,
+        *,
+        text: str,
+        sender: str = DEFAULT_TEST_SENDER,
+        line_channel_secret: str | None = None,
+    ) -> HookDelivery:
+        """A realistic inbound text message for this account, signed as its provider signs it.
+
+        WhatsApp messages are signed with the account's app secret (VoIPBIN returns it); LINE
+        channel secrets are write-only, so a LINE message is signed only if one is given.
+        """
+        if account.type == AccountType.WHATSAPP:
+            body = build_text_message_payload(phone_number_id=account.phone_number_id or "0", text=text,
+                                              sender_wa_id=sender)
+            secret = account.app_secret.get_secret_value() if account.app_secret else ""
+            headers = {"X-Hub-Signature-256": sign_hub_signature(secret, body)} if secret else {}
+        elif account.type == AccountType.LINE:
+            body = build_line_text_payload(text=text)
+            secret = line_channel_secret or ""
+            headers = {"x-line-signature": sign_line_signature(secret, body)} if secret else {}
+        else:
+            raise ValueError(f"{account.type} accounts do not receive through the conversation hook")
+        return await self._deliver("POST", url, body=body, headers=headers, signed=bool(headers))
+
+    async def send_hub_challenge(self, url: str, *, verify_token: str, challenge: str | None = None) -> HookDelivery:
+        """Meta's verification GET, as the App Dashboard sends it when the callback URL is saved."""
+        challenge = challenge or str(random_tokens.randbelow(9 * 10**9) + 10**9)
+        params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
+        return await self._deliver("GET", url, params=params, signed=False)
+
+    async def _deliver(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        signed: bool,
+    ) -> HookDelivery:
+        request_headers = {"Content-Type": "application/json", **(headers or {})} if body else {}
+        try:
+            response = await self._http.request(method, url, content=body or None, headers=request_headers,
+                                                params=params)
+        except httpx.TransportError as exc:
+            host = urlsplit(url).netloc
+            raise ConnectionFailed(f"cannot deliver to {host}: {type(exc).__name__}", method=method,
+                                   path=urlsplit(url).path) from None
+        return HookDelivery(
+            url=url,
+            method=method,
+            body=body,
+            signed=signed,
+            status_code=response.status_code,
+            answer=response.text[:2000],
+            request_id=response.headers.get("X-Request-Id", ""),
+        )

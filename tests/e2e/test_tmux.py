@@ -1,0 +1,85 @@
+"""The installed ``voipbin-tui`` in a real terminal (tmux): sandbox up, detail opens, quits cleanly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.secrets_scan import assert_no_secrets, stored_secrets
+
+SCRIPT = Path(sys.executable).parent / "voipbin-tui"
+SESSION = "voipbin-e2e"
+
+
+class Tmux:
+    def __init__(self, socket: Path) -> None:
+        self.socket = socket
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-S", str(self.socket), *args], capture_output=True, text=True, check=check)
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", SESSION).stdout
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def running(self) -> bool:
+        return self("has-session", "-t", SESSION, check=False).returncode == 0
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    assert shutil.which("tmux"), "tmux is required (.ci/run installs it)"
+    assert SCRIPT.exists(), f"the console script is not installed at {SCRIPT}"
+    runner = Tmux(tmp_path / "tmux.sock")
+    yield runner
+    runner("kill-server", check=False)
+
+
+def test_installed_tui_shows_the_sandbox_opens_a_detail_and_quits(tmux: Tmux, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    exit_file = tmp_path / "exit-status"
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ["PATH"],
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+    }
+    command = f"{SCRIPT}; echo $? > {exit_file}"
+    environment = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", *environment, command)
+
+    listed = tmux.wait_for("whatsapp")
+    assert "SANDBOX" in listed and "line" in listed and "sms" in listed
+    tmux("send-keys", "-t", SESSION, "Enter")
+    detail = tmux.wait_for("write-only")
+    assert "Setup checklist" in detail or "Webhook" in detail
+    tmux("send-keys", "-t", SESSION, "Escape")
+    tmux.wait_for("accounts")
+    tmux("send-keys", "-t", SESSION, "q")
+    deadline = time.monotonic() + 15
+    while not exit_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert exit_file.read_text().strip() == "0"
+
+    data_dir = home / ".local/share/voipbin-tui"
+    secrets = stored_secrets(data_dir)
+    assert secrets, "the sandbox seed should hold secrets to look for"
+    assert_no_secrets(listed + detail, secrets)

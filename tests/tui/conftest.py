@@ -1,0 +1,147 @@
+"""TUI tests run the real app against a real sandbox backend over loopback HTTP.
+
+Deterministic by construction: the backend has a fixed clock and sequential ids, the local
+zone is UTC, the hook URL shown is a fixed public one, and the input cursor does not blink.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from voipbin_tui.api import VoipbinClient
+from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
+from voipbin_tui.config import SandboxTarget
+from voipbin_tui.connection import Connection
+from voipbin_tui.tui.app import VoipbinApp
+from voipbin_tui.tui.screens.accounts import AccountsScreen
+
+PUBLIC_HOOK_URL = "https://hook.sandbox.example/v1.0"
+START = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+class SteppingClock:
+    """Each reading is one second after the previous: ordered, unique and reproducible."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._ticks = itertools.count()
+        self._start = start
+
+    def __call__(self) -> datetime:
+        return self._start + timedelta(seconds=next(self._ticks))
+
+
+def sequential_ids() -> Callable[[], UUID]:
+    counter = itertools.count(1)
+    return lambda: UUID(f"00000000-0000-4000-8000-{next(counter):012d}")
+
+
+@pytest.fixture(autouse=True)
+def utc_and_no_blink(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def start_sandbox(data_dir: Path, *, seed: bool = True, port: int = 0) -> EmbeddedBackend:
+    return start_embedded(
+        data_dir,
+        seed=seed,
+        port=port,
+        clock=SteppingClock(),
+        new_id=sequential_ids(),
+        public_hook_url=PUBLIC_HOOK_URL,
+    )
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[EmbeddedBackend]:
+    backend = start_sandbox(tmp_path / "sandbox")
+    yield backend
+    backend.stop()
+
+
+@pytest.fixture
+def empty_sandbox(tmp_path: Path) -> Iterator[EmbeddedBackend]:
+    backend = start_sandbox(tmp_path / "empty", seed=False)
+    yield backend
+    backend.stop()
+
+
+def opener_for(backend: EmbeddedBackend, data_dir: Path | None = None, **client_options: object):
+    """What the CLI passes to the app, aimed at an already running test backend."""
+
+    @asynccontextmanager
+    async def open_connection() -> AsyncIterator[Connection]:
+        async with VoipbinClient(backend.api_url, accesskey=backend.accesskey, **client_options) as client:
+            yield Connection(
+                client=client,
+                target=SandboxTarget(data_dir or Path("/sandbox")),
+                hook_base_url=backend.hook_url,
+                inspector_url=backend.inspector_url,
+                feed_accesskey=backend.accesskey,
+            )
+
+    return open_connection
+
+
+def make_app(backend: EmbeddedBackend, *, read_only: bool = False, **client_options: object) -> VoipbinApp:
+    return VoipbinApp(opener_for(backend, **client_options), read_only=read_only)
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, timeout: float = 5.0) -> None:
+    """Let the app run until ``condition`` holds (workers finished, rows drawn)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for every worker, then for the screen to repaint."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+def accounts_screen(pilot: Pilot) -> AccountsScreen:
+    for screen in pilot.app.screen_stack:
+        if isinstance(screen, AccountsScreen):
+            return screen
+    raise AssertionError("no accounts screen")
+
+
+async def wait_for_accounts(pilot: Pilot) -> AccountsScreen:
+    await wait_until(pilot, lambda: pilot.app.connection is not None)
+    screen = accounts_screen(pilot)
+    await wait_until(pilot, lambda: screen.loaded)
+    await settle(pilot)
+    return screen
+
+
+@pytest.fixture
+def seeded_secrets(sandbox: EmbeddedBackend) -> list[str]:
+    """Every plaintext secret the seed stored, to scan screens and snapshots for."""
+    from voipbin_tui.backend import seed
+
+    return [value for value in seed.SEEDED_SECRETS if value]
+
+
+
+def screen_text(pilot: Pilot) -> str:
+    """Everything on the terminal right now, as plain text (what a person would read)."""
+    strips = pilot.app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

@@ -1,0 +1,292 @@
+"""End-to-end flows through the real app and a real sandbox over HTTP, keys only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from textual.widgets import Input, Select
+from textual.widgets._select import SelectOverlay
+
+from tests.tui.conftest import make_app, screen_text, settle, start_sandbox, wait_for_accounts, wait_until
+from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
+from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.tui.screens.detail import AccountDetailScreen
+from voipbin_tui.tui.screens.form import AccountFormScreen
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP to the sandbox, keeping every request; can fail chosen requests like VoIPBIN does."""
+
+    def __init__(self, fail: tuple[str, int] | None = None) -> None:
+        self._real = httpx.AsyncHTTPTransport()
+        self.requests: list[httpx.Request] = []
+        self.fail = fail
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        self.requests.append(request)
+        if self.fail is not None and request.method == self.fail[0]:
+            response = await self._real.handle_async_request(request)  # the server saves, then fails
+            await response.aread()
+            return httpx.Response(self.fail[1], headers={"X-Request-Id": "req_injected_500"})
+        return await self._real.handle_async_request(request)
+
+    def bodies(self, method: str) -> list[dict]:
+        return [json.loads(r.content) for r in self.requests if r.method == method and r.content]
+
+    async def aclose(self) -> None:
+        await self._real.aclose()
+
+
+async def type_into(pilot, selector: str, text: str) -> None:
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.cursor_position = len(widget.value)
+    await pilot.press(*text)
+
+
+async def choose(pilot, selector: str, value: object) -> None:
+    """Pick an option with the keyboard: open the select, move to the option, confirm."""
+    select = pilot.app.screen.query_one(selector, Select)
+    select.focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    overlay = select.query_one(SelectOverlay)
+    steps = [option for _, option in select._options].index(value) - (overlay.highlighted or 0)
+    await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
+    await pilot.pause()
+    assert select.value == value
+
+
+async def test_first_page_shows_the_seeded_accounts(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        assert len(screen.table.rows) == 3
+        types = sorted(str(screen._accounts[i].type) for i in screen._visible)
+        assert types == ["line", "sms", "whatsapp"]
+        assert pilot.app.sub_title.startswith("SANDBOX · hook https://hook.sandbox.example/v1.0")
+
+
+@pytest.mark.parametrize(
+    ("account_type", "fields"),
+    [
+        (AccountType.SMS, {}),
+        (AccountType.LINE, {"#input-token": "line-channel-token", "#input-secret": "line-channel-secret"}),
+        (
+            AccountType.WHATSAPP,
+            {
+                "#input-token": "EAAcreatetoken",
+                "#input-secret": "verify-create",
+                "#input-phone_number_id": "106540352242999",
+                "#input-app_secret": "0123456789abcdef0123456789abcdef",
+            },
+        ),
+    ],
+)
+async def test_create_each_type(sandbox: EmbeddedBackend, account_type: AccountType, fields: dict) -> None:
+    transport = RecordingTransport()
+    async with make_app(sandbox, transport=transport).run_test(size=(100, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await choose(pilot, "#input-type", account_type)
+        await type_into(pilot, "#input-name", f"new {account_type}")
+        for selector, text in fields.items():
+            await type_into(pilot, selector, text)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: pilot.app.screen is screen)
+        await settle(pilot)
+        assert len(screen.table.rows) == 4  # no reload: the saved row was added in place
+        sent = transport.bodies("POST")[-1]
+        assert sent["type"] == account_type.value and sent["name"] == f"new {account_type}"
+        if account_type is AccountType.WHATSAPP:
+            assert sent["provider_data"] == {
+                "phone_number_id": "106540352242999",
+                "app_secret": "0123456789abcdef0123456789abcdef",
+            }
+            assert (sent["token"], sent["secret"]) == ("EAAcreatetoken", "verify-create")
+    assert sum(1 for r in transport.requests if r.method == "GET" and r.url.path.endswith("/conversation_accounts")
+               and "page_token" not in r.url.params) == 1
+
+
+async def test_create_refuses_invalid_fields_before_sending(sandbox: EmbeddedBackend) -> None:
+    transport = RecordingTransport()
+    async with make_app(sandbox, transport=transport).run_test(size=(100, 40)) as pilot:
+        await wait_for_accounts(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await choose(pilot, "#input-type", AccountType.WHATSAPP)
+        await type_into(pilot, "#input-phone_number_id", "12ab")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, AccountFormScreen)
+        assert form.query_one("#field-phone_number_id").has_class("-invalid")
+        assert form.query_one("#field-token").has_class("-invalid")
+        assert transport.bodies("POST") == []
+
+
+async def edit_selected(pilot, screen, name_suffix: str, secrets: dict[str, str]) -> None:
+    await pilot.press("e")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+    await settle(pilot)
+    await type_into(pilot, "#input-name", name_suffix)
+    for selector, text in secrets.items():
+        await type_into(pilot, selector, text)
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: pilot.app.screen is screen)
+    await settle(pilot)
+
+
+def select_type(screen, account_type: AccountType) -> None:
+    row = next(i for i, account_id in enumerate(screen._visible) if screen._accounts[account_id].type == account_type)
+    screen.table.move_cursor(row=row)
+
+
+async def test_edit_without_and_with_secrets_sends_only_changes(sandbox: EmbeddedBackend) -> None:
+    transport = RecordingTransport()
+    async with make_app(sandbox, transport=transport).run_test(size=(100, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        original = screen.selected_account()
+        await edit_selected(pilot, screen, " 2", {})
+        assert transport.bodies("PUT")[-1] == {"name": f"{original.name} 2"}
+        await edit_selected(pilot, screen, " 3", {"#input-token": "EAArotated"})
+        assert transport.bodies("PUT")[-1] == {"name": f"{original.name} 2 3", "token": "EAArotated"}
+        assert screen.selected_account().name == f"{original.name} 2 3"
+
+
+async def test_a_500_during_save_keeps_the_form_and_what_was_typed(sandbox: EmbeddedBackend) -> None:
+    transport = RecordingTransport(fail=("PUT", 500))
+    async with make_app(sandbox, transport=transport).run_test(size=(100, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.LINE)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await settle(pilot)
+        await type_into(pilot, "#input-name", " typed")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, AccountFormScreen)
+        error = screen_text(pilot)
+        assert "500" in error and "req_injected_500" in error
+        assert "may have saved the change anyway" in error
+        assert form.query_one("#input-name", Input).value.endswith(" typed")
+
+
+async def test_delete_after_confirm(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.SMS)
+        doomed = screen.selected_account()
+        await pilot.press("d")
+        await pilot.press("n")  # the safe answer first
+        await settle(pilot)
+        assert doomed.id in screen._accounts
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert doomed.id not in screen._accounts and len(screen.table.rows) == 2
+    async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+        assert (await client.get_account(doomed.id)).is_deleted
+
+
+async def test_filter_as_you_type_and_escape(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        await pilot.press("slash", *"whatsapp")
+        await settle(pilot)
+        assert [str(screen._accounts[i].type) for i in screen._visible] == ["whatsapp"]
+        assert len(screen.table.rows) == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(screen.table.rows) == 3
+
+
+async def test_sort_by_key_and_reverse(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        await pilot.press("s")  # sort by type
+        types = [str(screen._accounts[i].type) for i in screen._visible]
+        assert types == sorted(types)
+        await pilot.press("S")
+        assert [str(screen._accounts[i].type) for i in screen._visible] == sorted(types, reverse=True)
+
+
+async def test_paging_through_250_accounts(empty_sandbox: EmbeddedBackend) -> None:
+    async with VoipbinClient(empty_sandbox.api_url, accesskey=empty_sandbox.accesskey) as client:
+        for index in range(250):
+            await client.create_account(AccountDraft(type=AccountType.SMS, name=f"sms {index:03d}"))
+    transport = RecordingTransport()
+    async with make_app(empty_sandbox, transport=transport).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        assert len(screen.table.rows) == 250
+        assert str(screen.table.get_row_at(0)[1]) == "sms 249"  # newest first, as VoIPBIN orders
+        pages = [r for r in transport.requests if r.url.path.endswith("/conversation_accounts")]
+        assert len(pages) == 4  # 100 + 100 + 50, then the empty page that ends the list
+        assert "250 accounts" in screen_text(pilot)
+
+
+async def test_detail_masks_app_secret_until_revealed_and_hides_on_leaving(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        secret = screen.selected_account().app_secret.get_secret_value()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
+        await settle(pilot)
+        assert secret not in screen_text(pilot) and f"••••{secret[-4:]}" in screen_text(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert secret in screen_text(pilot).replace(" ", "")
+        await pilot.press("escape", "enter")
+        await settle(pilot)
+        assert not pilot.app.screen.revealed
+        await pilot.press("c")
+        assert pilot.app.clipboard.endswith(f"/conversation/accounts/{screen.selected_account().id}")
+
+
+async def test_read_only_disables_every_write(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox, read_only=True).run_test(size=(100, 30)) as pilot:
+        await wait_for_accounts(pilot)
+        for key in ("n", "e", "d"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert pilot.app.screen.__class__.__name__ == "AccountsScreen"
+        assert "READ-ONLY" in pilot.app.sub_title
+
+
+async def test_backend_down_shows_a_banner_and_recovers(tmp_path: Path) -> None:
+    backend = start_sandbox(tmp_path / "data")
+    port = backend.port
+    async with make_app(backend).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        backend.stop()
+        await pilot.press("r")
+        await settle(pilot)
+        banner = pilot.app.screen.query_one("#banner")
+        assert banner.has_class("-visible") and "unreachable" in screen_text(pilot)
+        assert len(screen.table.rows) == 3  # what was shown stays
+        restarted = start_sandbox(tmp_path / "data", port=port)
+        try:
+            await pilot.press("r")
+            await settle(pilot)
+            assert not banner.has_class("-visible")
+        finally:
+            restarted.stop()
+
+
+async def test_server_text_is_never_read_as_markup(sandbox: EmbeddedBackend) -> None:
+    name = "[bold]Ops[/bold] [request x] [/]"
+    async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+        await client.create_account(AccountDraft(type=AccountType.SMS, name=name))
+    async with make_app(sandbox).run_test(size=(120, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        assert str(screen.table.get_row_at(0)[1]) == name
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
+        await settle(pilot)
+        assert name in screen_text(pilot)
