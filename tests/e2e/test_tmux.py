@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -62,17 +63,19 @@ def test_installed_tui_shows_the_sandbox_opens_a_detail_and_quits(tmux: Tmux, tm
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_DATA_HOME": str(home / ".local/share"),
     }
-    command = f"{SCRIPT}; echo $? > {exit_file}"
-    environment = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
-    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", *environment, command)
+    # env -i: nothing from the test process (its temp config and data dirs) leaks in
+    assignments = " ".join(shlex.quote(f"{key}={value}") for key, value in env.items())
+    command = f"env -i {assignments} {shlex.quote(str(SCRIPT))}; echo $? > {shlex.quote(str(exit_file))}"
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", command)
 
-    listed = tmux.wait_for("whatsapp")
-    assert "SANDBOX" in listed and "line" in listed and "sms" in listed
+    tmux.wait_for("whatsapp")
+    listed = tmux.wait_for("3 accounts")
+    assert "SANDBOX" in listed and "line" in listed and "sms" in listed, listed
     tmux("send-keys", "-t", SESSION, "Enter")
     detail = tmux.wait_for("write-only")
     assert "Setup checklist" in detail or "Webhook" in detail
     tmux("send-keys", "-t", SESSION, "Escape")
-    tmux.wait_for("accounts")
+    tmux.wait_for("Filter")  # the list's footer: the escape has been read, so "q" is not alt+q
     tmux("send-keys", "-t", SESSION, "q")
     deadline = time.monotonic() + 15
     while not exit_file.exists() and time.monotonic() < deadline:

@@ -88,7 +88,7 @@ class VoipbinApp(App[None]):
         where = (
             f"SANDBOX · hook {connection.hook_base_url}" if connection.is_sandbox else connection.target.label
         )
-        return f"{where} · READ-ONLY" if self.read_only else where
+        return f"READ-ONLY · {where}" if self.read_only else where
 
     async def on_unmount(self) -> None:
         await self._exit_stack.aclose()

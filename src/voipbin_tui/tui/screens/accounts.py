@@ -14,10 +14,11 @@ from typing import ClassVar
 from uuid import UUID
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -29,6 +30,18 @@ from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionRea
 RETRY_SECONDS = 5.0
 COMPACT_WIDTH = 110
 _OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+class AccountsTable(DataTable):
+    """The accounts DataTable; tells its screen its width so columns fit without sideways scrolling."""
+
+    class Resized(Message):
+        def __init__(self, width: int) -> None:
+            self.width = width
+            super().__init__()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized(event.size.width))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +77,7 @@ class AccountsScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="accounts.refresh", tooltip="Reload, keeping the selection"),
         Binding("s", "cycle_sort", "Sort", id="accounts.sort", tooltip="Sort by the next column", show=False),
         Binding("S", "reverse_sort", "Reverse", id="accounts.reverse", tooltip="Reverse the sort", show=False),
-        Binding("escape", "clear_filter", "Clear filter", id="accounts.clear_filter", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="accounts.clear_filter"),
     ]
 
     def __init__(self) -> None:
@@ -86,8 +99,9 @@ class AccountsScreen(Screen[None]):
         yield Header()
         yield Static("", id="banner", markup=False)
         with Vertical(id="accounts-body"):
-            yield Input(placeholder="filter: type to narrow, esc to clear", id="filter")
-            yield DataTable(id="accounts", cursor_type="row", zebra_stripes=True)
+            yield Input(placeholder="type to filter by any column · enter keeps it · esc clears", id="filter",
+                        compact=True)
+            yield AccountsTable(id="accounts", cursor_type="row", zebra_stripes=True)
             yield Static("", id="accounts-empty", markup=False)
         yield Static("", id="accounts-status", markup=False)
         yield Footer()
@@ -102,7 +116,7 @@ class AccountsScreen(Screen[None]):
         return self.query_one("#accounts", DataTable)
 
     def on_mount(self) -> None:
-        self._build_columns(self.size.width)
+        self._build_columns(self.table.size.width or self.size.width)
         self._show_state()
         if getattr(self.app, "connection", None) is not None:
             self.load_accounts()
@@ -110,9 +124,9 @@ class AccountsScreen(Screen[None]):
     def on_connection_ready(self, _: ConnectionReady) -> None:
         self.load_accounts()
 
-    def on_resize(self) -> None:
-        self._build_columns(self.size.width)
-        self._fit_columns(self.size.width)
+    def on_accounts_table_resized(self, event: AccountsTable.Resized) -> None:
+        self._build_columns(event.width)
+        self._fit_columns(event.width)
 
     # -- selection ----------------------------------------------------------------------
 
@@ -163,13 +177,14 @@ class AccountsScreen(Screen[None]):
                     self._replace_accounts(fresh.copy())
                 else:
                     self._append_accounts(page)
+                self._show_state()
                 self._update_status()
             self._replace_accounts(fresh)
         except VoipbinError as exc:
+            self._loading = False
             self._loading_failed(exc)
             return
-        finally:
-            self._loading = False
+        self._loading = False
         self._error = None
         self._loaded_once = True
         self._stop_retrying()
@@ -179,7 +194,7 @@ class AccountsScreen(Screen[None]):
     def _loading_failed(self, exc: VoipbinError) -> None:
         self._error = str(exc)
         if isinstance(exc, ConnectionFailed):
-            self._show_banner(f"Backend unreachable: {exc}. Retrying every {RETRY_SECONDS:.0f} s; r retries now.")
+            self._show_banner(f"Backend unreachable: {exc} Retrying every {RETRY_SECONDS:.0f} s; r retries now.")
             if self._retry_timer is None:
                 self._retry_timer = self.set_interval(RETRY_SECONDS, self.load_accounts)
         else:
@@ -275,7 +290,7 @@ class AccountsScreen(Screen[None]):
         columns = self._columns()
         flexible = [column for column in columns if column.width is None]
         fixed = sum(column.width or 0 for column in columns)
-        padding = 2 * len(columns) + 2  # cell padding, plus the scrollbar
+        padding = 2 * len(columns) + 1  # cell padding, plus the vertical scrollbar
         spare = max(12 * len(flexible), width - fixed - padding)
         shares = {"name": 0.45, "detail": 0.55} if len(flexible) > 1 else {"name": 1.0}
         for column in flexible:
@@ -312,16 +327,23 @@ class AccountsScreen(Screen[None]):
 
     # -- filter and sort ----------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self.query_one("#filter", Input).has_class("-active")
+        return True
+
     def action_focus_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)
         filter_input.add_class("-active")
         filter_input.focus()
+        self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)
         with filter_input.prevent(Input.Changed):
             filter_input.value = ""
         filter_input.remove_class("-active")
+        self.refresh_bindings()
         if self._filter:
             self._filter = ""
             self._render_rows()
@@ -389,13 +411,12 @@ class AccountsScreen(Screen[None]):
 
     def _update_status(self) -> None:
         total = len(self._accounts)
-        parts = [f"{total} account{'s' if total != 1 else ''}"]
-        if self._filter:
-            parts.insert(0, f"{len(self._visible)} of")
-        if self._loading and self._loaded_once is False and total:
-            parts.append("loading more…")
-        elif self._loading:
-            parts.append("loading…")
+        count = f"{total} account{'s' if total != 1 else ''}"
+        parts = [f"{len(self._visible)} of {count}" if self._filter else count]
+        if self._loading:
+            parts.append("loading more…" if total else "loading…")
+        elif self._error is not None:
+            parts.append("not loaded: see the message above")
         if self._sort_key is not None:
             column = _COLUMN_BY_KEY[self._sort_key]
             parts.append(f"sorted by {column.label.lower()} {'▼' if self._sort_reverse else '▲'}")

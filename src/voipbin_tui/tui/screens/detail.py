@@ -36,8 +36,8 @@ class AccountDetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back", tooltip="Back to the accounts"),
-        Binding("v", "toggle_reveal", "Reveal secret", id="detail.reveal", tooltip="Show or hide the app secret"),
-        Binding("c", "copy_hook_url", "Copy hook URL", id="detail.copy", tooltip="Copy the webhook URL (OSC 52)"),
+        Binding("v", "toggle_reveal", "Reveal", id="detail.reveal", tooltip="Show or hide the app secret"),
+        Binding("c", "copy_hook_url", "Copy URL", id="detail.copy", tooltip="Copy the webhook URL (OSC 52)"),
         Binding("e", "app.edit_account", "Edit", id="detail.edit", tooltip="Edit this account"),
         Binding("d", "app.delete_account", "Delete", id="detail.delete", tooltip="Delete this account"),
         Binding("r", "reload", "Reload", id="detail.reload", tooltip="Read the account again", show=False),
@@ -87,6 +87,13 @@ class AccountDetailScreen(Screen[None]):
     def action_reload(self) -> None:
         self.reload()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_reveal":
+            return self._account.app_secret is not None
+        if action == "copy_hook_url":
+            return self._account.type in (AccountType.WHATSAPP, AccountType.LINE)
+        return True
+
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
 
@@ -112,12 +119,16 @@ class AccountDetailScreen(Screen[None]):
 
     def _render_account(self) -> None:
         account = self._account
+        self.refresh_bindings()
         deleted = self.query_one("#detail-deleted", Static)
         deleted.update(f"DELETED {local_time(account.tm_delete)}" if account.is_deleted else "")
         deleted.set_class(account.is_deleted, "-visible")
         self.query_one("#detail-fields", Static).update(self._fields_table(account))
-        hook = Text(self.hook_url, style="bold")
-        hook.append("\nc copies it (works over SSH)", style="dim")
+        if account.type == AccountType.SMS:
+            hook = Text("SMS does not use this hook: inbound SMS arrives through the SMS carrier.", style="dim")
+        else:
+            hook = Text(self.hook_url, style="bold")
+            hook.append("\nc copies it (works over SSH)", style="dim")
         self.query_one("#detail-hook", Static).update(hook)
         checklist = Text()
         for index, item in enumerate(setup_checklist(account, self.hook_url)):

@@ -71,7 +71,7 @@ class AccountFormScreen(Screen[Account | None]):
         yield Header()
         with VerticalScroll(id="form-body"):
             yield Static("", id="form-error", markup=False)
-            title = "New account" if original is None else f"Edit {original.type} account"
+            title = "New account" if original is None else f"Edit {original.type} account “{original.name}”"
             yield Static(title, classes="section-title", markup=False)
             with Vertical(id="field-type", classes="field"):
                 yield Label("Type")
@@ -101,7 +101,7 @@ class AccountFormScreen(Screen[Account | None]):
             yield Label(label, id=f"label-{field}")
             placeholder = KEEP_HINT if secret and not self.creating else ""
             yield Input(value=value, password=secret, placeholder=placeholder, id=f"input-{field}",
-                        max_length=max_length, compact=True)
+                        max_length=max_length, compact=True, select_on_focus=False)
             yield Static("", classes="field-problem", markup=False)
 
     def on_mount(self) -> None:
@@ -128,6 +128,7 @@ class AccountFormScreen(Screen[Account | None]):
             for field in used:
                 self.query_one(f"#label-{field}", Label).update(field_label(account_type, field))
         self._show_problems([])
+        self.refresh_bindings()
 
     # -- flows ------------------------------------------------------------------------
 
@@ -209,6 +210,11 @@ class AccountFormScreen(Screen[Account | None]):
 
     # -- actions ----------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_reveal":
+            return self.account_type is not None and bool(set(FIELDS_BY_TYPE[self.account_type]) & set(SECRET_FIELDS))
+        return True
+
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
 
@@ -275,7 +281,7 @@ class AccountFormScreen(Screen[Account | None]):
             return
         finally:
             self._saving = False
-            self.sub_title = ""
+            self.sub_title = None
         self.notify(f"Saved {saved.type} account {saved.name or saved.id}", timeout=4, markup=False)
         self.dismiss(saved)
 
