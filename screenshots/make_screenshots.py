@@ -29,7 +29,7 @@ SIZE = (100, 30)
 
 def select(screen, account_type: AccountType) -> None:
     row = next(i for i, account_id in enumerate(screen._visible) if screen._accounts[account_id].type == account_type)
-    screen.table.move_cursor(row=row, animate=False)
+    screen.table.move_cursor(row=row)
 
 
 async def accounts(pilot: Pilot) -> None:

@@ -64,7 +64,7 @@ async def choose(pilot, selector: str, value: object) -> None:
 async def test_first_page_shows_the_seeded_accounts(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
         screen = await wait_for_accounts(pilot)
-        assert len(screen.table.rows) == 3
+        assert screen.table.row_count == 3
         types = sorted(str(screen._accounts[i].type) for i in screen._visible)
         assert types == ["line", "sms", "whatsapp"]
         assert pilot.app.sub_title.startswith("SANDBOX · hook https://hook.sandbox.example/v1.0")
@@ -99,7 +99,7 @@ async def test_create_each_type(sandbox: EmbeddedBackend, account_type: AccountT
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: pilot.app.screen is screen)
         await settle(pilot)
-        assert len(screen.table.rows) == 4  # no reload: the saved row was added in place
+        assert screen.table.row_count == 4  # no reload: the saved row was added in place
         sent = transport.bodies("POST")[-1]
         assert sent["type"] == account_type.value and sent["name"] == f"new {account_type}"
         if account_type is AccountType.WHATSAPP:
@@ -186,10 +186,10 @@ async def test_delete_after_confirm(sandbox: EmbeddedBackend) -> None:
         await pilot.press("d")
         await pilot.press("n")  # the safe answer first
         await settle(pilot)
-        assert doomed.id in screen._accounts
+        assert str(doomed.id) in screen._accounts
         await pilot.press("d", "y")
         await settle(pilot)
-        assert doomed.id not in screen._accounts and len(screen.table.rows) == 2
+        assert str(doomed.id) not in screen._accounts and screen.table.row_count == 2
     async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
         assert (await client.get_account(doomed.id)).is_deleted
 
@@ -200,10 +200,10 @@ async def test_filter_as_you_type_and_escape(sandbox: EmbeddedBackend) -> None:
         await pilot.press("slash", *"whatsapp")
         await settle(pilot)
         assert [str(screen._accounts[i].type) for i in screen._visible] == ["whatsapp"]
-        assert len(screen.table.rows) == 1
+        assert screen.table.row_count == 1
         await pilot.press("escape")
         await settle(pilot)
-        assert len(screen.table.rows) == 3
+        assert screen.table.row_count == 3
 
 
 async def test_sort_by_key_and_reverse(sandbox: EmbeddedBackend) -> None:
@@ -223,8 +223,8 @@ async def test_paging_through_250_accounts(empty_sandbox: EmbeddedBackend) -> No
     transport = RecordingTransport()
     async with make_app(empty_sandbox, transport=transport).run_test(size=(100, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
-        assert len(screen.table.rows) == 250
-        assert str(screen.table.get_row_at(0)[1]) == "sms 249"  # newest first, as VoIPBIN orders
+        assert screen.table.row_count == 250
+        assert str(screen.table.row(0)[1]) == "sms 249"  # newest first, as VoIPBIN orders
         pages = [r for r in transport.requests if r.url.path.endswith("/conversation_accounts")]
         assert len(pages) == 4  # 100 + 100 + 50, then the empty page that ends the list
         assert "250 accounts" in screen_text(pilot)
@@ -269,7 +269,7 @@ async def test_backend_down_shows_a_banner_and_recovers(tmp_path: Path) -> None:
         await settle(pilot)
         banner = pilot.app.screen.query_one("#banner")
         assert banner.has_class("-visible") and "unreachable" in screen_text(pilot)
-        assert len(screen.table.rows) == 3  # what was shown stays
+        assert screen.table.row_count == 3  # what was shown stays
         restarted = start_sandbox(tmp_path / "data", port=port)
         try:
             await pilot.press("r")
@@ -285,7 +285,7 @@ async def test_server_text_is_never_read_as_markup(sandbox: EmbeddedBackend) -> 
         await client.create_account(AccountDraft(type=AccountType.SMS, name=name))
     async with make_app(sandbox).run_test(size=(120, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
-        assert str(screen.table.get_row_at(0)[1]) == name
+        assert str(screen.table.row(0)[1]) == name
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
         await settle(pilot)

@@ -24,7 +24,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 
 def select_type(screen, account_type: AccountType) -> None:
     row = next(i for i, account_id in enumerate(screen._visible) if screen._accounts[account_id].type == account_type)
-    screen.table.move_cursor(row=row, animate=False)
+    screen.table.move_cursor(row=row)
 
 
 async def loaded(pilot: Pilot) -> None:

@@ -1,47 +1,51 @@
 """The home screen: every conversation account in a table, with filter, sort and paging.
 
-The first page is drawn as soon as it arrives and the rest stream in; the table is a view
-of ``_accounts`` (server order) through the current filter and sort, so saves and deletes
-update one row without reloading.
+The first page is drawn as soon as it arrives and the rest stream in. The table is a view of
+``_accounts`` (server order) through the current filter and sort; cells and search text are
+computed once per account, so a keystroke in the filter is a list comprehension and a repaint
+of the visible lines, and saves and deletes change one row without a reload.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID
 
-from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.presentation import flow_label, flow_names, local_time
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
+from voipbin_tui.tui.widgets.accounts_table import CELL_PADDING, AccountsTable, TableColumn
 
 RETRY_SECONDS = 5.0
 COMPACT_WIDTH = 110
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
-class AccountsTable(DataTable):
-    """The accounts DataTable; tells its screen its width so columns fit without sideways scrolling."""
+class RowView(Sequence[list[str]]):
+    """The visible rows, materialized only for the lines the table actually draws."""
 
-    class Resized(Message):
-        def __init__(self, width: int) -> None:
-            self.width = width
-            super().__init__()
+    def __init__(self, ids: list[str], cells: dict[str, dict[str, str]], column_keys: list[str]) -> None:
+        self._ids = ids
+        self._cells = cells
+        self._keys = column_keys
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.post_message(self.Resized(event.size.width))
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index: int) -> list[str]:  # type: ignore[override]
+        cells = self._cells[self._ids[index]]
+        return [cells[key] for key in self._keys]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +53,10 @@ class Column:
     key: str
     label: str
     width: int | None
+    """Fixed width, or None to share what the fixed columns leave."""
     sort_key: Callable[[Account, dict[UUID, str]], object]
     compact: bool = True
+    """Shown in narrow terminals too."""
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -62,13 +68,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("updated", "Updated", 16, lambda a, _: a.last_change or _OLDEST),
 )
 _COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+_FLEX_SHARES = {"name": 0.45, "detail": 0.55}
 
 
 class AccountsScreen(Screen[None]):
     """Accounts (home)."""
 
     AUTO_FOCUS = "#accounts"
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="accounts.filter", tooltip="Filter by any column as you type"),
         Binding("n", "app.new_account", "New", id="accounts.new", tooltip="Create an account"),
@@ -82,41 +88,47 @@ class AccountsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._accounts: dict[UUID, Account] = {}
+        # keyed by the id as text: str hashes are cached in C, UUID hashes are computed in Python
+        self._accounts: dict[str, Account] = {}
         self._flow_names: dict[UUID, str] = {}
-        self._search_text: dict[UUID, str] = {}
-        self._visible: list[UUID] = []
+        self._cells: dict[str, dict[str, str]] = {}
+        self._search_text: dict[str, str] = {}
+        self._visible: list[str] = []
         self._sort_key: str | None = None
         self._sort_reverse = False
         self._filter = ""
         self._compact: bool | None = None
+        self._width = 0
         self._loading = False
         self._loaded_once = False
         self._error: str | None = None
         self._retry_timer: Timer | None = None
+        self._had_selection = False
+        self._state_message: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="banner", markup=False)
         with Vertical(id="accounts-body"):
-            yield Input(placeholder="type to filter by any column · enter keeps it · esc clears", id="filter",
-                        compact=True)
-            yield AccountsTable(id="accounts", cursor_type="row", zebra_stripes=True)
+            yield Input(
+                placeholder="type to filter by any column · enter keeps it · esc clears", id="filter", compact=True
+            )
+            yield AccountsTable(id="accounts")
             yield Static("", id="accounts-empty", markup=False)
         yield Static("", id="accounts-status", markup=False)
         yield Footer()
+
+    @property
+    def table(self) -> AccountsTable:
+        return self.query_one("#accounts", AccountsTable)
 
     @property
     def loaded(self) -> bool:
         """A load has finished (with rows, with none, or with an error) and none is running."""
         return not self._loading and (self._loaded_once or self._error is not None)
 
-    @property
-    def table(self) -> DataTable:
-        return self.query_one("#accounts", DataTable)
-
     def on_mount(self) -> None:
-        self._build_columns(self.table.size.width or self.size.width)
+        self._layout_columns(self.size.width)
         self._show_state()
         if getattr(self.app, "connection", None) is not None:
             self.load_accounts()
@@ -124,34 +136,33 @@ class AccountsScreen(Screen[None]):
     def on_connection_ready(self, _: ConnectionReady) -> None:
         self.load_accounts()
 
-    def on_accounts_table_resized(self, event: AccountsTable.Resized) -> None:
-        self._build_columns(event.width)
-        self._fit_columns(event.width)
+    @on(AccountsTable.Resized)
+    def _table_resized(self, event: AccountsTable.Resized) -> None:
+        self._layout_columns(event.width)
 
     # -- selection ----------------------------------------------------------------------
 
     def selected_account(self) -> Account | None:
-        table = self.table
-        if not self._visible or table.cursor_row < 0 or table.cursor_row >= len(self._visible):
-            return None
-        return self._accounts.get(self._visible[table.cursor_row])
+        row = self.table.cursor_row
+        return self._accounts.get(self._visible[row]) if 0 <= row < len(self._visible) else None
 
-    @on(DataTable.RowSelected, "#accounts")
+    @on(AccountsTable.RowSelected)
     async def _open_selected(self) -> None:
         await self.app.run_action("app.open_account")
 
+    @on(AccountsTable.RowHighlighted)
+    def _selection_moved(self) -> None:
+        self._refresh_bindings_if_selection_changed()
+
     async def open_account(self, account_id: UUID) -> None:
         """Select an account (clearing a filter that hides it) and open its detail."""
-        if account_id not in self._accounts:
+        key = str(account_id)
+        if key not in self._accounts:
             return
-        if account_id not in self._visible:
+        if key not in self._visible:
             self.action_clear_filter()
-        self.table.move_cursor(row=self._visible.index(account_id), animate=False)
+        self.table.move_cursor(self._visible.index(key))
         await self.app.run_action("app.open_account")
-
-    @on(DataTable.RowHighlighted, "#accounts")
-    def _selection_moved(self) -> None:
-        self.app.refresh_bindings()
 
     # -- loading ------------------------------------------------------------------------
 
@@ -169,17 +180,15 @@ class AccountsScreen(Screen[None]):
         client = connection.client
         try:
             self._flow_names = flow_names(await client.list_flows())
-            fresh: dict[UUID, Account] = {}
+            first_page = True
             async for page in client.iter_account_pages():
-                first_page = not fresh
-                fresh.update((account.id, account) for account in page)
                 if first_page:
-                    self._replace_accounts(fresh.copy())
+                    self._replace_accounts(page)
+                    first_page = False
                 else:
                     self._append_accounts(page)
                 self._show_state()
                 self._update_status()
-            self._replace_accounts(fresh)
         except VoipbinError as exc:
             self._loading = False
             self._loading_failed(exc)
@@ -215,47 +224,10 @@ class AccountsScreen(Screen[None]):
 
     # -- the model behind the table -----------------------------------------------------
 
-    def _replace_accounts(self, accounts: dict[UUID, Account]) -> None:
-        self._accounts = accounts
-        self._search_text = {account_id: self._row_text(a) for account_id, a in accounts.items()}
-        self._render_rows()
-
-    def _append_accounts(self, page: list[Account]) -> None:
-        for account in page:
-            self._accounts[account.id] = account
-            self._search_text[account.id] = self._row_text(account)
-        if self._sort_key is None and not self._filter:
-            for account in page:  # server order already: no need to redraw what is there
-                self._visible.append(account.id)
-                self.table.add_row(*self._table_cells(account), key=str(account.id))
-        else:
-            self._render_rows()
-
-    def on_account_saved(self, message: AccountSaved) -> None:
-        account = message.account
-        is_new = account.id not in self._accounts
-        if is_new:
-            self._accounts = {account.id: account, **self._accounts}
-        else:
-            self._accounts[account.id] = account
-        self._search_text[account.id] = self._row_text(account)
-        self._render_rows(select=account.id)
-        self._show_state()
-        self._update_status()
-
-    def on_account_deleted(self, message: AccountDeleted) -> None:
-        self._accounts.pop(message.account.id, None)
-        self._search_text.pop(message.account.id, None)
-        self._render_rows()
-        self._show_state()
-        self._update_status()
-
-    def _row_text(self, account: Account) -> str:
-        parts = (*self._cells(account, compact=False), str(account.id))
-        return " ".join(parts).casefold()
-
-    def _cells(self, account: Account, *, compact: bool | None = None) -> tuple[str, ...]:
-        values = {
+    def _remember(self, account: Account) -> str:
+        key = str(account.id)
+        self._accounts[key] = account
+        cells = {
             "type": str(account.type) or "?",
             "name": account.name,
             "detail": account.detail,
@@ -263,67 +235,107 @@ class AccountsScreen(Screen[None]):
             "created": local_time(account.tm_create),
             "updated": local_time(account.last_change),
         }
-        return tuple(values[column.key] for column in self._columns(compact))
+        self._cells[key] = cells
+        self._search_text[key] = " ".join((*cells.values(), key)).casefold()
+        return key
 
-    def _table_cells(self, account: Account) -> list[Text]:
-        """Cells as plain Text: names come from the server and must never be read as markup."""
-        return [Text(value, no_wrap=True, overflow="ellipsis") for value in self._cells(account)]
+    def _forget(self, account_id: UUID) -> None:
+        for store in (self._accounts, self._cells, self._search_text):
+            store.pop(str(account_id), None)
 
-    def _columns(self, compact: bool | None = None) -> tuple[Column, ...]:
-        compact = self._compact if compact is None else compact
-        return tuple(column for column in COLUMNS if column.compact or not compact)
-
-    def _build_columns(self, width: int) -> None:
-        compact = 0 < width < COMPACT_WIDTH
-        if compact == self._compact:
-            return
-        self._compact = compact
-        table = self.table
-        table.clear(columns=True)
-        for column in self._columns():
-            table.add_column(self._header_label(column), key=column.key, width=column.width or 10)
-        self._fit_columns(width)
+    def _replace_accounts(self, accounts: list[Account]) -> None:
+        self._accounts, self._cells, self._search_text = {}, {}, {}
+        for account in accounts:
+            self._remember(account)
         self._render_rows()
 
-    def _fit_columns(self, width: int) -> None:
-        """Share what the fixed columns leave between name and detail, so nothing scrolls sideways."""
+    def _append_accounts(self, page: list[Account]) -> None:
+        for account in page:
+            self._remember(account)
+        if self._sort_key is None and not self._filter:
+            self._visible.extend(str(account.id) for account in page)  # server order: below what is drawn
+            self.table.rows_changed()
+        else:
+            self._render_rows()
+
+    def on_account_saved(self, message: AccountSaved) -> None:
+        account = message.account
+        key = str(account.id)
+        if key not in self._accounts:  # new: newest first, as the server orders
+            self._accounts = {key: account, **self._accounts}
+        self._remember(account)
+        self._render_rows(select=key)
+        self._show_state()
+        self._update_status()
+
+    def on_account_deleted(self, message: AccountDeleted) -> None:
+        self._forget(message.account.id)
+        self._render_rows()
+        self._show_state()
+        self._update_status()
+
+    def _columns(self) -> tuple[Column, ...]:
+        return tuple(column for column in COLUMNS if column.compact or not self._compact)
+
+    def _layout_columns(self, width: int) -> None:
+        """Pick the columns for this width and share the spare width between name and detail."""
+        if width <= 0 or width == self._width:
+            return
+        self._width = width
+        compact = width < COMPACT_WIDTH
+        columns_changed = compact != self._compact
+        self._compact = compact
         columns = self._columns()
+        fixed = sum(column.width or 0 for column in columns) + 2 * CELL_PADDING * len(columns)
         flexible = [column for column in columns if column.width is None]
-        fixed = sum(column.width or 0 for column in columns)
-        padding = 2 * len(columns) + 1  # cell padding, plus the vertical scrollbar
-        spare = max(12 * len(flexible), width - fixed - padding)
-        shares = {"name": 0.45, "detail": 0.55} if len(flexible) > 1 else {"name": 1.0}
-        for column in flexible:
-            self.table.columns[column.key].width = max(10, int(spare * shares[column.key]))
-            self.table.columns[column.key].auto_width = False
-        self.table.refresh()
+        spare = max(10 * len(flexible), width - fixed)
+        shares = _FLEX_SHARES if len(flexible) > 1 else {column.key: 1.0 for column in flexible}
+        widths = {column.key: column.width or max(10, int(spare * shares[column.key])) for column in columns}
+        self.table.set_columns([TableColumn(c.key, self._header_label(c), widths[c.key]) for c in columns])
+        if columns_changed:
+            self._render_rows()
 
     def _header_label(self, column: Column) -> str:
         if column.key != self._sort_key:
             return column.label
         return f"{column.label} {'▼' if self._sort_reverse else '▲'}"
 
-    def _matching(self) -> list[UUID]:
+    def _matching(self, narrowing: bool = False) -> list[str]:
+        """Ids that match every filter word, in sort order. When the filter only grew, the
+        previous matches are the only candidates (typing narrows, it never widens)."""
         tokens = self._filter.casefold().split()
-        ids = [i for i in self._accounts if all(token in self._search_text[i] for token in tokens)]
-        if self._sort_key is not None:
+        search = self._search_text
+        candidates = self._visible if narrowing else self._accounts
+        if not tokens:
+            ids = list(candidates)
+        elif len(tokens) == 1:
+            token = tokens[0]
+            ids = [i for i in candidates if token in search[i]]
+        else:
+            ids = [i for i in candidates if all(token in search[i] for token in tokens)]
+        if self._sort_key is not None and not narrowing:
             sort_key = _COLUMN_BY_KEY[self._sort_key].sort_key
             ids.sort(key=lambda i: sort_key(self._accounts[i], self._flow_names), reverse=self._sort_reverse)
         return ids
 
-    def _render_rows(self, select: UUID | None = None) -> None:
+    def _render_rows(self, select: str | None = None, *, narrowing: bool = False) -> None:
         table = self.table
         keep = select or (self._visible[table.cursor_row] if 0 <= table.cursor_row < len(self._visible) else None)
-        self._visible = self._matching()
-        table.clear()
-        for account_id in self._visible:
-            table.add_row(*self._table_cells(self._accounts[account_id]), key=str(account_id))
-        if keep is not None and keep in self._accounts:
-            try:
-                table.move_cursor(row=self._visible.index(keep), animate=False)
-            except ValueError:
-                pass
-        self.app.refresh_bindings()
+        self._visible = self._matching(narrowing)
+        try:
+            cursor = self._visible.index(keep) if keep is not None else 0
+        except ValueError:
+            cursor = 0
+        table.set_rows(RowView(self._visible, self._cells, [column.key for column in self._columns()]), cursor=cursor)
+        self._refresh_bindings_if_selection_changed()
+
+    def _refresh_bindings_if_selection_changed(self) -> None:
+        """Edit and delete apply only with a selection; redrawing the footer on every keystroke
+        would cost more than the filtering itself."""
+        has_selection = bool(self._visible)
+        if has_selection != self._had_selection:
+            self._had_selection = has_selection
+            self.app.refresh_bindings()
 
     # -- filter and sort ----------------------------------------------------------------
 
@@ -353,8 +365,10 @@ class AccountsScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self._filter = event.value
-        self._render_rows()
+        previous, self._filter = self._filter, event.value
+        # every old word is inside a new one, so nothing outside the current matches can match
+        narrowing = bool(previous) and self._filter.casefold().startswith(previous.casefold())
+        self._render_rows(narrowing=narrowing)
         self._show_state()
         self._update_status()
 
@@ -362,13 +376,12 @@ class AccountsScreen(Screen[None]):
     def _filter_submitted(self) -> None:
         self.table.focus()
 
-    @on(DataTable.HeaderSelected, "#accounts")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        if key == self._sort_key:
+    @on(AccountsTable.HeaderSelected)
+    def _header_clicked(self, event: AccountsTable.HeaderSelected) -> None:
+        if event.column_key == self._sort_key:
             self._sort_reverse = not self._sort_reverse
         else:
-            self._sort_key, self._sort_reverse = key, False
+            self._sort_key, self._sort_reverse = event.column_key, False
         self._apply_sort()
 
     def action_cycle_sort(self) -> None:
@@ -385,17 +398,14 @@ class AccountsScreen(Screen[None]):
         self._apply_sort()
 
     def _apply_sort(self) -> None:
-        for column in self._columns():
-            self.table.columns[column.key].label = self.table.columns[column.key].label.__class__(
-                self._header_label(column)
-            )
+        self._width = 0  # relabel the headers
+        self._layout_columns(self.table.scrollable_content_region.width)
         self._render_rows()
         self._update_status()
 
     # -- states -------------------------------------------------------------------------
 
     def _show_state(self) -> None:
-        empty = self.query_one("#accounts-empty", Static)
         message = ""
         if not self._accounts:
             if self._error is not None:
@@ -406,8 +416,10 @@ class AccountsScreen(Screen[None]):
                 message = "Loading accounts…"
         elif not self._visible:
             message = f"No account matches “{self._filter}”.\n\nPress esc to clear the filter."
-        empty.update(message)
-        self.query_one("#accounts-body").set_class(bool(message), "-empty")
+        if message != self._state_message:
+            self._state_message = message
+            self.query_one("#accounts-empty", Static).update(message)
+            self.query_one("#accounts-body").set_class(bool(message), "-empty")
 
     def _update_status(self) -> None:
         total = len(self._accounts)
@@ -420,4 +432,4 @@ class AccountsScreen(Screen[None]):
         if self._sort_key is not None:
             column = _COLUMN_BY_KEY[self._sort_key]
             parts.append(f"sorted by {column.label.lower()} {'▼' if self._sort_reverse else '▲'}")
-        self.query_one("#accounts-status", Static).update(" · ".join(parts))
+        self.query_one("#accounts-status", Static).update(" · ".join(parts), layout=False)
