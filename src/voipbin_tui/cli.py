@@ -16,8 +16,6 @@ from uuid import UUID
 
 import click
 from pydantic import SecretStr
-from rich.console import Console
-from rich.table import Table
 
 from voipbin_tui import __version__
 from voipbin_tui.api import (
@@ -37,6 +35,7 @@ from voipbin_tui.config import (
     Environment,
     Profile,
     RemoteTarget,
+    SandboxTarget,
     Target,
     config_path,
     data_dir,
@@ -45,7 +44,7 @@ from voipbin_tui.config import (
     resolve_target,
     save_config,
 )
-from voipbin_tui.connection import Connection, open_connection
+from voipbin_tui.connection import Connection, open_connection, start_sandbox_early
 from voipbin_tui.presentation import WRITE_ONLY, flow_label, flow_names, local_time, setup_checklist
 
 T = TypeVar("T")
@@ -129,8 +128,16 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+def _print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    from rich.console import Console  # only the table-printing commands pay for rich
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold" if column == "ID" else "ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    Console(highlight=False, soft_wrap=False).print(table)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -149,16 +156,19 @@ def main(ctx: click.Context, read_only: bool, **options: Any) -> None:
 
 
 def _run_tui(ctx: click.Context, read_only: bool) -> None:
-    from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
-
     try:
         target = _target(ctx)
         keymap = load_config(config_path()).keys
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
+    # the sandbox starts on a thread while Textual is imported and draws its first frame
+    sandbox = start_sandbox_early(target) if isinstance(target, SandboxTarget) else None
     password = _password_up_front(target)
+
+    from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
+
     app = VoipbinApp(
-        lambda: open_connection(target, password_prompt=password),
+        lambda: open_connection(target, password_prompt=password, sandbox=sandbox),
         read_only=read_only,
         keymap=keymap,
     )
@@ -201,11 +211,8 @@ def accounts_list(ctx: click.Context, type_: str | None, as_json: bool, show_sec
             _print_json([account.to_public_dict(show_secrets=show_secrets) for account in found])
             return
         names = flow_names(await connection.client.list_flows())
-        table = Table(box=None, header_style="bold")
-        for column in ("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED"):
-            table.add_column(column, overflow="fold" if column == "ID" else "ellipsis")
-        for account in found:
-            table.add_row(
+        rows = [
+            (
                 str(account.id),
                 str(account.type),
                 account.name,
@@ -214,7 +221,9 @@ def accounts_list(ctx: click.Context, type_: str | None, as_json: bool, show_sec
                 local_time(account.tm_create),
                 local_time(account.tm_update),
             )
-        _console().print(table)
+            for account in found
+        ]
+        _print_table(("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED"), rows)
         click.echo(f"{len(found)} account(s) on {connection.target.label}", err=True)
 
     _with_connection(ctx, options, work)
@@ -441,12 +450,8 @@ def flows_list(ctx: click.Context, as_json: bool, **options: Any) -> None:
         if as_json:
             _print_json([flow.model_dump(mode="json") for flow in found])
             return
-        table = Table(box=None, header_style="bold")
-        for column in ("ID", "NAME", "DETAIL", "CREATED"):
-            table.add_column(column)
-        for flow in found:
-            table.add_row(str(flow.id), flow.name, flow.detail, local_time(flow.tm_create))
-        _console().print(table)
+        rows = [(str(flow.id), flow.name, flow.detail, local_time(flow.tm_create)) for flow in found]
+        _print_table(("ID", "NAME", "DETAIL", "CREATED"), rows)
 
     _with_connection(ctx, options, work)
 

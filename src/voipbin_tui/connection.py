@@ -7,15 +7,22 @@ TUI both come through here, so they reach the sandbox and live VoIPBIN the same 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from pydantic import SecretStr
 
 from voipbin_tui.api.client import VoipbinClient
+from voipbin_tui.api.hooks import hook_url_for
 from voipbin_tui.config import ConfigError, Environment, RemoteTarget, SandboxTarget, Target
+
+if TYPE_CHECKING:
+    from voipbin_tui.backend.server import EmbeddedBackend
 
 PasswordPrompt = Callable[[str], str]
 
@@ -36,7 +43,24 @@ class Connection:
 
     def hook_url_for(self, account_id: UUID | str) -> str:
         """The callback URL to paste into Meta's App Dashboard for this account."""
-        return f"{self.hook_base_url}/conversation/accounts/{account_id}"
+        return hook_url_for(self.hook_base_url, account_id)
+
+
+def start_sandbox_early(target: SandboxTarget) -> Future[EmbeddedBackend]:
+    """Import and start the embedded backend on a thread right away, so that it gets ready
+    while the caller is still importing and drawing the TUI."""
+    started: Future[EmbeddedBackend] = Future()
+
+    def start() -> None:
+        try:
+            from voipbin_tui.backend.server import start_embedded  # the one entry into backend/
+
+            started.set_result(start_embedded(target.data_dir))
+        except BaseException as exc:  # handed to whoever awaits the backend
+            started.set_exception(exc)
+
+    threading.Thread(target=start, name="voipbin-sandbox-start", daemon=True).start()
+    return started
 
 
 @asynccontextmanager
@@ -45,10 +69,11 @@ async def open_connection(
     *,
     password_prompt: PasswordPrompt | None = None,
     env: Environment | None = None,
+    sandbox: Future[EmbeddedBackend] | None = None,
 ) -> AsyncIterator[Connection]:
-    """Yield a ready connection; the sandbox backend (if started here) stops on exit."""
+    """Yield a ready connection; the sandbox backend stops on exit (also one started early)."""
     if isinstance(target, SandboxTarget):
-        async with _sandbox_connection(target) as connection:
+        async with _sandbox_connection(target, sandbox or start_sandbox_early(target)) as connection:
             yield connection
         return
     async with _remote_connection(target, password_prompt, env or Environment()) as connection:
@@ -56,10 +81,8 @@ async def open_connection(
 
 
 @asynccontextmanager
-async def _sandbox_connection(target: SandboxTarget) -> AsyncIterator[Connection]:
-    from voipbin_tui.backend.server import start_embedded  # the one entry into backend/
-
-    backend = await asyncio.to_thread(start_embedded, target.data_dir)
+async def _sandbox_connection(target: SandboxTarget, starting: Future[EmbeddedBackend]) -> AsyncIterator[Connection]:
+    backend = await asyncio.wrap_future(starting)
     try:
         async with VoipbinClient(backend.api_url, accesskey=backend.accesskey) as client:
             yield Connection(
