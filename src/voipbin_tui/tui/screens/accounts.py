@@ -25,7 +25,7 @@ from textual.widgets import Footer, Header, Input, Static
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.presentation import flow_label, flow_names, local_time
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
-from voipbin_tui.tui.widgets.accounts_table import CELL_PADDING, AccountsTable, TableColumn
+from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 
 RETRY_SECONDS = 5.0
 COMPACT_WIDTH = 110
@@ -113,14 +113,14 @@ class AccountsScreen(Screen[None]):
             yield Input(
                 placeholder="type to filter by any column · enter keeps it · esc clears", id="filter", compact=True
             )
-            yield AccountsTable(id="accounts")
+            yield VirtualTable(id="accounts")
             yield Static("", id="accounts-empty", markup=False)
         yield Static("", id="accounts-status", markup=False)
         yield Footer()
 
     @property
-    def table(self) -> AccountsTable:
-        return self.query_one("#accounts", AccountsTable)
+    def table(self) -> VirtualTable:
+        return self.query_one("#accounts", VirtualTable)
 
     @property
     def loaded(self) -> bool:
@@ -136,8 +136,8 @@ class AccountsScreen(Screen[None]):
     def on_connection_ready(self, _: ConnectionReady) -> None:
         self.load_accounts()
 
-    @on(AccountsTable.Resized)
-    def _table_resized(self, event: AccountsTable.Resized) -> None:
+    @on(VirtualTable.Resized, "#accounts")
+    def _table_resized(self, event: VirtualTable.Resized) -> None:
         self._layout_columns(event.width)
 
     # -- selection ----------------------------------------------------------------------
@@ -146,11 +146,11 @@ class AccountsScreen(Screen[None]):
         row = self.table.cursor_row
         return self._accounts.get(self._visible[row]) if 0 <= row < len(self._visible) else None
 
-    @on(AccountsTable.RowSelected)
+    @on(VirtualTable.RowSelected, "#accounts")
     async def _open_selected(self) -> None:
         await self.app.run_action("app.open_account")
 
-    @on(AccountsTable.RowHighlighted)
+    @on(VirtualTable.RowHighlighted, "#accounts")
     def _selection_moved(self) -> None:
         self._refresh_bindings_if_selection_changed()
 
@@ -376,8 +376,8 @@ class AccountsScreen(Screen[None]):
     def _filter_submitted(self) -> None:
         self.table.focus()
 
-    @on(AccountsTable.HeaderSelected)
-    def _header_clicked(self, event: AccountsTable.HeaderSelected) -> None:
+    @on(VirtualTable.HeaderSelected, "#accounts")
+    def _header_clicked(self, event: VirtualTable.HeaderSelected) -> None:
         if event.column_key == self._sort_key:
             self._sort_reverse = not self._sort_reverse
         else:

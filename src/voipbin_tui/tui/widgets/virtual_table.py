@@ -1,13 +1,14 @@
-"""A virtual table for the accounts list: draws only the lines on screen (Textual's Line API).
+"""A virtual table: draws only the lines on screen (Textual's Line API).
 
 DataTable builds every row up front, which costs seconds at 10,000 accounts and makes each
-filter keystroke rebuild the whole table. Here the screen hands over plain cell strings in
-display order; filtering or sorting is a list swap plus a repaint of the visible lines.
+filter keystroke rebuild the whole table. Here the owner hands over plain cell strings in
+display order (any sequence, read lazily); filtering or sorting is a list swap plus a repaint
+of the visible lines. Used by the accounts list and the inspector pane.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,6 +25,8 @@ from textual.strip import Strip
 
 CELL_PADDING = 1
 Row = Sequence[str]
+CellStyle = Callable[[int, str], Style | None]
+"""(row index, column key) -> an extra style for that cell, or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,24 +36,24 @@ class TableColumn:
     width: int
 
 
-class AccountsTable(ScrollView, can_focus=True):
+class VirtualTable(ScrollView, can_focus=True):
     """Rows of plain text with a fixed header, a row cursor, and header clicks for sorting."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "accounts-table--header",
-        "accounts-table--cursor",
-        "accounts-table--odd",
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--odd",
     }
     DEFAULT_CSS = """
-    AccountsTable {
+    VirtualTable {
         background: $surface;
         color: $foreground;
         scrollbar-gutter: stable;
         overflow-x: hidden;
-        & > .accounts-table--header { text-style: bold; background: $panel; color: $foreground; }
-        & > .accounts-table--odd { background: $surface-darken-1; }
-        & > .accounts-table--cursor { background: $block-cursor-blurred-background; color: $foreground; }
-        &:focus > .accounts-table--cursor {
+        & > .virtual-table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .virtual-table--odd { background: $surface-darken-1; }
+        & > .virtual-table--cursor { background: $block-cursor-blurred-background; color: $foreground; }
+        &:focus > .virtual-table--cursor {
             background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
         }
     }
@@ -87,10 +90,11 @@ class AccountsTable(ScrollView, can_focus=True):
             self.width = width
             super().__init__()
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, cell_style: CellStyle | None = None) -> None:
         super().__init__(id=id)
         self._columns: list[TableColumn] = []
         self._rows: Sequence[Row] = []
+        self._cell_style = cell_style
 
     # -- data ---------------------------------------------------------------------------
 
@@ -206,24 +210,25 @@ class AccountsTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
-            style = base + self.get_component_rich_style("accounts-table--header")
+            style = base + self.get_component_rich_style("virtual-table--header")
             return self._strip([column.label for column in self._columns], style, width)
         row = round(self.scroll_y) + y - 1
         if row >= len(self._rows):
             return Strip.blank(width, base)
         if row == self.cursor_row:
-            style = base + self.get_component_rich_style("accounts-table--cursor")
+            style = base + self.get_component_rich_style("virtual-table--cursor")
         elif row % 2:
-            style = base + self.get_component_rich_style("accounts-table--odd")
+            style = base + self.get_component_rich_style("virtual-table--odd")
         else:
             style = base
-        return self._strip(self._rows[row], style, width)
+        return self._strip(self._rows[row], style, width, row)
 
-    def _strip(self, cells: Row, style: Style, width: int) -> Strip:
+    def _strip(self, cells: Row, style: Style, width: int, row: int | None = None) -> Strip:
         pad = " " * CELL_PADDING
         segments = []
         for column, text in zip(self._columns, cells, strict=False):
-            segments.append(Segment(pad + _fit(text, column.width) + pad, style))
+            extra = self._cell_style(row, column.key) if self._cell_style and row is not None else None
+            segments.append(Segment(pad + _fit(text, column.width) + pad, style + extra if extra else style))
         used = sum(column.width + 2 * CELL_PADDING for column in self._columns)
         if used < width:
             segments.append(Segment(" " * (width - used), style))
