@@ -34,8 +34,15 @@ class Connection:
     client: VoipbinClient
     target: Target
     hook_base_url: str
+    """Where providers must post (shown to the user, pasted into Meta's dashboard)."""
     inspector_url: str | None
     feed_accesskey: SecretStr | None
+    local_hook_base_url: str | None = None
+    """Where test traffic from this machine is delivered, if not ``hook_base_url``."""
+
+    @property
+    def test_hook_base_url(self) -> str:
+        return self.local_hook_base_url or self.hook_base_url
 
     @property
     def is_sandbox(self) -> bool:
@@ -91,6 +98,7 @@ async def _sandbox_connection(target: SandboxTarget, starting: Future[EmbeddedBa
                 hook_base_url=backend.hook_url,
                 inspector_url=backend.inspector_url,
                 feed_accesskey=backend.accesskey,
+                local_hook_base_url=backend.local_hook_url,
             )
     finally:
         await asyncio.to_thread(backend.stop)

@@ -92,6 +92,7 @@ def opener_for(backend: EmbeddedBackend, data_dir: Path | None = None, **client_
                 hook_base_url=backend.hook_url,
                 inspector_url=backend.inspector_url,
                 feed_accesskey=backend.accesskey,
+                local_hook_base_url=backend.local_hook_url,
             )
 
     return open_connection
@@ -111,8 +112,10 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, timeout: fl
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait for every worker, then for the screen to repaint."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait for every worker that ends (not the inspector's endless feed), then for a repaint."""
+    finite = [worker for worker in pilot.app.workers if worker.group != "inspector-feed"]
+    if finite:  # an empty list would mean "all workers" to wait_for_complete
+        await pilot.app.workers.wait_for_complete(finite)
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
 

@@ -6,10 +6,13 @@ place that enforces ``--read-only``; screens bind keys to ``app.*`` actions.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from textual import work
 from textual.app import App
@@ -17,7 +20,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 
-from voipbin_tui.api import Account, VoipbinError
+from voipbin_tui.api import Account, AccountType, VoipbinError
+from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
@@ -25,9 +30,12 @@ from voipbin_tui.tui.screens.accounts import AccountsScreen
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
+from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
+from voipbin_tui.tui.screens.request import RequestDetailScreen
 
 ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
-MUTATING_ACTIONS = frozenset({"new_account", "edit_account", "delete_account", "send_test"})
+MUTATING_ACTIONS = frozenset({"new_account", "edit_account", "delete_account", "send_test", "replay_request"})
+EXPORT_BODY_CONCURRENCY = 8
 
 
 def styles_path() -> Path:
@@ -52,6 +60,8 @@ class VoipbinApp(App[None]):
 
     read_only: reactive[bool] = reactive(False)
     connection: Connection | None = None
+    feed: FeedClient | None = None
+    """The captured-traffic feed, when the connection has one (the sandbox, or a relay)."""
 
     def __init__(
         self,
@@ -81,6 +91,10 @@ class VoipbinApp(App[None]):
             self.sub_title = "not connected"
             self.notify(f"Could not connect: {exc}", severity="error", timeout=30, markup=False)
             return
+        if self.connection.inspector_url:
+            self.feed = await self._exit_stack.enter_async_context(
+                FeedClient(self.connection.inspector_url, accesskey=self.connection.feed_accesskey)
+            )
         self.sub_title = self._describe_connection(self.connection)
         self.broadcast(ConnectionReady)
 
@@ -99,8 +113,13 @@ class VoipbinApp(App[None]):
         if action in MUTATING_ACTIONS:
             if self.read_only:
                 return None  # shown greyed out, so the user sees why nothing happens
+            if action == "replay_request":
+                return isinstance(self.screen, RequestDetailScreen) or None
             if action != "new_account" and self.selected_account() is None:
                 return None
+            if action == "send_test":
+                account = self.selected_account()
+                return account is not None and account.type in (AccountType.WHATSAPP, AccountType.LINE) or None
         return True
 
     def selected_account(self) -> Account | None:
@@ -160,3 +179,123 @@ class VoipbinApp(App[None]):
         self.broadcast(lambda: AccountDeleted(deleted))
         if isinstance(self.screen, AccountDetailScreen):
             self.pop_screen()
+
+    # -- traffic: test messages, the hub challenge, requests ----------------------------
+
+    def action_send_test(self) -> None:
+        account = self.selected_account()
+        if account is None or self.connection is None:
+            return
+        fields = [PromptField("text", "Message text", value="Hello from voipbin-tui")]
+        if account.type == AccountType.WHATSAPP:
+            fields.append(PromptField("sender", "Sender wa_id", value=DEFAULT_TEST_SENDER))
+        else:
+            fields.append(PromptField("channel_secret", "Channel secret (write-only in VoIPBIN; blank sends it unsigned)",
+                                      password=True))
+        url = hook_url_for(self.connection.test_hook_base_url, account.id)
+        note = f"Signed like {account.type} signs it, posted to {url}"
+        self.push_screen(PromptScreen(f"Test message to “{account.name or account.id}”", fields, note=note),
+                         lambda values: self._confirm_live_send(account, url, values) if values else None)
+
+    def _confirm_live_send(self, account: Account, url: str, values: dict[str, str]) -> None:
+        assert self.connection is not None
+        if self.connection.is_sandbox:
+            self._send_test(account, url, values)
+            return
+        self.push_screen(
+            ConfirmScreen("Send this test message to the real VoIPBIN hook?", detail=url, confirm_label="Send"),
+            lambda confirmed: self._send_test(account, url, values) if confirmed else None,
+        )
+
+    @work(group="traffic", exit_on_error=False)
+    async def _send_test(self, account: Account, url: str, values: dict[str, str]) -> None:
+        try:
+            async with HookSender() as sender:
+                delivery = await sender.send_test_message(
+                    url,
+                    account,
+                    text=values.get("text") or "Hello from voipbin-tui",
+                    sender=values.get("sender") or DEFAULT_TEST_SENDER,
+                    line_channel_secret=values.get("channel_secret") or None,
+                )
+        except VoipbinError as exc:
+            self.notify(str(exc), title="Test message not delivered", severity="error", timeout=10, markup=False)
+            return
+        signed = "signed" if delivery.signed else "unsigned"
+        self.notify(f"{signed} test message: the hook answered {delivery.status_code}", timeout=5, markup=False)
+
+    def action_hub_challenge(self) -> None:
+        account = self.selected_account()
+        if account is None or self.connection is None or account.type != AccountType.WHATSAPP:
+            self.notify("Select a WhatsApp account first.", severity="warning", timeout=4, markup=False)
+            return
+        url = hook_url_for(self.connection.test_hook_base_url, account.id)
+        fields = [PromptField("verify_token", "Verify token (the account's secret)", password=True)]
+        self.push_screen(
+            PromptScreen("Send Meta's hub challenge", fields, note=f"GET {url}?hub.mode=subscribe&…"),
+            lambda values: self._hub_challenge(url, values["verify_token"]) if values else None,
+        )
+
+    @work(group="traffic", exit_on_error=False)
+    async def _hub_challenge(self, url: str, verify_token: str) -> None:
+        try:
+            async with HookSender() as sender:
+                delivery = await sender.send_hub_challenge(url, verify_token=verify_token)
+        except VoipbinError as exc:
+            self.notify(str(exc), title="Hub challenge not delivered", severity="error", timeout=10, markup=False)
+            return
+        assert self.connection is not None
+        if delivery.accepted:
+            message = f"{delivery.status_code}: the challenge was echoed; Meta would verify this callback URL."
+        else:
+            message = f"{delivery.status_code}: refused; Meta would not verify this callback URL."
+            if not self.connection.is_sandbox and delivery.status_code == 500:
+                message += " (VoIPBIN answers 500 even to a correct token: a known server issue.)"
+        self.notify(message, title="Hub challenge", timeout=10, markup=False,
+                    severity="information" if delivery.accepted else "warning")
+
+    def open_request(self, request: CapturedRequest) -> None:
+        if self.feed is not None and self.connection is not None:
+            origin = _origin(self.connection.hook_base_url)
+            self.push_screen(RequestDetailScreen(request, self.feed, origin))
+
+    @work(group="traffic", exit_on_error=False)
+    async def action_replay_request(self) -> None:
+        screen = self.screen
+        if not isinstance(screen, RequestDetailScreen) or self.feed is None:
+            return
+        try:
+            replayed = await self.feed.replay(screen.request.id)
+        except VoipbinError as exc:
+            self.notify(str(exc), title="Replay failed", severity="error", timeout=10, markup=False)
+            return
+        self.notify(f"Replayed: {replayed.verdict.value} (answered {replayed.status})", timeout=5, markup=False)
+
+    @work(group="traffic", exit_on_error=False)
+    async def export_requests(self, requests: list[CapturedRequest]) -> None:
+        """Write the shown requests, bodies included, as JSON lines in the working directory."""
+        if self.feed is None or not requests:
+            self.notify("Nothing to export.", timeout=3, markup=False)
+            return
+        feed = self.feed
+        limit = asyncio.Semaphore(EXPORT_BODY_CONCURRENCY)
+
+        async def full(request: CapturedRequest) -> CapturedRequest:
+            async with limit:
+                try:
+                    return await feed.get(request.id)
+                except VoipbinError:
+                    return request  # the metadata still goes out; the body is noted as missing
+        complete = await asyncio.gather(*(full(request) for request in requests))
+        path = Path.cwd() / f"voipbin-inspector-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+        try:
+            await asyncio.to_thread(write_jsonl, path, complete)
+        except OSError as exc:
+            self.notify(f"Could not write {path}: {exc.strerror}", severity="error", timeout=10, markup=False)
+            return
+        self.notify(f"Exported {len(complete)} requests to {path}", timeout=8, markup=False)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

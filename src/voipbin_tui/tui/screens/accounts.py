@@ -25,6 +25,7 @@ from textual.widgets import Footer, Header, Input, Static
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.presentation import flow_label, flow_names, local_time
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
+from voipbin_tui.tui.widgets.inspector import InspectorPane
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 
 RETRY_SECONDS = 5.0
@@ -83,6 +84,8 @@ class AccountsScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="accounts.refresh", tooltip="Reload, keeping the selection"),
         Binding("s", "cycle_sort", "Sort", id="accounts.sort", tooltip="Sort by the next column", show=False),
         Binding("S", "reverse_sort", "Reverse", id="accounts.reverse", tooltip="Reverse the sort", show=False),
+        Binding("t", "app.send_test", "Test", id="accounts.test", tooltip="Send a test inbound message to the account"),
+        Binding("i", "inspector", "Inspector", id="accounts.inspector", tooltip="Focus the inspector, or hide it"),
         Binding("escape", "clear_filter", "Clear filter", id="accounts.clear_filter"),
     ]
 
@@ -116,11 +119,16 @@ class AccountsScreen(Screen[None]):
             yield VirtualTable(id="accounts")
             yield Static("", id="accounts-empty", markup=False)
         yield Static("", id="accounts-status", markup=False)
+        yield InspectorPane(id="inspector")
         yield Footer()
 
     @property
     def table(self) -> VirtualTable:
         return self.query_one("#accounts", VirtualTable)
+
+    @property
+    def inspector(self) -> InspectorPane:
+        return self.query_one(InspectorPane)
 
     @property
     def loaded(self) -> bool:
@@ -135,6 +143,12 @@ class AccountsScreen(Screen[None]):
 
     def on_connection_ready(self, _: ConnectionReady) -> None:
         self.load_accounts()
+        feed = getattr(self.app, "feed", None)
+        if feed is not None:
+            self.inspector.start(feed)
+        else:
+            self.inspector.no_feed("no captured traffic for this connection: give the profile an inspector_url "
+                                   "(a `voipbin-tui serve --forward-to` relay)")
 
     @on(VirtualTable.Resized, "#accounts")
     def _table_resized(self, event: VirtualTable.Resized) -> None:
@@ -153,6 +167,32 @@ class AccountsScreen(Screen[None]):
     @on(VirtualTable.RowHighlighted, "#accounts")
     def _selection_moved(self) -> None:
         self._refresh_bindings_if_selection_changed()
+        self._inspector_follows_selection()
+
+    def _inspector_follows_selection(self) -> None:
+        account = self.selected_account()
+        if account is not None:
+            self.inspector.follow_account(str(account.id), account.name or str(account.id))
+
+    def action_inspector(self) -> None:
+        """Focus the inspector; if it has focus already, hide it (i again brings it back)."""
+        pane = self.inspector
+        if pane.has_class("-hidden"):
+            pane.remove_class("-hidden")
+            pane.table.focus()
+        elif pane.has_focus_within:
+            pane.add_class("-hidden")
+            self.table.focus()
+        else:
+            pane.table.focus()
+
+    @on(InspectorPane.Opened)
+    def _open_request(self, event: InspectorPane.Opened) -> None:
+        self.app.open_request(event.request)  # type: ignore[attr-defined]
+
+    @on(InspectorPane.ExportRequested)
+    def _export(self, event: InspectorPane.ExportRequested) -> None:
+        self.app.export_requests(event.requests)  # type: ignore[attr-defined]
 
     async def open_account(self, account_id: UUID) -> None:
         """Select an account (clearing a filter that hides it) and open its detail."""
@@ -328,6 +368,7 @@ class AccountsScreen(Screen[None]):
             cursor = 0
         table.set_rows(RowView(self._visible, self._cells, [column.key for column in self._columns()]), cursor=cursor)
         self._refresh_bindings_if_selection_changed()
+        self._inspector_follows_selection()
 
     def _refresh_bindings_if_selection_changed(self) -> None:
         """Edit and delete apply only with a selection; redrawing the footer on every keystroke

@@ -70,25 +70,34 @@ class VirtualTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, always_update=True)
 
-    class RowHighlighted(Message):
-        def __init__(self, row: int) -> None:
-            self.row = row
+    class _TableMessage(Message):
+        def __init__(self, table: VirtualTable) -> None:
+            self.table = table
             super().__init__()
 
-    class RowSelected(Message):
-        def __init__(self, row: int) -> None:
-            self.row = row
-            super().__init__()
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
 
-    class HeaderSelected(Message):
-        def __init__(self, column_key: str) -> None:
+    class RowHighlighted(_TableMessage):
+        def __init__(self, table: VirtualTable, row: int) -> None:
+            self.row = row
+            super().__init__(table)
+
+    class RowSelected(_TableMessage):
+        def __init__(self, table: VirtualTable, row: int) -> None:
+            self.row = row
+            super().__init__(table)
+
+    class HeaderSelected(_TableMessage):
+        def __init__(self, table: VirtualTable, column_key: str) -> None:
             self.column_key = column_key
-            super().__init__()
+            super().__init__(table)
 
-    class Resized(Message):
-        def __init__(self, width: int) -> None:
+    class Resized(_TableMessage):
+        def __init__(self, table: VirtualTable, width: int) -> None:
             self.width = width
-            super().__init__()
+            super().__init__(table)
 
     def __init__(self, *, id: str | None = None, cell_style: CellStyle | None = None) -> None:
         super().__init__(id=id)
@@ -142,7 +151,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
         if self._rows:
-            self.post_message(self.RowHighlighted(new))
+            self.post_message(self.RowHighlighted(self, new))
 
     def _scroll_cursor_into_view(self) -> None:
         visible_rows = max(1, self.scrollable_content_region.height - 1)
@@ -175,7 +184,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def action_select(self) -> None:
         if self._rows:
-            self.post_message(self.RowSelected(self.cursor_row))
+            self.post_message(self.RowSelected(self, self.cursor_row))
 
     # -- mouse and size -----------------------------------------------------------------
 
@@ -183,12 +192,12 @@ class VirtualTable(ScrollView, can_focus=True):
         if event.y == 0:
             column = self._column_at(event.x + round(self.scroll_x))
             if column is not None:
-                self.post_message(self.HeaderSelected(column.key))
+                self.post_message(self.HeaderSelected(self, column.key))
             return
         row = round(self.scroll_y) + event.y - 1
         if 0 <= row < len(self._rows):
             if row == self.cursor_row and event.chain >= 2:
-                self.post_message(self.RowSelected(row))
+                self.post_message(self.RowSelected(self, row))
             self.move_cursor(row)
 
     def _column_at(self, x: int) -> TableColumn | None:
@@ -201,7 +210,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return None
 
     def on_resize(self, event: events.Resize) -> None:
-        self.post_message(self.Resized(self.scrollable_content_region.width))
+        self.post_message(self.Resized(self, self.scrollable_content_region.width))
         self._scroll_cursor_into_view()
 
     # -- drawing ------------------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""The client of the inspector feed: captured hook requests, polled with a cursor.
+
+What the inspector pane polls. ``poll(after, wait=...)`` is a long-poll: the backend holds it
+until a request newer than the cursor arrives, so a pane is live without a busy loop. Auth is
+the same access-key cookie as the REST client. Errors are the REST client's typed errors; no
+retries here, since a poller decides itself how to back off.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets as random_tokens
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from datetime import datetime
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import httpx
+from pydantic import Base64Bytes, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr
+
+from voipbin_tui import __version__
+from voipbin_tui.api.client import (
+    DEFAULT_TIMEOUT,
+    VoipbinAuth,
+    _describe_transport_error,
+    _error_from_response,
+    _validate,
+    parse_uuid,
+)
+from voipbin_tui.api.errors import ConnectionFailed, UnexpectedResponse
+from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time
+from voipbin_tui.protocols.inspection import RequestSummary
+from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
+
+_CURL_SKIPPED_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding", "transfer-encoding"})
+_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
+
+MAX_WAIT_SECONDS = 30.0
+"""The backend holds a long-poll at most this long."""
+_LONG_POLL_MARGIN = 10.0
+
+
+def _summary_from_wire(value: Any) -> RequestSummary:
+    return value if isinstance(value, RequestSummary) else RequestSummary.from_dict(value)
+
+
+def _required_time(value: Any) -> datetime:
+    parsed = parse_voipbin_time(value)
+    if parsed is None:
+        raise ValueError("a captured request always has a time")
+    return parsed
+
+
+class CapturedRequest(BaseModel):
+    """One request the hook received, as it arrived and as it was judged.
+
+    ``body`` and ``explanation`` are filled by ``get`` and ``replay`` only; the feed's pages
+    leave them out to stay small (``body_size`` says how big the body is).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    seq: int
+    id: UUID
+    time: Annotated[datetime, BeforeValidator(_required_time), PlainSerializer(format_voipbin_time, when_used="json")]
+    method: str
+    path: str
+    query: str = ""
+    headers: list[tuple[str, str]] = Field(default_factory=list)
+    """As received, in order, duplicates kept."""
+    account_id: str = ""
+    """The account id as addressed in the hook path ("" for VoIPBIN events)."""
+    kind: RequestKind
+    verdict: HookVerdict
+    status: int
+    """The HTTP status the backend answered."""
+    answer: str = ""
+    """The body answered (the hub challenge), usually empty."""
+    body_size: int = 0
+    body_complete: bool = True
+    """False when only the first bytes were kept (a too-large body, a dropped sender)."""
+    summary: Annotated[RequestSummary, BeforeValidator(_summary_from_wire), PlainSerializer(RequestSummary.to_dict)] = (
+        Field(default_factory=RequestSummary.empty)
+    )
+    upstream: dict[str, Any] | None = None
+    """What the upstream hook answered, when the backend relays."""
+    replay_of: UUID | None = None
+    body: Base64Bytes | None = None
+    explanation: str = ""
+
+    def header(self, name: str) -> str | None:
+        """The first header called ``name``, in any case."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+    @property
+    def target(self) -> str:
+        """The path and query as the sender asked for them."""
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    def to_curl(self, base_url: str) -> str:
+        """A curl command that sends this request again, byte for byte, to ``base_url`` (the
+        hook host's origin). The provider's signature header is kept, since it is what is being
+        tested; credentials of any kind are redacted, and hop-by-hop headers are dropped."""
+        parts = ["curl", "-sS", "-X", self.method, shlex.quote(base_url.rstrip("/") + self.target)]
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered in _CURL_SKIPPED_HEADERS:
+                continue
+            shown = "REDACTED" if lowered in _CREDENTIAL_HEADERS else value
+            parts += ["-H", shlex.quote(f"{name}: {shown}")]
+        if self.body:
+            try:
+                parts += ["--data-binary", shlex.quote(self.body.decode("utf-8"))]
+            except UnicodeDecodeError:  # not text: ship it base64 through a pipe, still exact
+                encoded = base64.b64encode(self.body).decode("ascii")
+                return f"printf %s {encoded} | base64 -d | " + " ".join(parts) + " --data-binary @-"
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedBatch:
+    """Requests after the cursor, oldest first, and the cursor to poll from next."""
+
+    requests: list[CapturedRequest]
+    next: int
+
+
+class _FeedPage(BaseModel):
+    result: list[CapturedRequest] = Field(default_factory=list)
+    next: int
+
+
+class FeedClient:
+    """Async client for ``/inspector/v1``: poll the captured requests, get one, replay one."""
+
+    def __init__(
+        self,
+        inspector_url: str,
+        *,
+        accesskey: SecretStr | str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.inspector_url = inspector_url.rstrip("/")
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(
+            base_url=self.inspector_url + "/",
+            auth=VoipbinAuth(accesskey=SecretStr(accesskey) if isinstance(accesskey, str) else accesskey),
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": f"voipbin-tui/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def poll(
+        self, after: int, *, limit: int = 200, wait: float = 0, account_id: UUID | str | None = None
+    ) -> FeedBatch:
+        """Requests with a seq above ``after``; with ``wait`` > 0 the backend holds the call
+        until one arrives or ``wait`` seconds pass (an empty batch then)."""
+        wait = min(max(wait, 0.0), MAX_WAIT_SECONDS)
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if wait:
+            params["wait"] = wait
+        if account_id is not None:
+            params["account_id"] = str(account_id)
+        timeout = self._timeout
+        if wait:
+            read = (timeout.read or 0.0) + wait + _LONG_POLL_MARGIN
+            timeout = httpx.Timeout(timeout.connect, read=read, write=timeout.write, pool=timeout.pool)
+        data = await self._json("GET", "requests", params=params, timeout=timeout)
+        page = _validate(_FeedPage, data, what="feed page")
+        return FeedBatch(requests=page.result, next=page.next)
+
+    async def get(self, request_id: UUID | str) -> CapturedRequest:
+        """One captured request in full: raw body and the verdict explained."""
+        request_id = parse_uuid(request_id, what="request id")
+        return _validate(CapturedRequest, await self._json("GET", f"requests/{request_id}"), what="captured request")
+
+    async def replay(self, request_id: UUID | str) -> CapturedRequest:
+        """Deliver a captured request to the hook again; returns the replay's own capture."""
+        request_id = parse_uuid(request_id, what="request id")
+        data = await self._json("POST", f"requests/{request_id}/replay")
+        return _validate(CapturedRequest, data, what="captured request")
+
+    async def _json(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, timeout: httpx.Timeout | None = None
+    ) -> Any:
+        request_id = "vt-" + random_tokens.token_hex(10)
+        display_path = f"{urlsplit(self.inspector_url).path}/{path}"
+        try:
+            response = await self._http.request(
+                method, path, params=params, headers={"X-Request-Id": request_id}, timeout=timeout or self._timeout
+            )
+        except httpx.TransportError as exc:
+            host = urlsplit(self.inspector_url).netloc
+            raise ConnectionFailed(_describe_transport_error(exc, host), method=method, path=display_path) from None
+        if response.status_code >= 400:
+            raise _error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
+        try:
+            return response.json()
+        except ValueError:
+            raise UnexpectedResponse(f"{method} {display_path}: the feed did not answer JSON") from None
+
+
+def write_jsonl(path: Path, requests: Iterable[CapturedRequest]) -> None:
+    """Export captured requests, one JSON object per line (bodies base64, exact bytes).
+
+    The file is created new (never overwritten) and private: message texts are personal data.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        for request in requests:
+            handle.write(request.model_dump_json() + "\n")

@@ -1,0 +1,127 @@
+"""How captured hook traffic reads to a person: verdict marks, row cells, and a full breakdown.
+
+Textual-free, so the CLI's ``hook`` commands and the TUI's inspector describe a request the
+same way. Payloads are parsed by ``protocols`` only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from voipbin_tui.api.feed import CapturedRequest
+from voipbin_tui.protocols import (
+    HookVerdict,
+    MalformedPayload,
+    RequestKind,
+    parse_line_webhook,
+    parse_whatsapp_notification,
+)
+
+VERDICT_MARKS: dict[HookVerdict, str] = {
+    HookVerdict.OK: "✓",
+    HookVerdict.DUPLICATE: "=",
+    HookVerdict.DASHBOARD_TEST: "◇",
+}
+"""A symbol per verdict, so the list reads without colour: ✓ accepted, = skipped, ◇ test, ✗ refused."""
+
+
+def verdict_mark(verdict: HookVerdict) -> str:
+    return VERDICT_MARKS.get(verdict, "✗")
+
+
+def verdict_label(verdict: HookVerdict) -> str:
+    return f"{verdict_mark(verdict)} {verdict.value}"
+
+
+def is_problem(verdict: HookVerdict) -> bool:
+    """Refused, or would be: what an operator hunting for lost messages wants to see."""
+    return verdict_mark(verdict) == "✗"
+
+
+def time_of_day(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def row_cells(request: CapturedRequest) -> dict[str, str]:
+    summary = request.summary
+    ident = summary.wamid or ""
+    if request.kind in (RequestKind.STATUS,) and summary.statuses:
+        ident = summary.statuses[0]
+    text = summary.text or ""
+    if not text and summary.status_count:
+        text = ", ".join(status.rsplit(":", 1)[-1] for status in summary.statuses[:4])
+    if summary.message_count + summary.status_count > 1:
+        text = f"[{summary.message_count + summary.status_count} items] {text}"
+    return {
+        "time": time_of_day(request.time),
+        "method": request.method,
+        "kind": request.kind.value,
+        "verdict": verdict_label(request.verdict),
+        "sender": summary.sender_name or summary.sender or "",
+        "id": ident,
+        "text": text.replace("\n", " "),
+    }
+
+
+def search_text(request: CapturedRequest) -> str:
+    cells = row_cells(request)
+    return " ".join((*cells.values(), request.account_id, str(request.id))).casefold()
+
+
+def pretty_body(body: bytes) -> str:
+    """Indented JSON when the body is JSON, else the text as received."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except (ValueError, UnicodeDecodeError):
+        return body.decode("utf-8", errors="backslashreplace")
+
+
+def raw_body(body: bytes, limit: int = 4096) -> str:
+    """The exact bytes: printable ASCII as is, everything else escaped (so re-encoding shows)."""
+    shown = body[:limit].decode("ascii", errors="backslashreplace")
+    return shown + (f"\n… {len(body) - limit} more bytes" if len(body) > limit else "")
+
+
+def breakdown(request: CapturedRequest) -> list[str]:
+    """Every message, status and event of the body, one line each (a batch is never cut to one)."""
+    body = request.body or b""
+    if request.kind in (RequestKind.MESSAGE, RequestKind.STATUS) or (
+        request.kind is RequestKind.UNKNOWN and b"whatsapp_business_account" in body
+    ):
+        try:
+            notification = parse_whatsapp_notification(body)
+        except MalformedPayload as exc:
+            return [f"not a WhatsApp notification: {exc}"]
+        lines = [
+            f"message {m.wamid or '(no id)'} from {m.sender or m.sender_user_id or '?'}"
+            f"{f' ({m.profile_name})' if m.profile_name else ''}: {m.type}"
+            f"{f' “{m.text}”' if m.text is not None else ''}"
+            for m in notification.messages
+        ]
+        lines += [
+            f"status {s.wamid or '(no id)'} → {s.status}"
+            f"{f' for {s.recipient_id}' if s.recipient_id else ''}"
+            f"{''.join(f' error {code}' for code in s.error_codes)}"
+            for s in notification.statuses
+        ]
+        lines += [f"change for field {field!r} (not messages: ignored)" for field in notification.unknown_fields]
+        if notification.is_dashboard_test:
+            lines.append("placeholder ids from Meta's App Dashboard “Test” button")
+        return lines or ["no messages or statuses in this notification"]
+    if request.kind in (RequestKind.LINE, RequestKind.LINE_VERIFY):
+        try:
+            webhook = parse_line_webhook(body)
+        except MalformedPayload as exc:
+            return [f"not a LINE webhook: {exc}"]
+        if not webhook.events:
+            return ["no events: the LINE console's Verify request"]
+        return [
+            f"{event.type} {event.webhook_event_id or ''} from {event.user_id or event.source_id or '?'}"
+            f"{f' “{event.text}”' if event.text is not None else ''}"
+            f"{' (redelivery)' if event.is_redelivery else ''}"
+            for event in webhook.events
+        ]
+    if request.kind is RequestKind.VERIFY:
+        return [f"hub challenge; answered {request.status} {request.answer!r}"]
+    return [f"{request.kind.value}: {', '.join(request.summary.event_types) or 'nothing parsed'}"]

@@ -1,0 +1,65 @@
+"""A small modal form: a few labelled inputs, enter to accept, escape to cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+
+@dataclass(frozen=True, slots=True)
+class PromptField:
+    key: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    password: bool = False
+
+
+class PromptScreen(ModalScreen[dict[str, str] | None]):
+    """Dismisses with the values by key, or None on escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
+    ]
+
+    def __init__(self, title: str, fields: list[PromptField], *, note: str = "") -> None:
+        super().__init__()
+        self._title = title
+        self._fields = fields
+        self._note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-dialog"):
+            yield Static(self._title, id="prompt-title", markup=False)
+            if self._note:
+                yield Static(self._note, id="prompt-note", markup=False)
+            for field in self._fields:
+                yield Label(field.label)
+                yield Input(
+                    value=field.value,
+                    placeholder=field.placeholder,
+                    password=field.password,
+                    id=f"prompt-{field.key}",
+                    compact=True,
+                )
+            yield Static("enter accepts · esc cancels", id="prompt-keys")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = list(self.query(Input))
+        position = inputs.index(event.input)
+        if position < len(inputs) - 1:
+            inputs[position + 1].focus()
+            return
+        self.dismiss({field.key: self.query_one(f"#prompt-{field.key}", Input).value for field in self._fields})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

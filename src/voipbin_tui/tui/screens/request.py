@@ -1,0 +1,101 @@
+"""One captured request in full: the verdict explained, the request as sent, and every item in it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from voipbin_tui.api import VoipbinError
+from voipbin_tui.api.feed import CapturedRequest, FeedClient
+from voipbin_tui.traffic import breakdown, is_problem, pretty_body, raw_body, verdict_label
+
+
+class RequestDetailScreen(Screen[None]):
+    """Detail of a captured hook request."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="request.back", tooltip="Back to the list"),
+        Binding("c", "copy_curl", "Copy as curl", id="request.curl", tooltip="Copy a curl command that resends it"),
+        Binding("p", "app.replay_request", "Replay", id="request.replay", tooltip="Deliver it to the hook again"),
+    ]
+
+    def __init__(self, request: CapturedRequest, feed: FeedClient, hook_origin: str) -> None:
+        super().__init__()
+        self.request = request
+        self._feed = feed
+        self._hook_origin = hook_origin
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="request-body"):
+            yield Static(id="request-verdict")
+            yield Static("Request", classes="section-title")
+            yield Static(id="request-line")
+            yield Static("What it carries", classes="section-title")
+            yield Static(id="request-items")
+            yield Static("Headers", classes="section-title")
+            yield Static(id="request-headers")
+            yield Static("Body", classes="section-title")
+            yield Static(id="request-pretty")
+            yield Static("Raw bytes (non-ASCII escaped: re-encoding shows here)", classes="section-title")
+            yield Static(id="request-raw")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._render_request()
+        self._load()
+
+    @work(exclusive=True, group="request", exit_on_error=False)
+    async def _load(self) -> None:
+        """The list holds no bodies; read this one in full."""
+        try:
+            self.request = await self._feed.get(self.request.id)
+        except VoipbinError as exc:
+            self.notify(str(exc), title="Could not read the request", severity="error", timeout=10, markup=False)
+            return
+        self._render_request()
+
+    def action_copy_curl(self) -> None:
+        self.app.copy_to_clipboard(self.request.to_curl(self._hook_origin))
+        self.notify("curl command copied (credentials redacted)", timeout=3, markup=False)
+
+    def _render_request(self) -> None:
+        request = self.request
+        verdict = Text()
+        verdict.append(verdict_label(request.verdict), style="bold red" if is_problem(request.verdict) else "bold green")
+        if request.explanation:
+            verdict.append("\n" + request.explanation)
+        self.query_one("#request-verdict", Static).update(verdict)
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="bold", no_wrap=True)
+        facts.add_column()
+        facts.add_row("Request", Text(f"{request.method} {request.target}"))
+        facts.add_row("Received", Text(request.time.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
+        facts.add_row("Kind", Text(request.kind.value))
+        answered = f"{request.status}" + (f" {request.answer!r}" if request.answer else "")
+        facts.add_row("Answered", Text(answered))
+        if request.upstream:
+            facts.add_row("Upstream", Text(", ".join(f"{k}={v}" for k, v in request.upstream.items())))
+        if request.replay_of:
+            facts.add_row("Replay of", Text(str(request.replay_of)))
+        facts.add_row("Body", Text(f"{request.body_size} bytes" + ("" if request.body_complete else " (cut)")))
+        self.query_one("#request-line", Static).update(facts)
+        items = breakdown(request) if request.body is not None else ["loading…"]
+        self.query_one("#request-items", Static).update(Text("\n".join(f"• {item}" for item in items)))
+        headers = Table.grid(padding=(0, 2))
+        headers.add_column(style="bold", no_wrap=True)
+        headers.add_column()
+        for name, value in request.headers:
+            headers.add_row(Text(name), Text(value))
+        self.query_one("#request-headers", Static).update(headers)
+        body = request.body
+        self.query_one("#request-pretty", Static).update(Text(pretty_body(body) if body else "(empty)"))
+        self.query_one("#request-raw", Static).update(Text(raw_body(body) if body else "(empty)"))

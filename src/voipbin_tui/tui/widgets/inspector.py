@@ -1,0 +1,313 @@
+"""The live webhook inspector pane: every request the hook received, judged, as it arrives.
+
+A worker long-polls the backend's feed with a cursor, so rows arrive without a busy loop and
+nothing is lost or repeated across a disconnect. Rows are appended in place (the table is a
+view over a bounded buffer); the pane follows the newest row until the user scrolls up, then
+counts what arrived, and ``end`` resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.style import Style
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Static
+
+from voipbin_tui.api import VoipbinError
+from voipbin_tui.api.feed import CapturedRequest, FeedClient
+from voipbin_tui.protocols import HookVerdict
+from voipbin_tui.traffic import is_problem, row_cells, search_text
+from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
+
+BUFFER_LIMIT = 10_000
+"""Rows kept in memory; older ones stay in the backend."""
+POLL_WAIT_SECONDS = 20.0
+MAX_BACKOFF_SECONDS = 8.0
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("time", "Time", 8),
+    ("method", "Method", 6),
+    ("kind", "Kind", 11),
+    ("verdict", "Verdict", 19),
+    ("sender", "Sender", 16),
+    ("id", "Id", 18),
+    ("text", "Text", None),
+)
+COMPACT_COLUMNS = ("time", "kind", "verdict", "sender", "text")
+VERDICT_FILTERS = ("all", "problems", "ok")
+
+_VERDICT_STYLES = {
+    HookVerdict.OK: Style(color="green", bold=True),
+    HookVerdict.DUPLICATE: Style(color="yellow"),
+    HookVerdict.DASHBOARD_TEST: Style(color="cyan"),
+}
+_PROBLEM_STYLE = Style(color="red", bold=True)
+
+
+class RequestRows(Sequence[list[str]]):
+    """Visible requests as table rows, materialized only for the lines drawn."""
+
+    def __init__(self, requests: list[CapturedRequest], cells: dict[int, dict[str, str]], keys: list[str]) -> None:
+        self._requests = requests
+        self._cells = cells
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return len(self._requests)
+
+    def __getitem__(self, index: int) -> list[str]:  # type: ignore[override]
+        cells = self._cells[self._requests[index].seq]
+        return [cells[key] for key in self._keys]
+
+
+class InspectorPane(Vertical):
+    """Captured hook traffic, following the selected account (or all)."""
+
+    ALLOW_MAXIMIZE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "toggle_scope", "All/selected", id="inspector.scope", tooltip="Follow all accounts or the selected one"),
+        Binding("v", "cycle_verdicts", "Verdicts", id="inspector.verdicts", tooltip="All, only problems, only accepted"),
+        Binding("slash", "filter", "Filter", id="inspector.filter", tooltip="Filter the requests by text"),
+        Binding("end", "follow", "Follow", id="inspector.follow", tooltip="Jump to the newest and follow"),
+        Binding("x", "export", "Export", id="inspector.export", tooltip="Export the shown requests as JSON lines"),
+        Binding("f", "maximize", "Full screen", id="inspector.maximize", tooltip="Full screen (esc restores)"),
+        Binding("escape", "leave", "Back", id="inspector.leave", show=False),
+    ]
+
+    following: reactive[bool] = reactive(True)
+    connected: reactive[bool] = reactive(False)
+
+    class Opened(Message):
+        """The user asked to open a request (enter)."""
+
+        def __init__(self, request: CapturedRequest) -> None:
+            self.request = request
+            super().__init__()
+
+    class ExportRequested(Message):
+        def __init__(self, requests: list[CapturedRequest]) -> None:
+            self.requests = requests
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._requests: list[CapturedRequest] = []
+        self._cells: dict[int, dict[str, str]] = {}
+        self._search: dict[int, str] = {}
+        self._visible: list[CapturedRequest] = []
+        self._account_id: str | None = None
+        self._account_label = ""
+        self._all_accounts = False
+        self._verdict_filter = "all"
+        self._text_filter = ""
+        self._new_count = 0
+        self._status = "connecting…"
+        self._feed: FeedClient | None = None
+        self._keys: list[str] = [key for key, _, _ in COLUMNS]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="inspector-title", markup=False)
+        yield Input(placeholder="filter requests · enter keeps it · esc clears", id="inspector-filter", compact=True)
+        yield VirtualTable(id="inspector-table", cell_style=self._cell_style)
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#inspector-table", VirtualTable)
+
+    @property
+    def shown(self) -> list[CapturedRequest]:
+        return list(self._visible)
+
+    # -- the feed -----------------------------------------------------------------------
+
+    def no_feed(self, reason: str) -> None:
+        self._status = reason
+        self._update_title()
+
+    def start(self, feed: FeedClient) -> None:
+        """Begin following the feed (once the app is connected)."""
+        self._feed = feed
+        self._follow_feed()
+
+    @work(exclusive=True, group="inspector-feed", exit_on_error=False)
+    async def _follow_feed(self) -> None:
+        assert self._feed is not None
+        cursor = 0
+        backoff = 1.0
+        while True:
+            try:
+                batch = await self._feed.poll(cursor, limit=1000, wait=0 if not self.connected else POLL_WAIT_SECONDS)
+            except VoipbinError as exc:
+                self.connected = False
+                self._status = f"disconnected ({exc}); retrying in {backoff:.0f} s"
+                self._update_title()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            backoff = 1.0
+            if not self.connected:
+                self.connected = True
+                self._status = ""
+            if batch.requests:
+                self._add(batch.requests)
+            cursor = max(cursor, batch.next)
+            self._update_title()
+
+    def _add(self, requests: list[CapturedRequest]) -> None:
+        fresh = [request for request in requests if request.seq not in self._cells]  # never twice
+        for request in fresh:
+            self._cells[request.seq] = row_cells(request)
+            self._search[request.seq] = search_text(request)
+        self._requests.extend(fresh)
+        if len(self._requests) > BUFFER_LIMIT:
+            dropped, self._requests = self._requests[:-BUFFER_LIMIT], self._requests[-BUFFER_LIMIT:]
+            for request in dropped:
+                self._cells.pop(request.seq, None)
+                self._search.pop(request.seq, None)
+            self._refilter()
+            return
+        matching = [request for request in fresh if self._matches(request)]
+        if not matching:
+            return
+        self._visible.extend(matching)
+        table = self.table
+        table.rows_changed()
+        if self.following:
+            table.move_cursor(len(self._visible) - 1)
+        else:
+            self._new_count += len(matching)
+
+    # -- scope and filters --------------------------------------------------------------
+
+    def follow_account(self, account_id: str | None, label: str = "") -> None:
+        """The accounts list moved: show this account's traffic (unless showing all)."""
+        if account_id == self._account_id:
+            return
+        self._account_id, self._account_label = account_id, label
+        if not self._all_accounts:
+            self._refilter()
+
+    def _matches(self, request: CapturedRequest) -> bool:
+        if not self._all_accounts and self._account_id is not None and request.account_id not in (
+            self._account_id,
+            "",
+        ):
+            return False
+        if self._verdict_filter == "problems" and not is_problem(request.verdict):
+            return False
+        if self._verdict_filter == "ok" and request.verdict is not HookVerdict.OK:
+            return False
+        tokens = self._text_filter.casefold().split()
+        return all(token in self._search[request.seq] for token in tokens)
+
+    def _refilter(self) -> None:
+        self._visible = [request for request in self._requests if self._matches(request)]
+        self._new_count = 0
+        self.table.set_rows(RequestRows(self._visible, self._cells, self._keys), cursor=len(self._visible) - 1)
+        self.following = True
+        self._update_title()
+
+    def action_toggle_scope(self) -> None:
+        self._all_accounts = not self._all_accounts
+        self._refilter()
+
+    def action_cycle_verdicts(self) -> None:
+        position = VERDICT_FILTERS.index(self._verdict_filter)
+        self._verdict_filter = VERDICT_FILTERS[(position + 1) % len(VERDICT_FILTERS)]
+        self._refilter()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#inspector-filter", Input)
+        box.add_class("-active")
+        box.focus()
+
+    @on(Input.Changed, "#inspector-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._text_filter = event.value
+        self._refilter()
+
+    @on(Input.Submitted, "#inspector-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def action_leave(self) -> None:
+        box = self.query_one("#inspector-filter", Input)
+        if box.has_focus or box.value:
+            box.value = ""
+            box.remove_class("-active")
+            self.table.focus()
+        elif self.screen.maximized is not None:
+            self.screen.minimize()
+        else:
+            self.screen.focus_next("#accounts")
+
+    def action_maximize(self) -> None:
+        if self.screen.maximized is self:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(self)
+
+    def action_export(self) -> None:
+        self.post_message(self.ExportRequested(self.shown))
+
+    # -- following ----------------------------------------------------------------------
+
+    def action_follow(self) -> None:
+        self.table.move_cursor(len(self._visible) - 1)
+
+    @on(VirtualTable.RowHighlighted, "#inspector-table")
+    def _moved(self, event: VirtualTable.RowHighlighted) -> None:
+        event.stop()
+        at_bottom = event.row >= len(self._visible) - 1
+        if at_bottom and not self.following:
+            self._new_count = 0
+        self.following = at_bottom
+        self._update_title()
+
+    @on(VirtualTable.RowSelected, "#inspector-table")
+    def _open(self, event: VirtualTable.RowSelected) -> None:
+        event.stop()
+        if 0 <= event.row < len(self._visible):
+            self.post_message(self.Opened(self._visible[event.row]))
+
+    @on(VirtualTable.Resized, "#inspector-table")
+    def _resized(self, event: VirtualTable.Resized) -> None:
+        event.stop()
+        compact = event.width < 110
+        self._keys = [key for key, _, _ in COLUMNS if not compact or key in COMPACT_COLUMNS]
+        fixed = sum((width or 0) + 2 * CELL_PADDING for key, _, width in COLUMNS if key in self._keys)
+        text_width = max(10, event.width - fixed - 2 * CELL_PADDING)
+        self.table.set_columns(
+            [TableColumn(key, label, width or text_width) for key, label, width in COLUMNS if key in self._keys]
+        )
+        self.table.set_rows(RequestRows(self._visible, self._cells, self._keys), cursor=self.table.cursor_row)
+
+    def _cell_style(self, row: int, column: str) -> Style | None:
+        if column != "verdict" or row >= len(self._visible):
+            return None
+        verdict = self._visible[row].verdict
+        return _VERDICT_STYLES.get(verdict, _PROBLEM_STYLE)
+
+    def _update_title(self) -> None:
+        scope = "all accounts" if self._all_accounts or self._account_id is None else (
+            f"“{self._account_label}”" if self._account_label else "the selected account"
+        )
+        parts = [f"Inspector · {scope}", f"{len(self._visible)} shown"]
+        if self._verdict_filter != "all":
+            parts.append(f"only {self._verdict_filter}")
+        if self._status:
+            parts.append(self._status)
+        elif not self.following and self._new_count:
+            parts.append(f"{self._new_count} new · end follows")
+        elif self.connected:
+            parts.append("following" if self.following else "paused")
+        self.query_one("#inspector-title", Static).update(" · ".join(parts), layout=False)
