@@ -29,6 +29,8 @@ from voipbin_tui.api import (
     mask_secret,
 )
 from voipbin_tui.api.client import parse_uuid
+from voipbin_tui.api.feed import FeedClient
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for
 from voipbin_tui.config import (
     ConfigError,
     ConfigFile,
@@ -46,6 +48,7 @@ from voipbin_tui.config import (
 )
 from voipbin_tui.connection import Connection, open_connection, start_sandbox_early
 from voipbin_tui.presentation import WRITE_ONLY, flow_label, flow_names, local_time, setup_checklist
+from voipbin_tui.traffic import breakdown, verdict_label
 
 T = TypeVar("T")
 
@@ -533,3 +536,141 @@ def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **
     )
     save_config(updated, path)
     click.echo(f"saved profile {name!r} in {path}")
+
+
+# -- serve ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless you say so).")
+@click.option("--port", default=8631, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks one).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the data lives.")
+@click.option("--accesskey", metavar="KEY", help="Access key for REST and the feed (default: generated, kept 0600).")
+@click.option("--no-seed", is_flag=True, help="Start with an empty customer instead of demo accounts.")
+def serve(host: str, port: int, data_dir: Path | None, accesskey: str | None, no_seed: bool) -> None:
+    """Run the backend headless: sandbox REST API, provider hook, and captured-traffic feed."""
+    from voipbin_tui.backend.server import run_server  # the one entry into backend/
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: the hook and the API are reachable from the network", err=True)
+    try:
+        run_server(
+            host=host,
+            port=port,
+            data_dir=data_dir or _data_dir_from_environment(),
+            accesskey=accesskey,
+            seed=not no_seed,
+            echo=click.echo,
+        )
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}", EXIT_API_ERROR)
+
+
+def _data_dir_from_environment() -> Path:
+    return data_dir(Environment())
+
+
+# -- hook -------------------------------------------------------------------------------
+
+
+@main.group()
+def hook() -> None:
+    """Send provider-shaped test traffic to an account's hook."""
+
+
+def _hook_target(connection: Connection, account_id: object, to: str | None, *, yes: bool) -> str:
+    """The account's hook URL: the sandbox's by default; a live one only after a confirmation."""
+    if to:
+        return hook_url_for(to, account_id)
+    url = hook_url_for(connection.test_hook_base_url, account_id)
+    if not connection.is_sandbox and not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"this would post to the live hook {url}: add --yes, or --to URL")
+        if not click.confirm(f"Post to the live hook {url}?", err=True):
+            raise click.Abort()
+    return url
+
+
+async def _report_capture(connection: Connection, url: str, before: int | None) -> None:
+    """On a backend with a feed (the sandbox), print how the request was judged."""
+    if connection.inspector_url is None or before is None:
+        return
+    async with FeedClient(connection.inspector_url, accesskey=connection.feed_accesskey) as feed:
+        batch = await feed.poll(before, limit=50, wait=2)
+        for captured in batch.requests:
+            if url.endswith(captured.path):
+                full = await feed.get(captured.id)
+                click.echo(f"verdict: {verdict_label(full.verdict)}")
+                if full.explanation:
+                    click.echo(full.explanation)
+                for item in breakdown(full):
+                    click.echo(f"  • {item}")
+                return
+
+
+async def _feed_cursor(connection: Connection) -> int | None:
+    if connection.inspector_url is None:
+        return None
+    async with FeedClient(connection.inspector_url, accesskey=connection.feed_accesskey) as feed:
+        return await feed.latest_cursor()
+
+
+@hook.command("send-test")
+@_connection_options
+@click.argument("account_id")
+@click.option("--text", default="Hello from voipbin-tui", show_default=True, help="The message text.")
+@click.option("--from", "sender", default=DEFAULT_TEST_SENDER, show_default=True, metavar="WA_ID", help="Sender wa_id.")
+@click.option("--to", metavar="URL", help="Hook base URL to post to instead (e.g. https://hook.voipbin.net/v1.0).")
+@click.option("--channel-secret", metavar="VALUE|-", help="LINE: sign with this channel secret ('-': stdin).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before posting to a live hook.")
+@click.pass_context
+def hook_send_test(ctx: click.Context, account_id: str, text: str, sender: str, to: str | None,
+                   channel_secret: str | None, yes: bool, **options: Any) -> None:
+    """Post a realistic, signed inbound text message to ACCOUNT_ID's hook."""
+    _refuse_if_read_only(ctx)
+    if channel_secret == "-":
+        channel_secret = sys.stdin.readline().rstrip("\r\n")
+
+    async def work(connection: Connection) -> None:
+        account = await connection.client.get_account(account_id)
+        if account.type not in (AccountType.WHATSAPP, AccountType.LINE):
+            raise click.UsageError(f"{account.type} accounts do not receive through the conversation hook")
+        url = _hook_target(connection, account.id, to, yes=yes)
+        before = await _feed_cursor(connection) if not to else None
+        async with HookSender() as hook_sender:
+            delivery = await hook_sender.send_test_message(
+                url, account, text=text, sender=sender, line_channel_secret=channel_secret
+            )
+        click.echo(f"POST {url} ({'signed' if delivery.signed else 'unsigned'}): {delivery.status_code}")
+        await _report_capture(connection, url, before)
+
+    _with_connection(ctx, options, work)
+
+
+@hook.command("verify")
+@_connection_options
+@click.argument("account_id")
+@click.option("--verify-token", required=True, metavar="TOKEN|-", help="The verify token to send ('-': stdin).")
+@click.option("--to", metavar="URL", help="Hook base URL to send it to instead.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before sending to a live hook.")
+@click.pass_context
+def hook_verify(ctx: click.Context, account_id: str, verify_token: str, to: str | None, yes: bool,
+                **options: Any) -> None:
+    """Send Meta's hub challenge to ACCOUNT_ID's hook, as the App Dashboard does."""
+    if verify_token == "-":
+        verify_token = sys.stdin.readline().rstrip("\r\n")
+
+    async def work(connection: Connection) -> None:
+        account = await connection.client.get_account(account_id)
+        url = _hook_target(connection, account.id, to, yes=yes)
+        async with HookSender() as hook_sender:
+            delivery = await hook_sender.send_hub_challenge(url, verify_token=verify_token)
+        if delivery.accepted:
+            click.echo(f"{delivery.status_code}: challenge echoed ({delivery.answer!r}); Meta would verify this URL")
+            return
+        click.echo(f"{delivery.status_code}: refused; Meta would not verify this URL")
+        if not connection.is_sandbox and delivery.status_code == 500:
+            click.echo("note: VoIPBIN answers 500 even to a correct token (a known server issue)")
+        sys.exit(EXIT_API_ERROR)
+
+    _with_connection(ctx, options, work)

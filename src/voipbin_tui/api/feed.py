@@ -40,6 +40,7 @@ from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
 _CURL_SKIPPED_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding", "transfer-encoding"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
 
+_BEYOND_ANY_SEQ = 2**62
 MAX_WAIT_SECONDS = 30.0
 """The backend holds a long-poll at most this long."""
 _LONG_POLL_MARGIN = 10.0
@@ -185,6 +186,11 @@ class FeedClient:
         data = await self._json("GET", "requests", params=params, timeout=timeout)
         page = _validate(_FeedPage, data, what="feed page")
         return FeedBatch(requests=page.result, next=page.next)
+
+    async def latest_cursor(self) -> int:
+        """The seq of the newest captured request (0 when none): polling from it shows only
+        what arrives next. A cursor past the end is answered with the newest seq."""
+        return (await self.poll(_BEYOND_ANY_SEQ, limit=1)).next
 
     async def get(self, request_id: UUID | str) -> CapturedRequest:
         """One captured request in full: raw body and the verdict explained."""

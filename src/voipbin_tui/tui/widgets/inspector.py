@@ -29,6 +29,8 @@ from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, Vir
 
 BUFFER_LIMIT = 10_000
 """Rows kept in memory; older ones stay in the backend."""
+BACKLOG = 500
+"""Requests already captured that the pane shows when it opens."""
 POLL_WAIT_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 8.0
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -139,15 +141,21 @@ class InspectorPane(Vertical):
     @work(exclusive=True, group="inspector-feed", exit_on_error=False)
     async def _follow_feed(self) -> None:
         assert self._feed is not None
-        cursor = 0
+        cursor: int | None = None
         backoff = 1.0
         while True:
+            if cursor is None:  # start with the recent backlog, not 100,000 old requests
+                try:
+                    cursor = max(0, await self._feed.latest_cursor() - BACKLOG)
+                except VoipbinError as exc:
+                    self._disconnected(exc, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                    continue
             try:
                 batch = await self._feed.poll(cursor, limit=1000, wait=0 if not self.connected else POLL_WAIT_SECONDS)
             except VoipbinError as exc:
-                self.connected = False
-                self._status = f"disconnected ({exc}); retrying in {backoff:.0f} s"
-                self._update_title()
+                self._disconnected(exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
@@ -159,6 +167,11 @@ class InspectorPane(Vertical):
                 self._add(batch.requests)
             cursor = max(cursor, batch.next)
             self._update_title()
+
+    def _disconnected(self, exc: VoipbinError, retry_in: float) -> None:
+        self.connected = False
+        self._status = f"disconnected ({exc}); retrying in {retry_in:.0f} s"
+        self._update_title()
 
     def _add(self, requests: list[CapturedRequest]) -> None:
         fresh = [request for request in requests if request.seq not in self._cells]  # never twice
