@@ -26,6 +26,16 @@ VERDICT_MARKS: dict[HookVerdict, str] = {
 """A symbol per verdict, so the list reads without colour: ✓ accepted, = skipped, ◇ test, ✗ refused."""
 
 
+SIGNATURE_HEADERS = frozenset({"x-hub-signature-256", "x-line-signature", "x-voipbin-signature"})
+
+
+def abbreviate_signature(value: str) -> str:
+    """Long signature values shortened for reading; copy as curl and exports keep them whole."""
+    if len(value) <= 32:
+        return value
+    return f"{value[:19]}…{value[-8:]} ({len(value)} chars)"
+
+
 def verdict_mark(verdict: HookVerdict) -> str:
     return VERDICT_MARKS.get(verdict, "✗")
 

@@ -256,7 +256,7 @@ class VoipbinApp(App[None]):
 
     def open_request(self, request: CapturedRequest) -> None:
         if self.feed is not None and self.connection is not None:
-            origin = _origin(self.connection.hook_base_url)
+            origin = _origin(self.connection.test_hook_base_url)
             self.push_screen(RequestDetailScreen(request, self.feed, origin))
 
     @work(group="traffic", exit_on_error=False)

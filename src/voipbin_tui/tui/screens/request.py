@@ -15,7 +15,15 @@ from textual.widgets import Footer, Header, Static
 
 from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
-from voipbin_tui.traffic import breakdown, is_problem, pretty_body, raw_body, verdict_label
+from voipbin_tui.traffic import (
+    SIGNATURE_HEADERS,
+    abbreviate_signature,
+    breakdown,
+    is_problem,
+    pretty_body,
+    raw_body,
+    verdict_label,
+)
 
 
 class RequestDetailScreen(Screen[None]):
@@ -94,7 +102,7 @@ class RequestDetailScreen(Screen[None]):
         headers.add_column(style="bold", no_wrap=True)
         headers.add_column()
         for name, value in request.headers:
-            headers.add_row(Text(name), Text(value))
+            headers.add_row(Text(name), Text(abbreviate_signature(value) if name.lower() in SIGNATURE_HEADERS else value))
         self.query_one("#request-headers", Static).update(headers)
         body = request.body
         self.query_one("#request-pretty", Static).update(Text(pretty_body(body) if body else "(empty)"))

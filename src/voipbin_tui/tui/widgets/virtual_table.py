@@ -149,6 +149,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
+        self.call_after_refresh(self._scroll_cursor_into_view)  # again once a new size is laid out
         self.refresh()
         if self._rows:
             self.post_message(self.RowHighlighted(self, new))
@@ -224,8 +225,9 @@ class VirtualTable(ScrollView, can_focus=True):
         row = round(self.scroll_y) + y - 1
         if row >= len(self._rows):
             return Strip.blank(width, base)
-        if row == self.cursor_row:
+        if row == self.cursor_row:  # the cursor's colours win: a coloured cell on it would not read
             style = base + self.get_component_rich_style("virtual-table--cursor")
+            return self._strip(self._rows[row], style, width)
         elif row % 2:
             style = base + self.get_component_rich_style("virtual-table--odd")
         else:

@@ -1,0 +1,185 @@
+"""The inspector pane against a real sandbox: live rows, disconnects, replay, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.tui.conftest import make_app, screen_text, settle, start_sandbox, wait_for_accounts, wait_until
+from voipbin_tui.api import AccountType
+from voipbin_tui.api.hooks import HookSender, hook_url_for
+from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.protocols import HookVerdict
+from voipbin_tui.tui.screens.request import RequestDetailScreen
+
+
+def select_type(screen, account_type: AccountType):
+    row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == account_type)
+    screen.table.move_cursor(row)
+    return screen.selected_account()
+
+
+async def send_messages(backend: EmbeddedBackend, account, texts: list[str]) -> None:
+    async with HookSender() as sender:
+        for text in texts:
+            delivery = await sender.send_test_message(hook_url_for(backend.local_hook_url, account.id), account, text=text)
+            assert delivery.status_code == 200
+
+
+async def test_a_signed_post_appears_in_the_pane(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await send_messages(sandbox, account, ["first live message"])
+        await wait_until(pilot, lambda: any(r.summary.text == "first live message" for r in pane.shown))
+        await settle(pilot)
+        request = pane.shown[-1]
+        assert request.verdict is HookVerdict.OK and request.account_id == str(account.id)
+        assert "first live message" in screen_text(pilot) and "✓ ok" in screen_text(pilot)
+
+
+async def test_rows_follow_the_selected_account_or_all(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        whatsapp = select_type(screen, AccountType.WHATSAPP)
+        line = select_type(screen, AccountType.LINE)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await send_messages(sandbox, whatsapp, ["to whatsapp"])
+        await send_messages(sandbox, line, ["to line"])
+        await wait_until(pilot, lambda: [r.summary.text for r in pane.shown] == ["to line"])
+        pane.table.focus()
+        await pilot.press("a")  # all accounts
+        assert [r.summary.text for r in pane.shown] == ["to whatsapp", "to line"]
+
+
+async def test_scrolled_up_counts_new_arrivals_and_end_resumes(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await send_messages(sandbox, account, [f"m{i}" for i in range(5)])
+        await wait_until(pilot, lambda: len(pane.shown) == 5)
+        pane.table.focus()
+        await pilot.press("up", "up")
+        assert not pane.following
+        await send_messages(sandbox, account, ["m5", "m6"])
+        await wait_until(pilot, lambda: len(pane.shown) == 7)
+        await settle(pilot)
+        assert "2 new · end follows" in screen_text(pilot)
+        assert pane.table.cursor_row == 2  # the user's place is kept
+        await pilot.press("end")
+        assert pane.following and pane.table.cursor_row == 6
+
+
+async def test_backend_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    backend = start_sandbox(tmp_path / "data")
+    port = backend.port
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await send_messages(backend, account, ["before 1", "before 2"])
+        await wait_until(pilot, lambda: len(pane.shown) == 2)
+        backend.stop()
+        await wait_until(pilot, lambda: not pane.connected, timeout=30)
+        assert "disconnected" in screen_text(pilot)
+        restarted = start_sandbox(tmp_path / "data", port=port)
+        try:
+            await send_messages(restarted, account, ["after 1"])
+            await wait_until(pilot, lambda: len(pane.shown) == 3, timeout=20)
+            await pilot.pause(0.3)
+            texts = [r.summary.text for r in pane.shown]
+            assert texts == ["before 1", "before 2", "after 1"]
+            assert len({r.seq for r in pane.shown}) == 3
+        finally:
+            restarted.stop()
+
+
+async def test_open_replay_and_copy_as_curl(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await send_messages(sandbox, account, ["replay me"])
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        pane.table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RequestDetailScreen))
+        await settle(pilot)
+        assert "replay me" in screen_text(pilot) and "x-hub-signature-256" in screen_text(pilot)
+        await pilot.press("c")
+        curl = pilot.app.clipboard
+        assert curl.startswith(f"curl -sS -X POST {sandbox.local_hook_url}/conversation/accounts/{account.id} ")
+        assert "X-Hub-Signature-256: sha256=" in curl.replace("x-hub-signature-256", "X-Hub-Signature-256")
+        assert str(sandbox.accesskey.get_secret_value()) not in curl
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: len(pane.shown) == 2)
+        replayed = pane.shown[-1]
+        assert replayed.replay_of == pane.shown[0].id
+        assert replayed.verdict is HookVerdict.DUPLICATE  # the same wamid again is skipped
+
+
+async def test_export_writes_the_shown_requests(sandbox: EmbeddedBackend, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await send_messages(sandbox, account, ["one", "two"])
+        await wait_until(pilot, lambda: len(pane.shown) == 2)
+        pane.table.focus()
+        await pilot.press("x")
+        await wait_until(pilot, lambda: bool(list(tmp_path.glob("voipbin-inspector-*.jsonl"))))
+        await settle(pilot)
+    exported = next(tmp_path.glob("voipbin-inspector-*.jsonl"))
+    lines = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert [line["summary"]["text"] for line in lines] == ["one", "two"]
+    assert all(line["body"] and line["verdict"] == "ok" for line in lines)
+    assert oct(exported.stat().st_mode & 0o777) == "0o600"
+    assert sandbox.accesskey.get_secret_value() not in exported.read_text()
+
+
+async def test_t_sends_a_test_message_and_read_only_refuses(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"typed test", "enter", "enter")
+        await wait_until(pilot, lambda: any(r.summary.text == "typed test" for r in pane.shown))
+    async with make_app(sandbox, read_only=True).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        await pilot.press("t")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"object":"whatsapp_business_account","entry":[]}'])
+async def test_refused_requests_show_their_verdict(sandbox: EmbeddedBackend, body: bytes) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        async with httpx.AsyncClient() as client:
+            await client.post(hook_url_for(sandbox.local_hook_url, account.id), content=body,
+                              headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        await settle(pilot)
+        assert pane.shown[0].verdict is HookVerdict.BAD_SIGNATURE
+        assert "✗ bad_signature" in screen_text(pilot)
