@@ -319,6 +319,8 @@ class InspectorPane(Vertical):
             parts.append(f"only {self._verdict_filter}")
         if self._status:
             parts.append(self._status)
+        elif not self._visible and self.connected:
+            parts.append("nothing yet: t sends a test message")
         elif not self.following and self._new_count:
             parts.append(f"{self._new_count} new · end follows")
         elif self.connected:
