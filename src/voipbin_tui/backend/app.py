@@ -1,0 +1,53 @@
+"""The one app factory: the sandbox REST API, the provider hook and the inspector feed on one
+Starlette app, used by ``voipbin-tui serve``, the embedded backend and the tests alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from voipbin_tui.backend.config import BackendConfig
+from voipbin_tui.backend.context import BackendContext
+from voipbin_tui.backend.errors import (
+    ApiProblem,
+    RequestIdMiddleware,
+    handle_api_problem,
+    handle_routing_error,
+    handle_unexpected_error,
+)
+from voipbin_tui.backend.hook import HOOK_ROUTES
+from voipbin_tui.backend.inspector import INSPECTOR_ROUTES
+from voipbin_tui.backend.sandbox import SANDBOX_ROUTES
+
+__all__ = ["BackendConfig", "create_app"]
+
+
+def create_app(config: BackendConfig) -> Starlette:
+    """The backend as an ASGI app; its database opens when the app starts (lifespan)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        backend = BackendContext.start(config)
+        app.state.backend = backend
+        try:
+            yield
+        finally:
+            backend.stop()
+
+    app = Starlette(
+        routes=[*HOOK_ROUTES, *INSPECTOR_ROUTES, *SANDBOX_ROUTES],
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={
+            ApiProblem: handle_api_problem,
+            HTTPException: handle_routing_error,
+            Exception: handle_unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    # VoIPBIN has one spelling per route: a trailing slash is a 404, not a redirect.
+    app.router.redirect_slashes = False
+    return app

@@ -1,0 +1,73 @@
+"""What every route needs: the config, the store (with group commit), and the arrivals
+signal the feed waits on.
+
+Store calls run on the event loop's thread: they take tens of microseconds, less than a hop
+to a worker thread would, and the one connection is then never shared between threads. The
+only slow SQLite work, WAL checkpoints, runs on a background thread (``checkpoints``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from starlette.requests import Request
+
+from voipbin_tui.backend.arrivals import Arrivals
+from voipbin_tui.backend.checkpoints import Checkpointer
+from voipbin_tui.backend.config import BackendConfig
+from voipbin_tui.backend.group_commit import GroupCommit
+from voipbin_tui.backend.seed import initialize_database
+from voipbin_tui.backend.store import Store
+
+T = TypeVar("T")
+
+
+class BackendContext:
+    """One running backend's shared state, kept in ``app.state.backend``."""
+
+    def __init__(self, config: BackendConfig, store: Store, checkpointer: Checkpointer) -> None:
+        self.config = config
+        self._store = store
+        self._checkpointer = checkpointer
+        self._commits = GroupCommit(store)
+        self.arrivals = Arrivals(
+            store.latest_seq(), check_other_writers=lambda: self.read(Store.latest_seq_if_changed_elsewhere)
+        )
+
+    @classmethod
+    def start(cls, config: BackendConfig) -> BackendContext:
+        """Open (and on first run initialize) the database; call on the event loop."""
+        store = open_store(config, auto_checkpoint=False)
+        checkpointer = Checkpointer(config.database_path)
+        checkpointer.start()
+        return cls(config, store, checkpointer)
+
+    def read(self, work: Callable[[Store], T]) -> T:
+        """``work(store)`` on committed data."""
+        return self._commits.read(work)
+
+    async def write(self, work: Callable[[Store], T]) -> T:
+        """``work(store)`` as one atomic unit; returns once it is durably committed."""
+        return await self._commits.write(work)
+
+    def stop(self) -> None:
+        self.arrivals.close()
+        self._commits.commit()
+        self._checkpointer.stop()
+        self._store.close()
+
+
+def open_store(config: BackendConfig, *, auto_checkpoint: bool = True) -> Store:
+    """Open the data dir's database, creating, upgrading and (when new) initializing it."""
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Store.open(
+        config.database_path,
+        max_captured=config.max_captured,
+        initialize=lambda store: initialize_database(store, config),
+        auto_checkpoint=auto_checkpoint,
+    )
+
+
+def backend_of(request: Request) -> BackendContext:
+    return request.app.state.backend

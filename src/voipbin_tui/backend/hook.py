@@ -1,0 +1,464 @@
+"""Everything that receives webhooks: the provider hook ``/v1.0/conversation/accounts/{id}``,
+as a correct VoIPBIN hook would be, and the receiver of VoIPBIN's own customer events.
+
+Each request is judged with the pure functions of ``protocols`` (signatures on the raw bytes,
+every entry, change, message and status of a batch), applied (text messages become incoming
+messages, statuses move outgoing messages forward), and recorded in the same unit of work,
+committed before the answer: a 200 means the request is on disk. What needs storage is
+decided here: the unknown account, the SMS account, the body too large, the duplicate.
+
+POSTs are answered 200 whatever the verdict, as VoIPBIN does, so the recorded verdict (not the
+status) says what happened; a GET hub challenge gets 200 with the challenge or 403 (VoIPBIN
+answers 500). Nothing a sender can put in a request makes the hook raise or answer 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from voipbin_tui.api.models import NIL_UUID, AccountType
+from voipbin_tui.backend.context import BackendContext, backend_of
+from voipbin_tui.backend.conversations import add_incoming_message, apply_delivery_status, conversation_for
+from voipbin_tui.backend.store import AccountRecord, CaptureRecord, Store
+from voipbin_tui.protocols.inspection import (
+    HookInspection,
+    RequestSummary,
+    inspect_line_post,
+    inspect_voipbin_event,
+    inspect_whatsapp_post,
+    inspect_whatsapp_verify,
+)
+from voipbin_tui.protocols.line import LineWebhook
+from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
+from voipbin_tui.protocols.whatsapp import WhatsAppNotification
+
+HOOK_PATH = "/v1.0/conversation/accounts/{account_ref}"
+KEPT_BYTES_OF_TOO_LARGE = 64 * 1024
+"""How much of a refused, too-large body is kept, so the inspector can show what it was."""
+HUB_SIGNATURE_HEADER = "x-hub-signature-256"
+LINE_SIGNATURE_HEADER = "x-line-signature"
+VOIPBIN_SIGNATURE_HEADER = "x-voipbin-signature"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A request as it reached the hook (or as it is replayed), body included."""
+
+    method: str
+    path: str
+    query: str
+    """The raw query string."""
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    body_size: int
+    """Bytes received, or the declared Content-Length when the body was refused unread."""
+    body_complete: bool
+    too_large: bool = False
+    replay_of: UUID | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first header called ``name`` (any case), as received."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+
+async def receive_delivery(request: Request, *, max_body_bytes: int) -> Delivery:
+    """Read a request's body while it streams, up to ``max_body_bytes``.
+
+    A larger body (declared or streamed) stops the reading at once: only its first bytes
+    are kept, the rest is never buffered. A sender that disconnects mid-body yields an
+    incomplete body instead of an error.
+    """
+    declared = request.headers.get("content-length", "")
+    # ASCII digits only, and few of them: int() of a hostile header must stay cheap and safe.
+    declared_size = int(declared) if declared.isascii() and declared.isdigit() and len(declared) < 19 else None
+    refuse_at = KEPT_BYTES_OF_TOO_LARGE if declared_size is not None and declared_size > max_body_bytes else None
+    chunks: list[bytes] = []
+    size = 0
+    complete = True
+    try:
+        async with aclosing(request.stream()) as stream:
+            async for chunk in stream:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_body_bytes or (refuse_at is not None and size >= refuse_at):
+                    complete = False
+                    break
+    except ClientDisconnect:
+        complete = False
+    too_large = refuse_at is not None or size > max_body_bytes
+    body = b"".join(chunks)
+    return Delivery(
+        method=request.method,
+        path=request.url.path,
+        query=request.scope["query_string"].decode("latin-1"),
+        headers=tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.scope["headers"]),
+        body=body[:KEPT_BYTES_OF_TOO_LARGE] if too_large else body,
+        body_size=max(size, declared_size or 0) if too_large else size,
+        body_complete=complete,
+        too_large=too_large,
+    )
+
+
+def addressed_account_id(account_ref: str) -> str:
+    """The account id as addressed, canonical (lower-case, dashed) when it is a UUID."""
+    try:
+        return str(UUID(account_ref))
+    except ValueError:
+        return account_ref
+
+
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    kind: RequestKind
+    verdict: HookVerdict
+    summary: RequestSummary
+    explanation: str
+    status: int
+    answer: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class _Effects:
+    """What a taken request changed: items stored and items skipped as already seen."""
+
+    new: int = 0
+    duplicates: int = 0
+
+    def describe(self) -> str:
+        return f" {self.duplicates} already-received item(s) skipped." if self.duplicates else ""
+
+
+async def deliver_to_account(backend: BackendContext, delivery: Delivery, account_ref: str) -> CaptureRecord:
+    """Judge, apply and record one provider hook request, then wake the feed."""
+    new_id = backend.config.new_id
+    return await _deliver(
+        backend,
+        delivery,
+        addressed_account_id(account_ref),
+        lambda store, now: _judge(store, delivery, account_ref, now=now, new_id=new_id),
+    )
+
+
+async def deliver_voipbin_event(backend: BackendContext, delivery: Delivery) -> CaptureRecord:
+    """Judge and record one VoIPBIN customer webhook (signed with the customer's webhook
+    secret), then wake the feed. Events are recorded only: they change nothing."""
+    return await _deliver(backend, delivery, "", lambda store, _now: _judge_voipbin_event(store, delivery))
+
+
+async def _deliver(
+    backend: BackendContext,
+    delivery: Delivery,
+    account_id: str,
+    judge: Callable[[Store, datetime], _Judgement],
+) -> CaptureRecord:
+    """Effects and record are one unit of work: both are committed, or neither."""
+    now = backend.config.clock()
+    capture_id = backend.config.new_id()
+
+    def record(store: Store, judgement: _Judgement) -> CaptureRecord:
+        return store.record_capture(_capture(capture_id, delivery, account_id, judgement, now))
+
+    try:
+        capture = await backend.write(lambda store: record(store, judge(store, now)))
+    except Exception as exc:
+        # A bug must neither lose the request nor answer 5xx: record it unprocessed instead.
+        log.exception("failed to process %s %s; recording it unprocessed", delivery.method, delivery.path)
+        unprocessed = _unprocessed(delivery, exc)
+        capture = await backend.write(lambda store: record(store, unprocessed))
+    backend.arrivals.announce(capture.seq)
+    return capture
+
+
+def hook_response(capture: CaptureRecord) -> Response:
+    """The answer recorded for a request: a bare status, or the challenge as text/plain."""
+    if capture.answer:
+        return Response(capture.answer, status_code=capture.status, media_type="text/plain")
+    return Response(status_code=capture.status)
+
+
+async def hook_endpoint(request: Request) -> Response:
+    backend = backend_of(request)
+    delivery = await receive_delivery(request, max_body_bytes=backend.config.max_body_bytes)
+    capture = await deliver_to_account(backend, delivery, request.path_params["account_ref"])
+    return hook_response(capture)
+
+
+def _unprocessed(delivery: Delivery, error: Exception) -> _Judgement:
+    return _Judgement(
+        kind=RequestKind.UNKNOWN,
+        verdict=HookVerdict.MALFORMED,
+        summary=RequestSummary.empty(),
+        explanation=f"Processing this request failed ({type(error).__name__}); nothing in it was taken.",
+        status=_default_status(delivery),
+    )
+
+
+def _capture(
+    capture_id: UUID, delivery: Delivery, account_id: str, judgement: _Judgement, now: datetime
+) -> CaptureRecord:
+    return CaptureRecord(
+        id=capture_id,
+        time=now,
+        method=delivery.method,
+        path=delivery.path,
+        query=delivery.query,
+        headers=delivery.headers,
+        body=delivery.body,
+        body_size=delivery.body_size,
+        body_complete=delivery.body_complete,
+        account_id=account_id,
+        kind=judgement.kind,
+        verdict=judgement.verdict,
+        status=judgement.status,
+        answer=judgement.answer,
+        summary=judgement.summary.to_dict(),
+        explanation=judgement.explanation,
+        replay_of=delivery.replay_of,
+    )
+
+
+def _is_challenge(delivery: Delivery) -> bool:
+    return delivery.method in ("GET", "HEAD")
+
+
+def _default_status(delivery: Delivery) -> int:
+    """403 for a challenge not answered, 413 for a refused body, else 200 (as VoIPBIN)."""
+    if delivery.too_large:
+        return 413
+    return 403 if _is_challenge(delivery) else 200
+
+
+def _decided_here(
+    delivery: Delivery,
+    verdict: HookVerdict,
+    specifics: str,
+    *,
+    kind: RequestKind | None = None,
+    guess: HookInspection | None = None,
+) -> _Judgement:
+    """A verdict the backend decides (not the protocol checks), explained for an operator.
+
+    The kind is the one given, else VERIFY for a challenge, else what ``guess`` read."""
+    if kind is None:
+        kind = RequestKind.VERIFY if _is_challenge(delivery) else (guess.kind if guess else RequestKind.UNKNOWN)
+    return _Judgement(
+        kind=kind,
+        verdict=verdict,
+        summary=guess.summary if guess else RequestSummary.empty(),
+        explanation=f"{explain_verdict(verdict, kind)} {specifics}",
+        status=_default_status(delivery),
+    )
+
+
+def _judge_transfer(delivery: Delivery, kind: RequestKind | None = None) -> _Judgement | None:
+    """The verdict when the body itself did not arrive whole, else None."""
+    if delivery.too_large:
+        return _decided_here(
+            delivery,
+            HookVerdict.TOO_LARGE,
+            f"It had {delivery.body_size} bytes; only the first ones were kept.",
+            kind=kind,
+        )
+    if not delivery.body_complete:
+        return _decided_here(
+            delivery, HookVerdict.MALFORMED, "The sender disconnected before the whole body arrived.", kind=kind
+        )
+    return None
+
+
+def _provider_guess(delivery: Delivery) -> HookInspection:
+    """Read the body as the provider it looks like, for its kind and summary only (the
+    verdict is decided elsewhere): LINE if it carries a LINE signature or only parses as
+    LINE, else WhatsApp."""
+    line_signature = delivery.header(LINE_SIGNATURE_HEADER)
+    if line_signature is not None:
+        return inspect_line_post(delivery.body, line_signature, None)
+    as_whatsapp = inspect_whatsapp_post(delivery.body, delivery.header(HUB_SIGNATURE_HEADER), None)
+    if as_whatsapp.notification is None:
+        as_line = inspect_line_post(delivery.body, None, None)
+        if as_line.line_webhook is not None:
+            return as_line
+    return as_whatsapp
+
+
+def _judge(
+    store: Store, delivery: Delivery, account_ref: str, *, now: datetime, new_id: Callable[[], UUID]
+) -> _Judgement:
+    transfer_problem = _judge_transfer(delivery)
+    if transfer_problem is not None:
+        return transfer_problem
+    account = _account_at(store, account_ref)
+    if account is None:
+        guess = None if _is_challenge(delivery) else _provider_guess(delivery)
+        return _decided_here(
+            delivery, HookVerdict.UNKNOWN_ACCOUNT, f"Addressed account: {account_ref[:80]!r}.", guess=guess
+        )
+    if _is_challenge(delivery):
+        return _judge_challenge(delivery, account)
+    if account.type == AccountType.WHATSAPP:
+        whatsapp = inspect_whatsapp_post(delivery.body, delivery.header(HUB_SIGNATURE_HEADER), account.app_secret)
+        return _taken(whatsapp, lambda: _apply_whatsapp(store, account, whatsapp.notification, now=now, new_id=new_id))
+    if account.type == AccountType.LINE:
+        line = inspect_line_post(delivery.body, delivery.header(LINE_SIGNATURE_HEADER), account.secret)
+        return _taken(line, lambda: _apply_line(store, account, line.line_webhook, now=now, new_id=new_id))
+    return _decided_here(
+        delivery,
+        HookVerdict.UNSUPPORTED_ACCOUNT,
+        f"The account is of type {account.type!r}.",
+        guess=_provider_guess(delivery),
+    )
+
+
+def _judge_voipbin_event(store: Store, delivery: Delivery) -> _Judgement:
+    transfer_problem = _judge_transfer(delivery, RequestKind.VOIPBIN_EVENT)
+    if transfer_problem is not None:
+        return transfer_problem
+    webhook_secret = store.get_customer().webhook_secret
+    inspection = inspect_voipbin_event(delivery.body, delivery.header(VOIPBIN_SIGNATURE_HEADER), webhook_secret or None)
+    return _Judgement(
+        kind=inspection.kind,
+        verdict=inspection.verdict,
+        summary=inspection.summary,
+        explanation=inspection.detail,
+        status=200,
+    )
+
+
+def _account_at(store: Store, account_ref: str) -> AccountRecord | None:
+    """The account addressed (deleted ones too: VoIPBIN still processes them)."""
+    try:
+        account_id = UUID(account_ref)
+    except ValueError:
+        return None
+    return None if account_id == NIL_UUID else store.get_account(account_id)
+
+
+def _judge_challenge(delivery: Delivery, account: AccountRecord) -> _Judgement:
+    if account.type != AccountType.WHATSAPP:
+        provider = (
+            "LINE verifies a webhook URL with an empty POST"
+            if account.type == AccountType.LINE
+            else ("SMS arrives through the carrier's own hook")
+        )
+        return _Judgement(
+            kind=RequestKind.VERIFY,
+            verdict=HookVerdict.UNSUPPORTED_ACCOUNT,
+            summary=RequestSummary.empty(),
+            explanation=(
+                f"This is a {account.type} account: only WhatsApp accounts answer Meta's GET hub "
+                f"challenge ({provider}). Refused with 403."
+            ),
+            status=403,
+        )
+    inspection, result = inspect_whatsapp_verify(QueryParams(delivery.query), account.secret)
+    return _Judgement(
+        kind=inspection.kind,
+        verdict=inspection.verdict,
+        summary=inspection.summary,
+        explanation=inspection.detail,
+        status=200 if result.accepted else 403,
+        answer=(result.challenge or "").encode("utf-8") if result.accepted else b"",
+    )
+
+
+def _taken(inspection: HookInspection, apply: Callable[[], _Effects]) -> _Judgement:
+    """An inspected POST: applied when OK; DUPLICATE when everything in it was seen before."""
+    verdict, explanation = inspection.verdict, inspection.detail
+    if verdict == HookVerdict.OK:
+        effects = apply()
+        if effects.duplicates and not effects.new:
+            verdict = HookVerdict.DUPLICATE
+            explanation = f"{explain_verdict(verdict, inspection.kind)} {effects.duplicates} item(s) skipped."
+        else:
+            explanation += effects.describe()
+    return _Judgement(
+        kind=inspection.kind,
+        verdict=verdict,
+        summary=inspection.summary,
+        explanation=explanation,
+        status=200,
+    )
+
+
+def _apply_whatsapp(
+    store: Store,
+    account: AccountRecord,
+    notification: WhatsAppNotification | None,
+    *,
+    now: datetime,
+    new_id: Callable[[], UUID],
+) -> _Effects:
+    """Every message and status of the batch: messages deduplicated by wamid, statuses by
+    (wamid, status); text messages stored, other types recorded in the capture only."""
+    new = duplicates = 0
+    for message in notification.messages if notification else ():
+        if message.wamid and not store.claim_dedupe_key(f"whatsapp:message:{message.wamid}", now=now):
+            duplicates += 1
+            continue
+        new += 1
+        # Username-only senders (no wa_id) are known by their business-scoped user id.
+        dialog_id = message.sender or message.sender_user_id
+        if message.type != "text" or message.text is None or not dialog_id:
+            continue
+        conversation = conversation_for(
+            store,
+            account,
+            dialog_id=dialog_id,
+            peer_name=message.profile_name or "",
+            self_target=message.phone_number_id or (account.provider_data or {}).get("phone_number_id", ""),
+            now=now,
+            new_id=new_id,
+        )
+        add_incoming_message(
+            store, conversation, text=message.text, transaction_id=message.wamid, now=now, new_id=new_id
+        )
+    for status in notification.statuses if notification else ():
+        if status.wamid and not store.claim_dedupe_key(f"whatsapp:status:{status.wamid}:{status.status}", now=now):
+            duplicates += 1
+            continue
+        new += 1
+        apply_delivery_status(store, status.wamid, status.status, now=now)
+    return _Effects(new=new, duplicates=duplicates)
+
+
+def _apply_line(
+    store: Store, account: AccountRecord, webhook: LineWebhook | None, *, now: datetime, new_id: Callable[[], UUID]
+) -> _Effects:
+    """Every event, deduplicated by webhookEventId; text messages become incoming messages."""
+    new = duplicates = 0
+    for event in webhook.events if webhook else ():
+        if event.webhook_event_id and not store.claim_dedupe_key(f"line:event:{event.webhook_event_id}", now=now):
+            duplicates += 1
+            continue
+        new += 1
+        if event.type != "message" or event.message_type != "text" or event.text is None or not event.source_id:
+            continue
+        conversation = conversation_for(
+            store,
+            account,
+            dialog_id=event.source_id,
+            peer_name="",
+            self_target=webhook.destination or "",
+            now=now,
+            new_id=new_id,
+        )
+        add_incoming_message(
+            store, conversation, text=event.text, transaction_id=event.message_id or "", now=now, new_id=new_id
+        )
+    return _Effects(new=new, duplicates=duplicates)
+
+
+HOOK_ROUTES: list[BaseRoute] = [Route(HOOK_PATH, hook_endpoint, methods=["GET", "POST"])]

@@ -1,0 +1,500 @@
+"""The REST emulation: a local VoIPBIN that behaves as ``voipbin-api.md`` describes.
+
+Same paths (underscored), envelopes, pagination and quirks as VoIPBIN: 200 on create, soft
+delete that returns the object, deleted accounts readable by id but never listed, write-only
+``token``/``secret``, ``provider_data`` returned, the nil UUID for "no flow", a
+``next_page_token`` on every non-empty page. Where VoIPBIN saves bad data, the sandbox refuses
+it with a 400 naming the fields, using the same ``AccountDraft`` rules as the client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeGuard, TypeVar
+from uuid import UUID
+
+from pydantic import SecretStr, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from voipbin_tui.api.drafts import AccountDraft, FieldProblem
+from voipbin_tui.api.models import NIL_UUID, AccountType
+from voipbin_tui.api.timestamps import format_page_token, format_voipbin_time, parse_voipbin_time
+from voipbin_tui.backend.auth import login, requires_credentials
+from voipbin_tui.backend.context import backend_of
+from voipbin_tui.backend.conversations import add_outgoing_message
+from voipbin_tui.backend.errors import ApiProblem
+from voipbin_tui.backend.store import (
+    AccountRecord,
+    ConversationRecord,
+    CustomerRecord,
+    FlowRecord,
+    MessageRecord,
+    Store,
+)
+
+MAX_PAGE_SIZE = 100
+MAX_TYPE_LENGTH = 32
+_ACCOUNT_FIELDS = ("type", "name", "detail", "secret", "token", "message_flow_id", "provider_data")
+_CUSTOMER_FIELDS = (
+    "name",
+    "detail",
+    "email",
+    "phone_number",
+    "address",
+    "webhook_method",
+    "webhook_uri",
+    "webhook_secret",
+)
+_WEBHOOK_METHODS = ("", "POST", "PUT", "GET", "DELETE")
+_ACCOUNT_TYPES = frozenset(account_type.value for account_type in AccountType)
+
+RecordT = TypeVar("RecordT", AccountRecord, FlowRecord, ConversationRecord, MessageRecord)
+
+
+# -- rendering: records as VoIPBIN returns them ------------------------------------------
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else format_voipbin_time(value)
+
+
+def account_json(account: AccountRecord) -> dict[str, Any]:
+    """An account as VoIPBIN returns it: no token or secret, empty strings omitted."""
+    data: dict[str, Any] = {"id": str(account.id), "customer_id": str(account.customer_id)}
+    for key in ("type", "name", "detail"):
+        if value := getattr(account, key):
+            data[key] = value
+    if account.provider_data is not None:
+        data["provider_data"] = account.provider_data
+    data["message_flow_id"] = str(account.message_flow_id)
+    data.update(
+        tm_create=_time(account.tm_create), tm_update=_time(account.tm_update), tm_delete=_time(account.tm_delete)
+    )
+    return data
+
+
+def _flow_json(flow: FlowRecord) -> dict[str, Any]:
+    return {
+        "id": str(flow.id),
+        "customer_id": str(flow.customer_id),
+        "type": flow.type,
+        "name": flow.name,
+        "detail": flow.detail,
+        "actions": flow.actions,
+        "tm_create": _time(flow.tm_create),
+        "tm_update": _time(flow.tm_update),
+        "tm_delete": _time(flow.tm_delete),
+    }
+
+
+def _conversation_json(conversation: ConversationRecord) -> dict[str, Any]:
+    return {
+        "id": str(conversation.id),
+        "customer_id": str(conversation.customer_id),
+        "owner_type": "",
+        "owner_id": str(NIL_UUID),
+        "account_id": str(conversation.account_id),
+        "name": conversation.name,
+        "detail": conversation.detail,
+        "type": conversation.type,
+        "dialog_id": conversation.dialog_id,
+        "self": conversation.self_address,
+        "peer": conversation.peer_address,
+        "tm_create": _time(conversation.tm_create),
+        "tm_update": _time(conversation.tm_update),
+        "tm_delete": _time(conversation.tm_delete),
+    }
+
+
+def _message_json(message: MessageRecord) -> dict[str, Any]:
+    """A message without its ``transaction_id``: VoIPBIN stores it but does not expose it."""
+    return {
+        "id": str(message.id),
+        "customer_id": str(message.customer_id),
+        "conversation_id": str(message.conversation_id),
+        "direction": message.direction,
+        "status": message.status,
+        "reference_type": message.reference_type,
+        "source": message.source,
+        "destination": message.destination,
+        "text": message.text,
+        "medias": [],
+        "tm_create": _time(message.tm_create),
+        "tm_update": _time(message.tm_update),
+        "tm_delete": _time(message.tm_delete),
+    }
+
+
+def _customer_json(customer: CustomerRecord) -> dict[str, Any]:
+    return {
+        "id": str(customer.id),
+        "username": customer.username,
+        "name": customer.name,
+        "detail": customer.detail,
+        "email": customer.email,
+        "phone_number": customer.phone_number,
+        "address": customer.address,
+        "webhook_method": customer.webhook_method,
+        "webhook_uri": customer.webhook_uri,
+        "webhook_secret": customer.webhook_secret,
+        "tm_create": _time(customer.tm_create),
+        "tm_update": _time(customer.tm_update),
+        "tm_delete": None,
+    }
+
+
+# -- request parsing ---------------------------------------------------------------------
+
+
+def parse_object_id(value: str, *, what: str) -> UUID:
+    """An id from the path; VoIPBIN answers 400 INVALID_ID for a non-UUID and for the nil UUID."""
+    try:
+        parsed = UUID(value)
+    except ValueError:
+        raise ApiProblem(400, "INVALID_ID", f"The provided {what} is not a valid UUID.") from None
+    if parsed == NIL_UUID:
+        raise ApiProblem(400, "INVALID_ID", f"The provided {what} is the nil UUID.")
+    return parsed
+
+
+def _page_query(request: Request) -> tuple[datetime | None, int]:
+    """(strictly-older-than time, page size) from ``page_token`` and ``page_size``."""
+    raw_size = request.query_params.get("page_size", "")
+    try:
+        size = int(raw_size) if raw_size else MAX_PAGE_SIZE
+    except ValueError:
+        raise ApiProblem(400, "INVALID_REQUEST_PARAMETER", "page_size must be an integer") from None
+    if not 0 < size <= MAX_PAGE_SIZE:
+        size = MAX_PAGE_SIZE
+    try:
+        before = parse_voipbin_time(request.query_params.get("page_token", ""))
+    except ValueError:
+        raise ApiProblem(
+            400, "INVALID_REQUEST_PARAMETER", "page_token must be a timestamp like 2024-03-01T10:00:00.000000Z"
+        ) from None
+    return before, size
+
+
+def _page(items: list[RecordT], render: Callable[[RecordT], dict[str, Any]]) -> JSONResponse:
+    """A page; the token is set whenever the page is not empty, as VoIPBIN does."""
+    token = format_page_token(items[-1].tm_create) if items else ""
+    return JSONResponse({"result": [render(item) for item in items], "next_page_token": token})
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise ApiProblem(400, "INVALID_JSON_BODY", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "INVALID_ARGUMENT", "The request body must be a JSON object.")
+    return body
+
+
+def _invalid(problems: list[FieldProblem], what: str) -> ApiProblem:
+    summary = "; ".join(f"{problem.field}: {problem.message}" for problem in problems)
+    details = [{"field": problem.field, "message": problem.message} for problem in problems]
+    return ApiProblem(400, "INVALID_ARGUMENT", f"invalid {what}: {summary}", details=details)
+
+
+def _is_text(value: Any) -> TypeGuard[str]:
+    """A string that is valid Unicode: JSON escapes can smuggle in lone surrogates."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_types(body: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """Every known field present must be text (``provider_data``: an object of text, or null)."""
+    problems = []
+    for name in fields:
+        if name not in body:
+            continue
+        value = body[name]
+        if name == "provider_data":
+            if value is not None and not (
+                isinstance(value, dict) and all(_is_text(key) and _is_text(v) for key, v in value.items())
+            ):
+                problems.append(FieldProblem(name, "must be an object of strings, or null"))
+        elif not _is_text(value):
+            problems.append(FieldProblem(name, "must be a string"))
+    if problems:
+        raise _invalid(problems, "request")
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+def _flow_id(store: Store, value: str, *, updating: bool) -> UUID:
+    """``message_flow_id`` as sent: "" means no flow; an unknown flow is refused."""
+    if value == "":
+        return NIL_UUID
+    try:
+        flow_id = UUID(value)
+    except ValueError:
+        raise _invalid([FieldProblem("message_flow_id", "not a valid UUID")], "account") from None
+    if flow_id == NIL_UUID:
+        if updating:
+            message = 'the nil UUID is refused on update; send "" to unassign the flow'
+            raise _invalid([FieldProblem("message_flow_id", message)], "account")
+        return NIL_UUID
+    if not store.flow_exists(flow_id):
+        raise _invalid([FieldProblem("message_flow_id", "no flow has this id")], "account")
+    return flow_id
+
+
+def _check_account(account: AccountRecord) -> None:
+    """The shared AccountDraft rules, on the whole account as it would be saved.
+
+    On update the sandbox knows the stored write-only secrets, so the merged account is
+    checked as completely as a new one.
+    """
+    provider_data = account.provider_data or {}
+    app_secret = provider_data.get("app_secret", "")
+    try:
+        draft = AccountDraft(
+            type=AccountType(account.type),
+            name=account.name,
+            detail=account.detail,
+            message_flow_id=account.message_flow_id,
+            token=SecretStr(account.token) if account.token else None,
+            secret=SecretStr(account.secret) if account.secret else None,
+            phone_number_id=provider_data.get("phone_number_id", ""),
+            app_secret=SecretStr(app_secret) if app_secret else None,
+        )
+    except ValidationError as exc:
+        problems = [FieldProblem(".".join(map(str, error["loc"])), error["msg"]) for error in exc.errors()]
+        raise _invalid(problems, "account") from None
+    errors = draft.errors(creating=True)
+    if errors:
+        raise _invalid(errors, "account")
+
+
+def _create_account(store: Store, body: dict[str, Any], *, now: datetime, account_id: UUID) -> AccountRecord:
+    _check_types(body, _ACCOUNT_FIELDS)
+    account_type = body.get("type", "")
+    if account_type not in _ACCOUNT_TYPES or len(account_type) > MAX_TYPE_LENGTH:
+        allowed = ", ".join(AccountType)
+        raise _invalid([FieldProblem("type", f"must be one of {allowed} ({account_type!r} given)")], "account")
+    account = AccountRecord(
+        id=account_id,
+        customer_id=store.get_customer().id,
+        type=account_type,
+        name=body.get("name", ""),
+        detail=body.get("detail", ""),
+        secret=body.get("secret", ""),
+        token=body.get("token", ""),
+        provider_data=body.get("provider_data"),
+        message_flow_id=_flow_id(store, body.get("message_flow_id", ""), updating=False),
+        tm_create=now,
+    )
+    _check_account(account)
+    store.save_account(account)
+    return account
+
+
+def _existing_account(store: Store, account_id: UUID) -> AccountRecord:
+    account = store.get_account(account_id)
+    if account is None:
+        raise ApiProblem(404, "CONVERSATION_ACCOUNT_NOT_FOUND", f"No conversation account has id {account_id}.")
+    return account
+
+
+def _update_account(store: Store, account_id: UUID, body: dict[str, Any], *, now: datetime) -> AccountRecord:
+    """Partial update: only keys present change, ``provider_data`` is replaced whole."""
+    _check_types(body, _ACCOUNT_FIELDS)
+    current = _existing_account(store, account_id)
+    if "type" in body and body["type"] != current.type:
+        raise _invalid([FieldProblem("type", "the type of an account cannot be changed")], "update")
+    changes: dict[str, Any] = {key: body[key] for key in ("name", "detail", "secret", "token") if key in body}
+    if "provider_data" in body:
+        changes["provider_data"] = body["provider_data"]
+    if "message_flow_id" in body:
+        changes["message_flow_id"] = _flow_id(store, body["message_flow_id"], updating=True)
+    if not changes:
+        raise ApiProblem(
+            400,
+            "INVALID_ARGUMENT",
+            "The update changes nothing. VoIPBIN answers an empty update with 200 and a zeroed "
+            "account, so the sandbox refuses it: send only the fields to change.",
+        )
+    updated = replace(current, **changes, tm_update=now)
+    _check_account(updated)
+    store.save_account(updated)
+    return updated
+
+
+def _delete_account(store: Store, account_id: UUID, *, now: datetime) -> AccountRecord:
+    """Soft delete; deleting again answers the account as it is."""
+    account = _existing_account(store, account_id)
+    if account.tm_delete is None:
+        account = replace(account, tm_update=now, tm_delete=now)
+        store.save_account(account)
+    return account
+
+
+@requires_credentials
+async def list_accounts(request: Request) -> Response:
+    before, size = _page_query(request)
+    accounts = backend_of(request).read(lambda store: store.list_accounts(before=before, limit=size))
+    return _page(accounts, account_json)
+
+
+@requires_credentials
+async def create_account(request: Request) -> Response:
+    backend = backend_of(request)
+    body = await _json_object(request)
+    now, account_id = backend.config.clock(), backend.config.new_id()
+    account = await backend.write(lambda store: _create_account(store, body, now=now, account_id=account_id))
+    return JSONResponse(account_json(account))
+
+
+@requires_credentials
+async def get_account(request: Request) -> Response:
+    account_id = parse_object_id(request.path_params["account_id"], what="id")
+    account = backend_of(request).read(lambda store: _existing_account(store, account_id))
+    return JSONResponse(account_json(account))
+
+
+@requires_credentials
+async def update_account(request: Request) -> Response:
+    backend = backend_of(request)
+    account_id = parse_object_id(request.path_params["account_id"], what="id")
+    body = await _json_object(request)
+    now = backend.config.clock()
+    account = await backend.write(lambda store: _update_account(store, account_id, body, now=now))
+    return JSONResponse(account_json(account))
+
+
+@requires_credentials
+async def delete_account(request: Request) -> Response:
+    backend = backend_of(request)
+    account_id = parse_object_id(request.path_params["account_id"], what="id")
+    now = backend.config.clock()
+    account = await backend.write(lambda store: _delete_account(store, account_id, now=now))
+    return JSONResponse(account_json(account))
+
+
+# -- flows, conversations, messages ------------------------------------------------------
+
+
+@requires_credentials
+async def list_flows(request: Request) -> Response:
+    before, size = _page_query(request)
+    flows = backend_of(request).read(lambda store: store.list_flows(before=before, limit=size))
+    return _page(flows, _flow_json)
+
+
+@requires_credentials
+async def list_conversations(request: Request) -> Response:
+    before, size = _page_query(request)
+    conversations = backend_of(request).read(lambda store: store.list_conversations(before=before, limit=size))
+    return _page(conversations, _conversation_json)
+
+
+def _existing_conversation(store: Store, conversation_id: UUID) -> ConversationRecord:
+    conversation = store.get_conversation(conversation_id)
+    if conversation is None:
+        raise ApiProblem(404, "CONVERSATION_NOT_FOUND", f"No conversation has id {conversation_id}.")
+    return conversation
+
+
+@requires_credentials
+async def get_conversation(request: Request) -> Response:
+    conversation_id = parse_object_id(request.path_params["conversation_id"], what="id")
+    conversation = backend_of(request).read(lambda store: _existing_conversation(store, conversation_id))
+    return JSONResponse(_conversation_json(conversation))
+
+
+def _messages_page(store: Store, conversation_id: UUID, before: datetime | None, size: int) -> list[MessageRecord]:
+    _existing_conversation(store, conversation_id)
+    return store.list_messages(conversation_id, before=before, limit=size)
+
+
+@requires_credentials
+async def list_messages(request: Request) -> Response:
+    conversation_id = parse_object_id(request.path_params["conversation_id"], what="id")
+    before, size = _page_query(request)
+    messages = backend_of(request).read(lambda store: _messages_page(store, conversation_id, before, size))
+    return _page(messages, _message_json)
+
+
+def _send_message(
+    store: Store, conversation_id: UUID, text: str, *, now: datetime, new_id: Callable[[], UUID]
+) -> MessageRecord:
+    conversation = _existing_conversation(store, conversation_id)
+    return add_outgoing_message(store, conversation, text=text, now=now, new_id=new_id)
+
+
+@requires_credentials
+async def send_message(request: Request) -> Response:
+    """Send a message: the sandbox has no provider to wait for, so it is ``done`` at once."""
+    backend = backend_of(request)
+    conversation_id = parse_object_id(request.path_params["conversation_id"], what="id")
+    body = await _json_object(request)
+    text = body.get("text")
+    if not _is_text(text) or not text.strip():
+        raise _invalid([FieldProblem("text", "must be a non-empty string")], "message")
+    now, new_id = backend.config.clock(), backend.config.new_id
+    message = await backend.write(lambda store: _send_message(store, conversation_id, text, now=now, new_id=new_id))
+    return JSONResponse(_message_json(message))
+
+
+# -- customer ----------------------------------------------------------------------------
+
+
+@requires_credentials
+async def get_customer(request: Request) -> Response:
+    customer = backend_of(request).read(Store.get_customer)
+    return JSONResponse(_customer_json(customer))
+
+
+def _replace_customer(store: Store, body: dict[str, Any], *, now: datetime) -> CustomerRecord:
+    """PUT replaces every field: one left out becomes empty (read, change, send all back)."""
+    _check_types(body, _CUSTOMER_FIELDS)
+    values = {name: body.get(name, "") for name in _CUSTOMER_FIELDS}
+    problems = []
+    if values["webhook_method"] not in _WEBHOOK_METHODS:
+        problems.append(FieldProblem("webhook_method", f"must be one of {', '.join(filter(None, _WEBHOOK_METHODS))}"))
+    if values["webhook_uri"] and not values["webhook_uri"].startswith(("http://", "https://")):
+        problems.append(FieldProblem("webhook_uri", "must be an http:// or https:// URL"))
+    if problems:
+        raise _invalid(problems, "customer")
+    customer = replace(store.get_customer(), **values, tm_update=now)
+    store.save_customer(customer)
+    return customer
+
+
+@requires_credentials
+async def update_customer(request: Request) -> Response:
+    backend = backend_of(request)
+    body = await _json_object(request)
+    now = backend.config.clock()
+    customer = await backend.write(lambda store: _replace_customer(store, body, now=now))
+    return JSONResponse(_customer_json(customer))
+
+
+SANDBOX_ROUTES: list[BaseRoute] = [
+    Route("/auth/login", login, methods=["POST"]),
+    Route("/v1.0/conversation_accounts", list_accounts, methods=["GET"]),
+    Route("/v1.0/conversation_accounts", create_account, methods=["POST"]),
+    Route("/v1.0/conversation_accounts/{account_id}", get_account, methods=["GET"]),
+    Route("/v1.0/conversation_accounts/{account_id}", update_account, methods=["PUT"]),
+    Route("/v1.0/conversation_accounts/{account_id}", delete_account, methods=["DELETE"]),
+    Route("/v1.0/flows", list_flows, methods=["GET"]),
+    Route("/v1.0/conversations", list_conversations, methods=["GET"]),
+    Route("/v1.0/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+    Route("/v1.0/conversations/{conversation_id}/messages", list_messages, methods=["GET"]),
+    Route("/v1.0/conversations/{conversation_id}/messages", send_message, methods=["POST"]),
+    Route("/v1.0/customer", get_customer, methods=["GET"]),
+    Route("/v1.0/customer", update_customer, methods=["PUT"]),
+]

@@ -1,0 +1,228 @@
+"""Run the backend: headless in the foreground (``voipbin-tui serve``), or embedded in a
+daemon thread of the TUI or a test (``start_embedded``). This module is the only way the rest
+of voipbin-tui starts a backend; after that it is just a VoIPBIN at a URL.
+
+Both bind their own listening socket before serving, so port 0 (a free port) works and the
+printed or returned URL is always the real one. Nothing binds beyond loopback unless told to.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+from pydantic import SecretStr
+from starlette.applications import Starlette
+
+from voipbin_tui.backend.app import create_app
+from voipbin_tui.backend.config import BackendConfig
+from voipbin_tui.backend.context import open_store
+from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
+
+ACCESSKEY_FILENAME = "accesskey"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8631
+LISTEN_BACKLOG = 2048
+STARTUP_TIMEOUT = 15.0
+# Long-polls are released on stop; this only bounds a request that is still streaming.
+GRACEFUL_SHUTDOWN_SECONDS = 2
+
+
+def load_or_create_accesskey(data_dir: Path) -> SecretStr:
+    """The data dir's access key, generated on first use and kept in a 0600 file.
+
+    The file is written whole under a temporary name and then linked into place, so two
+    processes starting at once agree on one key and never read a half-written file.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / ACCESSKEY_FILENAME
+    if not path.exists():
+        temporary = data_dir / f".{ACCESSKEY_FILENAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race: its key is the key
+        finally:
+            temporary.unlink()
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ValueError(f"the access key file {path} is empty: delete it to generate a new key")
+    return SecretStr(key)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket. Its protocol is set explicitly: asyncio turns Nagle's algorithm
+    off (TCP_NODELAY) only on sockets that say they are TCP, and with Nagle on, a response
+    written in two parts waits ~40 ms for a delayed ACK."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(LISTEN_BACKLOG)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def _base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _prepare(data_dir: Path, accesskey: str | None, **settings: Any) -> BackendConfig:
+    """The config, with the database opened once here so that a bad data dir fails in the
+    caller with a clear error (and a new one is seeded) before anything is served."""
+    key = SecretStr(accesskey) if accesskey else load_or_create_accesskey(data_dir)
+    config = BackendConfig(data_dir=data_dir, accesskey=key, **settings)
+    open_store(config).close()
+    return config
+
+
+def run_server(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    data_dir: Path,
+    accesskey: str | None = None,
+    seed: bool = True,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Serve the backend in the foreground until interrupted (Ctrl+C or SIGTERM)."""
+    config = _prepare(data_dir, accesskey, seed=seed)
+    listener = _listen(host, port)
+    base_url = _base_url(host, listener.getsockname()[1])
+    echo(f"voipbin-tui backend listening on {base_url} (data in {data_dir})")
+    echo(f"  REST API (sandbox):  {base_url}/v1.0")
+    echo(f"  provider hook:       {base_url}/v1.0/conversation/accounts/{{account_id}}")
+    echo(f"  inspector feed:      {base_url}{INSPECTOR_PREFIX}/requests")
+    echo(f"  access key:          {config.accesskey.get_secret_value()}  (send it as Cookie: accesskey=...)")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    )
+    server.run(sockets=[listener])
+
+
+class BackendStartError(RuntimeError):
+    """The embedded backend did not start serving."""
+
+
+class EmbeddedBackend:
+    """A backend serving on 127.0.0.1 from a daemon thread; stop it, or use it as a context
+    manager."""
+
+    def __init__(
+        self, *, port: int, config: BackendConfig, app: Starlette, server: uvicorn.Server, thread: threading.Thread
+    ) -> None:
+        self.base_url = _base_url(DEFAULT_HOST, port)
+        self.config = config
+        self._port = port
+        self._app = app
+        self._server = server
+        self._thread = thread
+
+    @property
+    def accesskey(self) -> SecretStr:
+        return self.config.accesskey
+
+    @property
+    def api_url(self) -> str:
+        """The REST base, as ``VoipbinClient(api_url)`` wants it."""
+        return f"{self.base_url}/v1.0"
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def hook_url(self) -> str:
+        """The hook base to give providers (an account's hook is
+        ``{hook_url}/conversation/accounts/{id}``): the configured public one, else the local one."""
+        return self.config.public_hook_url or self.local_hook_url
+
+    @property
+    def local_hook_url(self) -> str:
+        """The hook base on this machine, where test traffic can be sent directly."""
+        return f"{self.base_url}/v1.0"
+
+    @property
+    def inspector_url(self) -> str:
+        """The feed base, as ``FeedClient(inspector_url)`` wants it."""
+        return f"{self.base_url}{INSPECTOR_PREFIX}"
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and close the database; pending long-polls are answered at once."""
+        if not self._thread.is_alive():
+            return
+        backend = getattr(self._app.state, "backend", None)
+        if backend is not None:
+            backend.arrivals.close()
+        self._server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_embedded(
+    data_dir: Path,
+    *,
+    accesskey: str | None = None,
+    seed: bool = True,
+    port: int = 0,
+    **overrides: Any,
+) -> EmbeddedBackend:
+    """Start a backend on 127.0.0.1 (a free port unless ``port`` is given) in a daemon thread
+    and return once it accepts connections. ``overrides`` are further BackendConfig fields
+    (``clock``, ``new_id``, ``max_captured``, ``max_body_bytes``, ``public_hook_url``).
+    """
+    config = _prepare(data_dir, accesskey, seed=seed, **overrides)
+    app = create_app(config)
+    listener = _listen(DEFAULT_HOST, port)
+    bound_port = listener.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_config=None,  # the host process (the TUI) owns logging
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="voipbin-backend", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive():
+            listener.close()
+            raise BackendStartError("the embedded backend stopped while starting; see the log for why")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise BackendStartError(f"the embedded backend did not start within {STARTUP_TIMEOUT:.0f} s")
+        time.sleep(0.01)
+    return EmbeddedBackend(port=bound_port, config=config, app=app, server=server, thread=thread)
