@@ -124,7 +124,7 @@ def _origin_of(api_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def _validate(model: type[ModelT], data: Any, *, what: str) -> ModelT:
+def validate_response(model: type[ModelT], data: Any, *, what: str) -> ModelT:
     """Validate server data without ever echoing its values (they may hold secrets)."""
     try:
         return model.model_validate(data)
@@ -210,7 +210,7 @@ class VoipbinClient:
                     await self._sleep(self.retry.delay(attempt))
                     continue
                 raise ConnectionFailed(
-                    _describe_transport_error(exc, self.host), method=method, path=display_path
+                    describe_transport_error(exc, self.host), method=method, path=display_path
                 ) from None
             log.debug("%s %s -> %d [%s]", method, display_path, response.status_code,
                       response.headers.get("X-Request-Id", request_id))
@@ -221,7 +221,7 @@ class VoipbinClient:
                 if wait is not None:
                     await self._sleep(wait)
                     continue
-            raise _error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
+            raise error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
 
     def _retry_wait(self, method: str, response: httpx.Response, attempt: int) -> float | None:
         if response.status_code == 429:
@@ -254,7 +254,7 @@ class VoipbinClient:
             query = {**(params or {}), "page_size": page_size}
             if token:
                 query["page_token"] = token
-            page = _validate(Page[model], await self._json("GET", path, params=query), what=f"page of {path}")
+            page = validate_response(Page[model], await self._json("GET", path, params=query), what=f"page of {path}")
             if not page.result:
                 return
             yield page.result
@@ -291,7 +291,7 @@ class VoipbinClient:
                     path="/auth/login",
                 ) from None
             raise
-        result = _validate(LoginResult, response.json(), what="login answer")
+        result = validate_response(LoginResult, response.json(), what="login answer")
         self._auth.jwt = result.token
         return result.token
 
@@ -311,11 +311,11 @@ class VoipbinClient:
         """One account, also when deleted (then ``is_deleted`` is true)."""
         account_id = parse_uuid(account_id, what="account id")
         data = await self._json("GET", f"conversation_accounts/{account_id}")
-        return _validate(Account, data, what="account")
+        return validate_response(Account, data, what="account")
 
     async def create_account(self, draft: AccountDraft) -> Account:
         body = draft.create_body()
-        return _validate(Account, await self._json("POST", "conversation_accounts", json=body), what="account")
+        return validate_response(Account, await self._json("POST", "conversation_accounts", json=body), what="account")
 
     async def update_account(self, current: Account, draft: AccountDraft) -> Account:
         """Send only what changed. After a failed PUT the account is re-read into ``account_after``,
@@ -326,7 +326,7 @@ class VoipbinClient:
         except (ServerError, ConnectionFailed) as exc:
             exc.account_after = await self._reread(current.id)
             raise
-        return _validate(Account, data, what="account")
+        return validate_response(Account, data, what="account")
 
     async def _reread(self, account_id: UUID) -> Account | None:
         try:
@@ -338,7 +338,7 @@ class VoipbinClient:
     async def delete_account(self, account_id: UUID | str) -> Account:
         """Soft delete: VoIPBIN returns the account with ``tm_delete`` set (again on repeat)."""
         account_id = parse_uuid(account_id, what="account id")
-        return _validate(Account, await self._json("DELETE", f"conversation_accounts/{account_id}"), what="account")
+        return validate_response(Account, await self._json("DELETE", f"conversation_accounts/{account_id}"), what="account")
 
     # -- flows, conversations, messages, customer --------------------------------------
 
@@ -359,7 +359,7 @@ class VoipbinClient:
 
     async def get_conversation(self, conversation_id: UUID | str) -> Conversation:
         conversation_id = parse_uuid(conversation_id, what="conversation id")
-        return _validate(Conversation, await self._json("GET", f"conversations/{conversation_id}"), what="conversation")
+        return validate_response(Conversation, await self._json("GET", f"conversations/{conversation_id}"), what="conversation")
 
     def iter_messages(
         self, conversation_id: UUID | str, *, page_size: int = MAX_PAGE_SIZE
@@ -370,13 +370,13 @@ class VoipbinClient:
     async def send_message(self, conversation_id: UUID | str, text: str) -> ConversationMessage:
         conversation_id = parse_uuid(conversation_id, what="conversation id")
         data = await self._json("POST", f"conversations/{conversation_id}/messages", json={"text": text})
-        return _validate(ConversationMessage, data, what="message")
+        return validate_response(ConversationMessage, data, what="message")
 
     async def get_customer(self) -> Customer:
-        return _validate(Customer, await self._json("GET", "customer"), what="customer")
+        return validate_response(Customer, await self._json("GET", "customer"), what="customer")
 
 
-def _describe_transport_error(exc: httpx.TransportError, host: str) -> str:
+def describe_transport_error(exc: httpx.TransportError, host: str) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"{host} did not answer in time ({type(exc).__name__})"
     if isinstance(exc, httpx.ConnectError):
@@ -386,7 +386,7 @@ def _describe_transport_error(exc: httpx.TransportError, host: str) -> str:
     return f"network error talking to {host} ({type(exc).__name__})"
 
 
-def _error_from_response(
+def error_from_response(
     response: httpx.Response, *, method: str, path: str, sent_request_id: str
 ) -> ApiError:
     """Map an error answer (envelope or bare status) to a typed exception."""

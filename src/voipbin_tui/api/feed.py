@@ -27,9 +27,9 @@ from voipbin_tui import __version__
 from voipbin_tui.api.client import (
     DEFAULT_TIMEOUT,
     VoipbinAuth,
-    _describe_transport_error,
-    _error_from_response,
-    _validate,
+    describe_transport_error,
+    error_from_response,
+    validate_response,
     parse_uuid,
 )
 from voipbin_tui.api.errors import ConnectionFailed, UnexpectedResponse
@@ -184,7 +184,7 @@ class FeedClient:
             read = (timeout.read or 0.0) + wait + _LONG_POLL_MARGIN
             timeout = httpx.Timeout(timeout.connect, read=read, write=timeout.write, pool=timeout.pool)
         data = await self._json("GET", "requests", params=params, timeout=timeout)
-        page = _validate(_FeedPage, data, what="feed page")
+        page = validate_response(_FeedPage, data, what="feed page")
         return FeedBatch(requests=page.result, next=page.next)
 
     async def latest_cursor(self) -> int:
@@ -195,13 +195,13 @@ class FeedClient:
     async def get(self, request_id: UUID | str) -> CapturedRequest:
         """One captured request in full: raw body and the verdict explained."""
         request_id = parse_uuid(request_id, what="request id")
-        return _validate(CapturedRequest, await self._json("GET", f"requests/{request_id}"), what="captured request")
+        return validate_response(CapturedRequest, await self._json("GET", f"requests/{request_id}"), what="captured request")
 
     async def replay(self, request_id: UUID | str) -> CapturedRequest:
         """Deliver a captured request to the hook again; returns the replay's own capture."""
         request_id = parse_uuid(request_id, what="request id")
         data = await self._json("POST", f"requests/{request_id}/replay")
-        return _validate(CapturedRequest, data, what="captured request")
+        return validate_response(CapturedRequest, data, what="captured request")
 
     async def _json(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, timeout: httpx.Timeout | None = None
@@ -214,9 +214,9 @@ class FeedClient:
             )
         except httpx.TransportError as exc:
             host = urlsplit(self.inspector_url).netloc
-            raise ConnectionFailed(_describe_transport_error(exc, host), method=method, path=display_path) from None
+            raise ConnectionFailed(describe_transport_error(exc, host), method=method, path=display_path) from None
         if response.status_code >= 400:
-            raise _error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
+            raise error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
         try:
             return response.json()
         except ValueError:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from voipbin_tui import __version__
-from voipbin_tui.api.client import DEFAULT_TIMEOUT
+from voipbin_tui.api.client import DEFAULT_TIMEOUT, describe_transport_error
 from voipbin_tui.api.errors import ConnectionFailed
 from voipbin_tui.api.models import Account, AccountType
 from voipbin_tui.protocols import (
@@ -113,9 +113,8 @@ class HookSender:
             response = await self._http.request(method, url, content=body or None, headers=request_headers,
                                                 params=params)
         except httpx.TransportError as exc:
-            host = urlsplit(url).netloc
-            raise ConnectionFailed(f"cannot deliver to {host}: {type(exc).__name__}", method=method,
-                                   path=urlsplit(url).path) from None
+            where = urlsplit(url)
+            raise ConnectionFailed(describe_transport_error(exc, where.netloc), method=method, path=where.path) from None
         return HookDelivery(
             url=url,
             method=method,
