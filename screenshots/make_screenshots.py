@@ -2,15 +2,17 @@
 
     python screenshots/make_screenshots.py
 
-Writes accounts.svg, detail.svg, form.svg and delete.svg beside this file (100x30). The app
-secret stays masked in every picture.
+Writes accounts, detail, form, delete, inspector and request SVGs beside this file (100x30).
+The app secret stays masked in every picture.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,8 +20,12 @@ from textual.pilot import Pilot
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
+os.environ["TZ"] = "UTC"  # the same pictures on every machine
+time.tzset()
 
 from tests.tui.conftest import make_app, settle, start_sandbox, wait_for_accounts, wait_until  # noqa: E402
+from tests.tui.test_inspector_snapshots import with_traffic  # noqa: E402
+from voipbin_tui.backend.server import EmbeddedBackend  # noqa: E402
 from voipbin_tui.api import AccountType  # noqa: E402
 from voipbin_tui.tui.screens.detail import AccountDetailScreen  # noqa: E402
 from voipbin_tui.tui.screens.form import AccountFormScreen  # noqa: E402
@@ -56,20 +62,28 @@ async def delete(pilot: Pilot) -> None:
     await settle(pilot)
 
 
-SHOTS: dict[str, Callable[[Pilot], Awaitable[None]]] = {
-    "accounts": accounts,
-    "detail": detail,
-    "form": form,
-    "delete": delete,
+def inspector(*keys: str) -> Callable[[EmbeddedBackend, Path], Callable[[Pilot], Awaitable[None]]]:
+    """Fixture traffic of every verdict, posted to the sandbox hook, then ``keys``."""
+    return lambda backend, data_dir: with_traffic(backend, data_dir, *keys)
+
+
+SHOTS: dict[str, Callable[[EmbeddedBackend, Path], Callable[[Pilot], Awaitable[None]]]] = {
+    "accounts": lambda backend, data_dir: accounts,
+    "detail": lambda backend, data_dir: detail,
+    "form": lambda backend, data_dir: form,
+    "delete": lambda backend, data_dir: delete,
+    "inspector": inspector(),
+    "request": inspector("up", "up", "up", "up", "up", "up", "enter"),
 }
 
 
-async def shoot(name: str, steps: Callable[[Pilot], Awaitable[None]], data_dir: Path) -> None:
+async def shoot(name: str, steps: Callable[[EmbeddedBackend, Path], Callable[[Pilot], Awaitable[None]]],
+                data_dir: Path) -> None:
     backend = start_sandbox(data_dir / name)
     try:
         app = make_app(backend)
         async with app.run_test(size=SIZE) as pilot:
-            await steps(pilot)
+            await steps(backend, data_dir / name)(pilot)
             app.save_screenshot(str(ROOT / f"{name}.svg"))
     finally:
         backend.stop()
