@@ -290,3 +290,17 @@ async def test_server_text_is_never_read_as_markup(sandbox: EmbeddedBackend) -> 
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
         await settle(pilot)
         assert name in screen_text(pilot)
+
+
+async def test_keys_can_be_remapped_by_binding_id(sandbox: EmbeddedBackend) -> None:
+    from tests.tui.conftest import opener_for
+    from voipbin_tui.tui.app import VoipbinApp
+
+    app = VoipbinApp(opener_for(sandbox), keymap={"accounts.new": "N"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_accounts(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, AccountFormScreen)
+        await pilot.press("N")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
