@@ -44,13 +44,18 @@ def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
         number = account.phone_number_id
         secret = account.app_secret.get_secret_value() if account.app_secret else ""
         return [
-            ChecklistItem(bool(number) and number.isdigit(), "phone number id set, digits only"
-                          if number.isdigit() else "phone number id must be set, digits only"),
-            ChecklistItem(bool(_APP_SECRET_SHAPE.match(secret)),
-                          "app secret set (32 hex)" if secret else
-                          "app secret missing: every inbound message is dropped"),
-            ChecklistItem(account.has_flow, "a flow is assigned" if account.has_flow
-                          else "no flow assigned: messages arrive but nothing answers"),
+            ChecklistItem(
+                bool(number) and number.isdigit(),
+                "phone number id set, digits only" if number.isdigit() else "phone number id must be set, digits only",
+            ),
+            ChecklistItem(
+                bool(_APP_SECRET_SHAPE.match(secret)),
+                "app secret set (32 hex)" if secret else "app secret missing: every inbound message is dropped",
+            ),
+            ChecklistItem(
+                account.has_flow,
+                "a flow is assigned" if account.has_flow else "no flow assigned: messages arrive but nothing answers",
+            ),
             ChecklistItem(True, f"Meta App Dashboard > WhatsApp > Configuration: callback URL {hook_url}"),
             ChecklistItem(True, "verify token: the account's secret (write-only, as you saved it)"),
             ChecklistItem(True, "subscribe the webhook field 'messages'"),

@@ -7,8 +7,10 @@ same way. Payloads are parsed by ``protocols`` only.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
+from voipbin_tui.api.conversation_traffic import MessageEvent
 from voipbin_tui.api.feed import CapturedRequest
 from voipbin_tui.protocols import (
     HookVerdict,
@@ -135,3 +137,68 @@ def breakdown(request: CapturedRequest) -> list[str]:
     if request.kind is RequestKind.VERIFY:
         return [f"hub challenge; answered {request.status} {request.answer!r}"]
     return [f"{request.kind.value}: {', '.join(request.summary.event_types) or 'nothing parsed'}"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficRow:
+    """One line of the inspector: a captured hook request, or a VoIPBIN message event."""
+
+    key: tuple[str, int]
+    account_id: str
+    cells: dict[str, str]
+    search: str
+    tone: str
+    """How the verdict cell reads: ``ok``, ``problem``, ``skipped`` or ``test``."""
+    request: CapturedRequest | None = None
+
+    @property
+    def is_problem(self) -> bool:
+        return self.tone == "problem"
+
+    @property
+    def is_ok(self) -> bool:
+        return self.tone == "ok"
+
+
+_TONES = {HookVerdict.OK: "ok", HookVerdict.DUPLICATE: "skipped", HookVerdict.DASHBOARD_TEST: "test"}
+
+
+def row_from_capture(request: CapturedRequest) -> TrafficRow:
+    return TrafficRow(
+        key=("capture", request.seq),
+        account_id=request.account_id,
+        cells=row_cells(request),
+        search=search_text(request),
+        tone=_TONES.get(request.verdict, "problem"),
+        request=request,
+    )
+
+
+_MESSAGE_TONES = {"done": "ok", "progressing": "skipped", "failed": "problem"}
+
+
+def row_from_message(event: MessageEvent, sequence: int) -> TrafficRow:
+    """A message as VoIPBIN stored it: direction, status, who, what."""
+    message, conversation = event.message, event.conversation
+    incoming = str(message.direction) == "incoming"
+    who = message.source if incoming else message.destination
+    status = str(message.status) or "?"
+    cells = {
+        "time": time_of_day(message.tm_update or message.tm_create) if (message.tm_update or message.tm_create) else "",
+        "method": "IN" if incoming else "OUT",
+        "kind": str(message.direction) if event.is_new else "status",
+        "verdict": f"{_STATUS_MARKS.get(status, '?')} {status}",
+        "sender": who.target_name or who.target or conversation.dialog_id,
+        "id": str(message.id),
+        "text": message.text.replace("\n", " "),
+    }
+    return TrafficRow(
+        key=("message", sequence),
+        account_id=str(conversation.account_id),
+        cells=cells,
+        search=" ".join((*cells.values(), str(conversation.account_id))).casefold(),
+        tone=_MESSAGE_TONES.get(status, "skipped"),
+    )
+
+
+_STATUS_MARKS = {"done": "✓", "progressing": "…", "failed": "✗"}

@@ -183,3 +183,36 @@ async def test_refused_requests_show_their_verdict(sandbox: EmbeddedBackend, bod
         await settle(pilot)
         assert pane.shown[0].verdict is HookVerdict.BAD_SIGNATURE
         assert "✗ bad_signature" in screen_text(pilot)
+
+
+async def test_without_a_feed_the_pane_shows_voipbin_messages(sandbox: EmbeddedBackend, monkeypatch) -> None:
+    """A live profile with no relay: the pane polls conversations and their messages instead."""
+    from contextlib import asynccontextmanager
+
+    from voipbin_tui.api import VoipbinClient
+    from voipbin_tui.config import RemoteTarget
+    from voipbin_tui.connection import Connection
+    from voipbin_tui.tui.app import VoipbinApp
+    from voipbin_tui.tui.widgets import inspector
+
+    monkeypatch.setattr(inspector, "CONVERSATION_POLL_SECONDS", 0.2)
+
+    @asynccontextmanager
+    async def live_profile():
+        async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+            target = RemoteTarget(sandbox.api_url, sandbox.hook_url, sandbox.accesskey, None, "prod", None)
+            yield Connection(client, target, sandbox.hook_url, None, None, sandbox.local_hook_url)
+
+    async with VoipbinApp(live_profile).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        before = len(pane._visible)
+        await send_messages(sandbox, account, ["seen through VoIPBIN"])
+        await wait_until(pilot, lambda: any(r.cells["text"] == "seen through VoIPBIN" for r in pane._visible))
+        await settle(pilot)
+        row = next(r for r in pane._visible if r.cells["text"] == "seen through VoIPBIN")
+        assert (row.cells["method"], row.cells["kind"]) == ("IN", "incoming")
+        assert row.request is None and len(pane._visible) > before
+        assert "VoIPBIN messages" in screen_text(pilot) and "prod @" in pilot.app.sub_title

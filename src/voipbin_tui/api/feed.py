@@ -14,8 +14,8 @@ import secrets as random_tokens
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -29,8 +29,8 @@ from voipbin_tui.api.client import (
     VoipbinAuth,
     describe_transport_error,
     error_from_response,
-    validate_response,
     parse_uuid,
+    validate_response,
 )
 from voipbin_tui.api.errors import ConnectionFailed, UnexpectedResponse
 from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time

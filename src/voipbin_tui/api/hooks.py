@@ -52,7 +52,9 @@ def hook_url_for(hook_base_url: str, account_id: object) -> str:
 class HookSender:
     """Posts to provider hooks like Meta and LINE do (no credentials, exact bytes)."""
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float | httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
+    ) -> None:
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
@@ -80,8 +82,9 @@ class HookSender:
         channel secrets are write-only, so a LINE message is signed only if one is given.
         """
         if account.type == AccountType.WHATSAPP:
-            body = build_text_message_payload(phone_number_id=account.phone_number_id or "0", text=text,
-                                              sender_wa_id=sender)
+            body = build_text_message_payload(
+                phone_number_id=account.phone_number_id or "0", text=text, sender_wa_id=sender
+            )
             secret = account.app_secret.get_secret_value() if account.app_secret else ""
             headers = {"X-Hub-Signature-256": sign_hub_signature(secret, body)} if secret else {}
         elif account.type == AccountType.LINE:
@@ -110,11 +113,14 @@ class HookSender:
     ) -> HookDelivery:
         request_headers = {"Content-Type": "application/json", **(headers or {})} if body else {}
         try:
-            response = await self._http.request(method, url, content=body or None, headers=request_headers,
-                                                params=params)
+            response = await self._http.request(
+                method, url, content=body or None, headers=request_headers, params=params
+            )
         except httpx.TransportError as exc:
             where = urlsplit(url)
-            raise ConnectionFailed(describe_transport_error(exc, where.netloc), method=method, path=where.path) from None
+            raise ConnectionFailed(
+                describe_transport_error(exc, where.netloc), method=method, path=where.path
+            ) from None
         return HookDelivery(
             url=url,
             method=method,

@@ -99,9 +99,7 @@ class VoipbinApp(App[None]):
         self.broadcast(ConnectionReady)
 
     def _describe_connection(self, connection: Connection) -> str:
-        where = (
-            f"SANDBOX · hook {connection.hook_base_url}" if connection.is_sandbox else connection.target.label
-        )
+        where = f"SANDBOX · hook {connection.hook_base_url}" if connection.is_sandbox else connection.target.label
         return f"READ-ONLY · {where}" if self.read_only else where
 
     async def on_unmount(self) -> None:
@@ -190,12 +188,17 @@ class VoipbinApp(App[None]):
         if account.type == AccountType.WHATSAPP:
             fields.append(PromptField("sender", "Sender wa_id", value=DEFAULT_TEST_SENDER))
         else:
-            fields.append(PromptField("channel_secret", "Channel secret (write-only in VoIPBIN; blank sends it unsigned)",
-                                      password=True))
+            fields.append(
+                PromptField(
+                    "channel_secret", "Channel secret (write-only in VoIPBIN; blank sends it unsigned)", password=True
+                )
+            )
         url = hook_url_for(self.connection.test_hook_base_url, account.id)
         note = f"Signed like {account.type} signs it, posted to {url}"
-        self.push_screen(PromptScreen(f"Test message to “{account.name or account.id}”", fields, note=note),
-                         lambda values: self._confirm_live_send(account, url, values) if values else None)
+        self.push_screen(
+            PromptScreen(f"Test message to “{account.name or account.id}”", fields, note=note),
+            lambda values: self._confirm_live_send(account, url, values) if values else None,
+        )
 
     def _confirm_live_send(self, account: Account, url: str, values: dict[str, str]) -> None:
         assert self.connection is not None
@@ -251,8 +254,13 @@ class VoipbinApp(App[None]):
             message = f"{delivery.status_code}: refused; Meta would not verify this callback URL."
             if not self.connection.is_sandbox and delivery.status_code == 500:
                 message += " (VoIPBIN answers 500 even to a correct token: a known server issue.)"
-        self.notify(message, title="Hub challenge", timeout=10, markup=False,
-                    severity="information" if delivery.accepted else "warning")
+        self.notify(
+            message,
+            title="Hub challenge",
+            timeout=10,
+            markup=False,
+            severity="information" if delivery.accepted else "warning",
+        )
 
     def open_request(self, request: CapturedRequest) -> None:
         if self.feed is not None and self.connection is not None:
@@ -286,6 +294,7 @@ class VoipbinApp(App[None]):
                     return await feed.get(request.id)
                 except VoipbinError:
                     return request  # the metadata still goes out; the body is noted as missing
+
         complete = await asyncio.gather(*(full(request) for request in requests))
         path = Path.cwd() / f"voipbin-inspector-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
         try:

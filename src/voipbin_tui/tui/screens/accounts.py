@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
+from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.presentation import flow_label, flow_names, local_time
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
 from voipbin_tui.tui.widgets.inspector import InspectorPane
@@ -147,8 +148,7 @@ class AccountsScreen(Screen[None]):
         if feed is not None:
             self.inspector.start(feed)
         else:
-            self.inspector.no_feed("no captured traffic for this connection: give the profile an inspector_url "
-                                   "(a `voipbin-tui serve --forward-to` relay)")
+            self.inspector.start_conversations(ConversationWatcher(self.app.connection.client))  # type: ignore[attr-defined]
 
     @on(VirtualTable.Resized, "#accounts")
     def _table_resized(self, event: VirtualTable.Resized) -> None:

@@ -88,8 +88,13 @@ class AccountFormScreen(Screen[Account | None]):
             yield from self._field("detail", "Detail", original.detail if original else "")
             with Vertical(id="field-message_flow_id", classes="field"):
                 yield Label("Flow")
-                yield Select(self._flow_options({}), allow_blank=False, id="input-message_flow_id",
-                             value=original.message_flow_id if original else NIL_UUID, compact=True)
+                yield Select(
+                    self._flow_options({}),
+                    allow_blank=False,
+                    id="input-message_flow_id",
+                    value=original.message_flow_id if original else NIL_UUID,
+                    compact=True,
+                )
                 yield Static("", classes="field-problem", markup=False)
             for field in ("token", "secret", "phone_number_id", "app_secret"):
                 value = original.phone_number_id if original and field == "phone_number_id" else ""
@@ -100,8 +105,15 @@ class AccountFormScreen(Screen[Account | None]):
         with Vertical(id=f"field-{field}", classes="field"):
             yield Label(label, id=f"label-{field}")
             placeholder = KEEP_HINT if secret and not self.creating else ""
-            yield Input(value=value, password=secret, placeholder=placeholder, id=f"input-{field}",
-                        max_length=max_length, compact=True, select_on_focus=False)
+            yield Input(
+                value=value,
+                password=secret,
+                placeholder=placeholder,
+                id=f"input-{field}",
+                max_length=max_length,
+                compact=True,
+                select_on_focus=False,
+            )
             yield Static("", classes="field-problem", markup=False)
 
     def on_mount(self) -> None:
@@ -133,8 +145,9 @@ class AccountFormScreen(Screen[Account | None]):
     # -- flows ------------------------------------------------------------------------
 
     def _flow_options(self, names: dict[UUID, str]) -> list[tuple[str, UUID]]:
-        options = [(NO_FLOW, NIL_UUID)] + sorted(((name, flow_id) for flow_id, name in names.items()),
-                                                 key=lambda option: option[0].casefold())
+        options = [(NO_FLOW, NIL_UUID)] + sorted(
+            ((name, flow_id) for flow_id, name in names.items()), key=lambda option: option[0].casefold()
+        )
         if self._original is not None and self._original.message_flow_id not in {value for _, value in options}:
             flow_id = self._original.message_flow_id
             options.append((flow_label(flow_id, names), flow_id))
@@ -158,8 +171,9 @@ class AccountFormScreen(Screen[Account | None]):
     # -- values -----------------------------------------------------------------------
 
     def _snapshot(self) -> dict[str, object]:
-        values: dict[str, object] = {field: self.query_one(f"#input-{field}", Input).value
-                                     for field in (*TEXT_FIELDS, *SECRET_FIELDS)}
+        values: dict[str, object] = {
+            field: self.query_one(f"#input-{field}", Input).value for field in (*TEXT_FIELDS, *SECRET_FIELDS)
+        }
         values["message_flow_id"] = self.query_one("#input-message_flow_id", Select).value
         values["type"] = self.account_type
         return values
@@ -287,9 +301,11 @@ class AccountFormScreen(Screen[Account | None]):
 
     async def _confirm_overwrite(self, current: Account) -> bool:
         question = f"This account changed on the server at {local_time(current.last_change)}, after you opened it."
-        return bool(await self.app.push_screen_wait(
-            ConfirmScreen(question, detail="Save your version over it?", confirm_label="Overwrite")
-        ))
+        return bool(
+            await self.app.push_screen_wait(
+                ConfirmScreen(question, detail="Save your version over it?", confirm_label="Overwrite")
+            )
+        )
 
     def _show_api_error(self, exc: ApiError | ConnectionFailed) -> None:
         lines = [f"Not saved: {exc}"]

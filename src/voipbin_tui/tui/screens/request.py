@@ -78,7 +78,9 @@ class RequestDetailScreen(Screen[None]):
     def _render_request(self) -> None:
         request = self.request
         verdict = Text()
-        verdict.append(verdict_label(request.verdict), style="bold red" if is_problem(request.verdict) else "bold green")
+        verdict.append(
+            verdict_label(request.verdict), style="bold red" if is_problem(request.verdict) else "bold green"
+        )
         if request.explanation:
             verdict.append("\n" + request.explanation)
         self.query_one("#request-verdict", Static).update(verdict)
@@ -102,7 +104,9 @@ class RequestDetailScreen(Screen[None]):
         headers.add_column(style="bold", no_wrap=True)
         headers.add_column()
         for name, value in request.headers:
-            headers.add_row(Text(name), Text(abbreviate_signature(value) if name.lower() in SIGNATURE_HEADERS else value))
+            headers.add_row(
+                Text(name), Text(abbreviate_signature(value) if name.lower() in SIGNATURE_HEADERS else value)
+            )
         self.query_one("#request-headers", Static).update(headers)
         body = request.body
         self.query_one("#request-pretty", Static).update(Text(pretty_body(body) if body else "(empty)"))

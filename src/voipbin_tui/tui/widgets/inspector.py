@@ -22,13 +22,15 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from voipbin_tui.api import VoipbinError
+from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
-from voipbin_tui.protocols import HookVerdict
-from voipbin_tui.traffic import is_problem, row_cells, search_text
+from voipbin_tui.traffic import TrafficRow, row_from_capture, row_from_message
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 
 BUFFER_LIMIT = 10_000
 """Rows kept in memory; older ones stay in the backend."""
+CONVERSATION_POLL_SECONDS = 5.0
+"""Between polls of VoIPBIN's conversations: a few requests each, well under its rate limit."""
 BACKLOG = 500
 """Requests already captured that the pane shows when it opens."""
 POLL_WAIT_SECONDS = 20.0
@@ -45,27 +47,26 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 COMPACT_COLUMNS = ("time", "kind", "verdict", "sender", "text")
 VERDICT_FILTERS = ("all", "problems", "ok")
 
-_VERDICT_STYLES = {
-    HookVerdict.OK: Style(color="green", bold=True),
-    HookVerdict.DUPLICATE: Style(color="yellow"),
-    HookVerdict.DASHBOARD_TEST: Style(color="cyan"),
+_TONE_STYLES = {
+    "ok": Style(color="green", bold=True),
+    "skipped": Style(color="yellow"),
+    "test": Style(color="cyan"),
+    "problem": Style(color="red", bold=True),
 }
-_PROBLEM_STYLE = Style(color="red", bold=True)
 
 
-class RequestRows(Sequence[list[str]]):
-    """Visible requests as table rows, materialized only for the lines drawn."""
+class VisibleRows(Sequence[list[str]]):
+    """Visible traffic as table rows, materialized only for the lines drawn."""
 
-    def __init__(self, requests: list[CapturedRequest], cells: dict[int, dict[str, str]], keys: list[str]) -> None:
-        self._requests = requests
-        self._cells = cells
+    def __init__(self, rows: list[TrafficRow], keys: list[str]) -> None:
+        self._rows = rows
         self._keys = keys
 
     def __len__(self) -> int:
-        return len(self._requests)
+        return len(self._rows)
 
     def __getitem__(self, index: int) -> list[str]:  # type: ignore[override]
-        cells = self._cells[self._requests[index].seq]
+        cells = self._rows[index].cells
         return [cells[key] for key in self._keys]
 
 
@@ -74,8 +75,12 @@ class InspectorPane(Vertical):
 
     ALLOW_MAXIMIZE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "toggle_scope", "All/selected", id="inspector.scope", tooltip="Follow all accounts or the selected one"),
-        Binding("v", "cycle_verdicts", "Verdicts", id="inspector.verdicts", tooltip="All, only problems, only accepted"),
+        Binding(
+            "a", "toggle_scope", "All/selected", id="inspector.scope", tooltip="Follow all accounts or the selected one"
+        ),
+        Binding(
+            "v", "cycle_verdicts", "Verdicts", id="inspector.verdicts", tooltip="All, only problems, only accepted"
+        ),
         Binding("slash", "filter", "Filter", id="inspector.filter", tooltip="Filter the requests by text"),
         Binding("end", "follow", "Follow", id="inspector.follow", tooltip="Jump to the newest and follow"),
         Binding("x", "export", "Export", id="inspector.export", tooltip="Export the shown requests as JSON lines"),
@@ -100,10 +105,9 @@ class InspectorPane(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._requests: list[CapturedRequest] = []
-        self._cells: dict[int, dict[str, str]] = {}
-        self._search: dict[int, str] = {}
-        self._visible: list[CapturedRequest] = []
+        self._rows: list[TrafficRow] = []
+        self._seen: set[tuple[str, int]] = set()
+        self._visible: list[TrafficRow] = []
         self._account_id: str | None = None
         self._account_label = ""
         self._all_accounts = False
@@ -111,6 +115,7 @@ class InspectorPane(Vertical):
         self._text_filter = ""
         self._new_count = 0
         self._status = "connecting…"
+        self._source = ""
         self._feed: FeedClient | None = None
         self._keys: list[str] = [key for key, _, _ in COLUMNS]
 
@@ -125,13 +130,37 @@ class InspectorPane(Vertical):
 
     @property
     def shown(self) -> list[CapturedRequest]:
-        return list(self._visible)
+        """The captured requests on show (message events have none)."""
+        return [row.request for row in self._visible if row.request is not None]
 
     # -- the feed -----------------------------------------------------------------------
 
-    def no_feed(self, reason: str) -> None:
-        self._status = reason
-        self._update_title()
+    def start_conversations(self, watcher: ConversationWatcher) -> None:
+        """No relay records this installation's hook: show VoIPBIN's stored messages instead."""
+        self._source = "VoIPBIN messages (no raw requests without a relay)"
+        self._follow_conversations(watcher)
+
+    @work(exclusive=True, group="inspector-feed", exit_on_error=False)
+    async def _follow_conversations(self, watcher: ConversationWatcher) -> None:
+        sequence = 0
+        backoff = CONVERSATION_POLL_SECONDS
+        while True:
+            try:
+                events = await watcher.poll()
+            except VoipbinError as exc:
+                self._disconnected(exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = CONVERSATION_POLL_SECONDS
+            self.connected, self._status = True, ""
+            rows = []
+            for event in events:
+                sequence += 1
+                rows.append(row_from_message(event, sequence))
+            self._add(rows)
+            self._update_title()
+            await asyncio.sleep(CONVERSATION_POLL_SECONDS)
 
     def start(self, feed: FeedClient) -> None:
         """Begin following the feed (once the app is connected)."""
@@ -164,7 +193,7 @@ class InspectorPane(Vertical):
                 self.connected = True
                 self._status = ""
             if batch.requests:
-                self._add(batch.requests)
+                self._add([row_from_capture(request) for request in batch.requests])
             cursor = max(cursor, batch.next)
             self._update_title()
 
@@ -173,20 +202,16 @@ class InspectorPane(Vertical):
         self._status = f"disconnected ({exc}); retrying in {retry_in:.0f} s"
         self._update_title()
 
-    def _add(self, requests: list[CapturedRequest]) -> None:
-        fresh = [request for request in requests if request.seq not in self._cells]  # never twice
-        for request in fresh:
-            self._cells[request.seq] = row_cells(request)
-            self._search[request.seq] = search_text(request)
-        self._requests.extend(fresh)
-        if len(self._requests) > BUFFER_LIMIT:
-            dropped, self._requests = self._requests[:-BUFFER_LIMIT], self._requests[-BUFFER_LIMIT:]
-            for request in dropped:
-                self._cells.pop(request.seq, None)
-                self._search.pop(request.seq, None)
+    def _add(self, rows: list[TrafficRow]) -> None:
+        fresh = [row for row in rows if row.key not in self._seen]  # never twice, even after a reconnect
+        self._seen.update(row.key for row in fresh)
+        self._rows.extend(fresh)
+        if len(self._rows) > BUFFER_LIMIT:
+            dropped, self._rows = self._rows[:-BUFFER_LIMIT], self._rows[-BUFFER_LIMIT:]
+            self._seen.difference_update(row.key for row in dropped)
             self._refilter()
             return
-        matching = [request for request in fresh if self._matches(request)]
+        matching = [row for row in fresh if self._matches(row)]
         if not matching:
             return
         self._visible.extend(matching)
@@ -207,23 +232,19 @@ class InspectorPane(Vertical):
         if not self._all_accounts:
             self._refilter()
 
-    def _matches(self, request: CapturedRequest) -> bool:
-        if not self._all_accounts and self._account_id is not None and request.account_id not in (
-            self._account_id,
-            "",
-        ):
+    def _matches(self, row: TrafficRow) -> bool:
+        if not self._all_accounts and self._account_id is not None and row.account_id not in (self._account_id, ""):
             return False
-        if self._verdict_filter == "problems" and not is_problem(request.verdict):
+        if self._verdict_filter == "problems" and not row.is_problem:
             return False
-        if self._verdict_filter == "ok" and request.verdict is not HookVerdict.OK:
+        if self._verdict_filter == "ok" and not row.is_ok:
             return False
-        tokens = self._text_filter.casefold().split()
-        return all(token in self._search[request.seq] for token in tokens)
+        return all(token in row.search for token in self._text_filter.casefold().split())
 
     def _refilter(self) -> None:
-        self._visible = [request for request in self._requests if self._matches(request)]
+        self._visible = [row for row in self._rows if self._matches(row)]
         self._new_count = 0
-        self.table.set_rows(RequestRows(self._visible, self._cells, self._keys), cursor=len(self._visible) - 1)
+        self.table.set_rows(VisibleRows(self._visible, self._keys), cursor=len(self._visible) - 1)
         self.following = True
         self._update_title()
 
@@ -289,8 +310,8 @@ class InspectorPane(Vertical):
     @on(VirtualTable.RowSelected, "#inspector-table")
     def _open(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
-        if 0 <= event.row < len(self._visible):
-            self.post_message(self.Opened(self._visible[event.row]))
+        if 0 <= event.row < len(self._visible) and self._visible[event.row].request is not None:
+            self.post_message(self.Opened(self._visible[event.row].request))
 
     @on(VirtualTable.Resized, "#inspector-table")
     def _resized(self, event: VirtualTable.Resized) -> None:
@@ -302,19 +323,22 @@ class InspectorPane(Vertical):
         self.table.set_columns(
             [TableColumn(key, label, width or text_width) for key, label, width in COLUMNS if key in self._keys]
         )
-        self.table.set_rows(RequestRows(self._visible, self._cells, self._keys), cursor=self.table.cursor_row)
+        self.table.set_rows(VisibleRows(self._visible, self._keys), cursor=self.table.cursor_row)
 
     def _cell_style(self, row: int, column: str) -> Style | None:
         if column != "verdict" or row >= len(self._visible):
             return None
-        verdict = self._visible[row].verdict
-        return _VERDICT_STYLES.get(verdict, _PROBLEM_STYLE)
+        return _TONE_STYLES[self._visible[row].tone]
 
     def _update_title(self) -> None:
-        scope = "all accounts" if self._all_accounts or self._account_id is None else (
-            f"“{self._account_label}”" if self._account_label else "the selected account"
+        scope = (
+            "all accounts"
+            if self._all_accounts or self._account_id is None
+            else (f"“{self._account_label}”" if self._account_label else "the selected account")
         )
         parts = [f"Inspector · {scope}", f"{len(self._visible)} shown"]
+        if self._source:
+            parts.insert(1, self._source)
         if self._verdict_filter != "all":
             parts.append(f"only {self._verdict_filter}")
         if self._status:
