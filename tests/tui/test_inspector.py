@@ -216,3 +216,23 @@ async def test_without_a_feed_the_pane_shows_voipbin_messages(sandbox: EmbeddedB
         assert (row.cells["method"], row.cells["kind"]) == ("IN", "incoming")
         assert row.request is None and len(pane._visible) > before
         assert "VoIPBIN messages" in screen_text(pilot) and "prod @" in pilot.app.sub_title
+
+
+async def test_hub_challenge_from_the_palette(sandbox: EmbeddedBackend) -> None:
+    from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
+
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await pilot.press("ctrl+p", *"hub challenge")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press(*SEED_WHATSAPP_VERIFY_TOKEN, "enter")
+        await wait_until(pilot, lambda: any(r.kind.value == "verify" for r in pane.shown))
+        await settle(pilot)
+        assert pane.shown[-1].verdict is HookVerdict.OK
+        told = lambda: [n.message for n in pilot.app._notifications]  # noqa: E731
+        await wait_until(pilot, lambda: any("the challenge was echoed" in message for message in told()))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.reactive import reactive
 
@@ -121,7 +122,9 @@ class VoipbinApp(App[None]):
         return True
 
     def selected_account(self) -> Account | None:
-        screen = self.screen
+        """The account the user is on: in the list, or the one whose detail is open. The command
+        palette looks through to the screen it was opened from."""
+        screen = next(s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
         return screen.selected_account() if hasattr(screen, "selected_account") else None
 
     # -- actions ------------------------------------------------------------------------

@@ -25,9 +25,21 @@ class AccountCommands(Provider):
             yield "accounts: edit selected", "Edit the selected account", partial(run, "app.edit_account")
         if allowed("delete_account"):
             yield "accounts: delete selected", "Delete the selected account", partial(run, "app.delete_account")
+        if allowed("send_test"):
+            yield "inspector: send a test message", "A signed inbound message to the selected account", partial(
+                run, "app.send_test"
+            )
+        selected = app.selected_account()  # type: ignore[attr-defined]
+        if selected is not None and str(selected.type) == "whatsapp":
+            yield "inspector: send Meta's hub challenge", "Check the verify token as Meta does", partial(
+                run, "app.hub_challenge"
+            )
         accounts = getattr(screen, "_accounts", None)
         if accounts is None:
             return
+        inspector = screen.inspector  # type: ignore[attr-defined]
+        yield "inspector: all accounts / selected", "Switch what the pane follows", inspector.action_toggle_scope
+        yield "inspector: export shown requests", "Write them as JSON lines", inspector.action_export
         yield "accounts: refresh", "Reload the list, keeping the selection", partial(screen.run_action, "refresh")
         yield "accounts: filter", "Filter by any column", partial(screen.run_action, "focus_filter")
         yield "accounts: sort by next column", "Cycle the sort column", partial(screen.run_action, "cycle_sort")
