@@ -89,3 +89,11 @@ def test_serve_prints_where_it_listens_and_serves(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
+
+
+def test_server_text_is_printed_as_text_not_markup_or_escapes() -> None:
+    created = run("accounts", "create", "--type", "sms", "--name", "evil[/x] \x1b]2;T\x07", "--json")
+    assert created.exit_code == 0, created.output
+    listed = run("accounts", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "evil[/x]" in listed.stdout and "\x1b" not in listed.stdout

@@ -47,7 +47,7 @@ from voipbin_tui.config import (
     save_config,
 )
 from voipbin_tui.connection import Connection, open_connection, start_sandbox_early
-from voipbin_tui.presentation import WRITE_ONLY, flow_label, flow_names, local_time, setup_checklist
+from voipbin_tui.presentation import WRITE_ONLY, flow_label, flow_names, local_time, printable, setup_checklist
 from voipbin_tui.traffic import breakdown, verdict_label
 
 T = TypeVar("T")
@@ -101,9 +101,9 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
             click.echo(f"error: {problem.field}: {problem.message}", err=True)
         sys.exit(EXIT_API_ERROR)
     except ApiError as exc:
-        _fail(str(exc), EXIT_API_ERROR)
         if exc.account_after is not None:
             click.echo("note: the account was re-read after the failure; the change may be saved.", err=True)
+        _fail(str(exc), EXIT_API_ERROR)
     except VoipbinError as exc:
         _fail(str(exc), EXIT_API_ERROR)
     except ConfigError as exc:
@@ -135,11 +135,13 @@ def _print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     from rich.console import Console  # only the table-printing commands pay for rich
     from rich.table import Table
 
+    from rich.text import Text
+
     table = Table(box=None, header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold" if column == "ID" else "ellipsis")
-    for row in rows:
-        table.add_row(*row)
+    for row in rows:  # Text, not markup: names come from the server
+        table.add_row(*(Text(printable(cell)) for cell in row))
     Console(highlight=False, soft_wrap=False).print(table)
 
 
@@ -276,7 +278,7 @@ def accounts_get(ctx: click.Context, account_id: str, as_json: bool, show_secret
         names = flow_names(await connection.client.list_flows())
         width = 16
         for label, value in _account_lines(account, connection, names, show_secrets):
-            click.echo(f"{label:<{width}}{value}")
+            click.echo(f"{label:<{width}}{printable(value)}")
 
     _with_connection(ctx, options, work)
 
@@ -547,10 +549,49 @@ def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the data lives.")
 @click.option("--accesskey", metavar="KEY", help="Access key for REST and the feed (default: generated, kept 0600).")
 @click.option("--no-seed", is_flag=True, help="Start with an empty customer instead of demo accounts.")
-def serve(host: str, port: int, data_dir: Path | None, accesskey: str | None, no_seed: bool) -> None:
-    """Run the backend headless: sandbox REST API, provider hook, and captured-traffic feed."""
-    from voipbin_tui.backend.server import run_server  # the one entry into backend/
+@click.option(
+    "--forward-to", metavar="URL", help="Relay the provider hook to this hook base (https://hook.voipbin.net/v1.0)."
+)
+@click.option("--profile", metavar="NAME", help="Relay: read accounts with this saved profile (env: VOIPBIN_PROFILE).")
+@click.option("--api-url", metavar="URL", help="Relay: VoIPBIN REST base to read accounts from (env: VOIPBIN_API_URL).")
+@click.option(
+    "--upstream-accesskey",
+    metavar="KEY",
+    help="Relay: VoIPBIN access key to read accounts with (env: VOIPBIN_ACCESSKEY).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    accesskey: str | None,
+    no_seed: bool,
+    forward_to: str | None,
+    profile: str | None,
+    api_url: str | None,
+    upstream_accesskey: str | None,
+) -> None:
+    """Run the backend headless: sandbox REST API, provider hook, and captured-traffic feed.
 
+    With --forward-to it relays to real VoIPBIN: every provider hook request is recorded,
+    checked with the account's app secret (read through VoIPBIN's API with --profile, or
+    VOIPBIN_ACCESSKEY and VOIPBIN_API_URL), forwarded byte for byte, and answered with what
+    VoIPBIN answered. --accesskey stays this backend's own key.
+    """
+    from voipbin_tui.backend.server import RelayConfig, run_server  # the one entry into backend/
+
+    relay = None
+    if forward_to is not None:
+        upstream_api_url, upstream_key = _relay_credentials(
+            ctx, profile=profile, api_url=api_url, accesskey=upstream_accesskey
+        )
+        try:
+            relay = RelayConfig.for_api(forward_to=forward_to, api_url=upstream_api_url, accesskey=upstream_key)
+        except ValueError as exc:
+            _fail(f"--forward-to: {exc}", EXIT_USAGE)
+    elif profile or api_url or upstream_accesskey:
+        raise click.UsageError("--profile, --api-url and --upstream-accesskey are for a relay: add --forward-to URL")
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}: the hook and the API are reachable from the network", err=True)
     try:
@@ -560,10 +601,39 @@ def serve(host: str, port: int, data_dir: Path | None, accesskey: str | None, no
             data_dir=data_dir or _data_dir_from_environment(),
             accesskey=accesskey,
             seed=not no_seed,
+            relay=relay,
             echo=click.echo,
         )
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}", EXIT_API_ERROR)
+
+
+_RELAY_CREDENTIALS_HINT = (
+    "hint: a relay reads accounts from VoIPBIN's API with --profile NAME, or --upstream-accesskey KEY "
+    "(env: VOIPBIN_ACCESSKEY) and --api-url URL (env: VOIPBIN_API_URL); serve's --accesskey is this backend's own key"
+)
+
+
+def _relay_credentials(ctx: click.Context, **given: str | None) -> tuple[str, SecretStr]:
+    """The VoIPBIN API and access key a relay reads accounts with (flags, env, profile)."""
+    try:
+        target = _target(ctx, **given)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo(_RELAY_CREDENTIALS_HINT, err=True)
+        sys.exit(EXIT_USAGE)
+    if isinstance(target, SandboxTarget):
+        click.echo("error: serve --forward-to needs VoIPBIN credentials to read each account's app secret", err=True)
+        click.echo(_RELAY_CREDENTIALS_HINT, err=True)
+        sys.exit(EXIT_USAGE)
+    if target.accesskey is not None:
+        return target.api_url, target.accesskey
+    _fail(
+        f"a relay needs an access key: profile {target.profile!r} logs in with a username, and a relay "
+        "runs unattended; save an access key in the profile or give --upstream-accesskey",
+        EXIT_USAGE,
+    )
+    raise AssertionError("unreachable")
 
 
 def _data_dir_from_environment() -> Path:
@@ -657,6 +727,7 @@ def hook_send_test(ctx: click.Context, account_id: str, text: str, sender: str, 
 def hook_verify(ctx: click.Context, account_id: str, verify_token: str, to: str | None, yes: bool,
                 **options: Any) -> None:
     """Send Meta's hub challenge to ACCOUNT_ID's hook, as the App Dashboard does."""
+    _refuse_if_read_only(ctx)
     if verify_token == "-":
         verify_token = sys.stdin.readline().rstrip("\r\n")
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from voipbin_tui.api.conversation_traffic import MessageEvent
 from voipbin_tui.api.feed import CapturedRequest
+from voipbin_tui.presentation import printable
 from voipbin_tui.protocols import (
     HookVerdict,
     MalformedPayload,
@@ -65,7 +66,7 @@ def row_cells(request: CapturedRequest) -> dict[str, str]:
         text = ", ".join(status.rsplit(":", 1)[-1] for status in summary.statuses[:4])
     if summary.message_count + summary.status_count > 1:
         text = f"[{summary.message_count + summary.status_count} items] {text}"
-    return {
+    cells = {
         "time": time_of_day(request.time),
         "method": request.method,
         "kind": request.kind.value,
@@ -74,6 +75,7 @@ def row_cells(request: CapturedRequest) -> dict[str, str]:
         "id": ident,
         "text": text.replace("\n", " "),
     }
+    return {key: printable(value) for key, value in cells.items()}
 
 
 def search_text(request: CapturedRequest) -> str:
@@ -84,19 +86,23 @@ def search_text(request: CapturedRequest) -> str:
 def pretty_body(body: bytes) -> str:
     """Indented JSON when the body is JSON, else the text as received."""
     try:
-        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        return printable(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
     except (ValueError, UnicodeDecodeError):
-        return body.decode("utf-8", errors="backslashreplace")
+        return printable(body.decode("utf-8", errors="backslashreplace"))
 
 
 def raw_body(body: bytes, limit: int = 4096) -> str:
     """The exact bytes: printable ASCII as is, everything else escaped (so re-encoding shows)."""
-    shown = body[:limit].decode("ascii", errors="backslashreplace")
+    shown = printable(body[:limit].decode("ascii", errors="backslashreplace"))
     return shown + (f"\n… {len(body) - limit} more bytes" if len(body) > limit else "")
 
 
 def breakdown(request: CapturedRequest) -> list[str]:
     """Every message, status and event of the body, one line each (a batch is never cut to one)."""
+    return [printable(line) for line in _breakdown(request)]
+
+
+def _breakdown(request: CapturedRequest) -> list[str]:
     body = request.body or b""
     if request.kind in (RequestKind.MESSAGE, RequestKind.STATUS) or (
         request.kind is RequestKind.UNKNOWN and b"whatsapp_business_account" in body
@@ -192,6 +198,7 @@ def row_from_message(event: MessageEvent, sequence: int) -> TrafficRow:
         "id": str(message.id),
         "text": message.text.replace("\n", " "),
     }
+    cells = {key: printable(value) for key, value in cells.items()}
     return TrafficRow(
         key=("message", sequence),
         account_id=str(conversation.account_id),

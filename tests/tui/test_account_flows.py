@@ -304,3 +304,17 @@ async def test_keys_can_be_remapped_by_binding_id(sandbox: EmbeddedBackend) -> N
         assert not isinstance(pilot.app.screen, AccountFormScreen)
         await pilot.press("N")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+
+
+async def test_q_does_not_drop_a_form_with_unsaved_changes(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.SMS)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await settle(pilot)
+        await type_into(pilot, "#input-name", " changed")
+        pilot.app.screen.query_one("#input-message_flow_id").focus()  # not a text input: q is not typed
+        await pilot.press("q")
+        await settle(pilot)
+        assert pilot.app.is_running and isinstance(pilot.app.screen, AccountFormScreen)

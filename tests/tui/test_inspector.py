@@ -236,3 +236,55 @@ async def test_hub_challenge_from_the_palette(sandbox: EmbeddedBackend) -> None:
         assert pane.shown[-1].verdict is HookVerdict.OK
         told = lambda: [n.message for n in pilot.app._notifications]  # noqa: E731
         await wait_until(pilot, lambda: any("the challenge was echoed" in message for message in told()))
+
+
+async def test_control_characters_from_senders_never_reach_the_terminal(sandbox: EmbeddedBackend) -> None:
+    hostile = "\x1b]2;PWNED\x07\x1b[31mred\x9b"
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await send_messages(sandbox, account, [hostile])
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+        assert "\\x1b]2;PWNED" in text  # shown, as an escape a person can read
+        pane.table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RequestDetailScreen))
+        await settle(pilot)
+        assert "\x1b" not in screen_text(pilot)
+
+
+async def test_the_verify_token_is_redacted_on_screen_in_curl_and_exports(
+    sandbox: EmbeddedBackend, tmp_path: Path, monkeypatch
+) -> None:
+    from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
+
+    monkeypatch.chdir(tmp_path)
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        account = select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        async with HookSender() as sender:
+            delivery = await sender.send_hub_challenge(
+                hook_url_for(sandbox.local_hook_url, account.id), verify_token=SEED_WHATSAPP_VERIFY_TOKEN
+            )
+        assert delivery.accepted
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        pane.table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RequestDetailScreen))
+        await settle(pilot)
+        await pilot.press("c")
+        assert "hub.verify_token=REDACTED" in pilot.app.clipboard
+        seen = screen_text(pilot) + pilot.app.clipboard
+        await pilot.press("escape", "x")
+        await wait_until(pilot, lambda: bool(list(tmp_path.glob("*.jsonl"))))
+        await settle(pilot)
+    exported = next(tmp_path.glob("*.jsonl")).read_text()
+    assert SEED_WHATSAPP_VERIFY_TOKEN not in seen + exported
+    assert "REDACTED" in exported

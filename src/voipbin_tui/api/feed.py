@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 import httpx
@@ -39,6 +39,7 @@ from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
 
 _CURL_SKIPPED_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding", "transfer-encoding"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
+_CREDENTIAL_PARAMETERS = frozenset({"hub.verify_token", "accesskey", "token"})
 
 _BEYOND_ANY_SEQ = 2**62
 MAX_WAIT_SECONDS = 30.0
@@ -104,17 +105,36 @@ class CapturedRequest(BaseModel):
         """The path and query as the sender asked for them."""
         return f"{self.path}?{self.query}" if self.query else self.path
 
+    @property
+    def redacted_query(self) -> str:
+        """The query with credentials masked: Meta's hub challenge carries the account's
+        write-only verify token in ``hub.verify_token``."""
+        pairs = parse_qsl(self.query, keep_blank_values=True)
+        if not any(key.lower() in _CREDENTIAL_PARAMETERS for key, _ in pairs):
+            return self.query
+        return urlencode([(key, "REDACTED" if key.lower() in _CREDENTIAL_PARAMETERS else value) for key, value in pairs])
+
+    @property
+    def redacted_target(self) -> str:
+        return f"{self.path}?{self.redacted_query}" if self.query else self.path
+
+    @property
+    def redacted_headers(self) -> list[tuple[str, str]]:
+        """Headers as received, but credentials (cookies, authorization) masked."""
+        return [(name, "REDACTED" if name.lower() in _CREDENTIAL_HEADERS else value) for name, value in self.headers]
+
+    def redacted(self) -> CapturedRequest:
+        """A copy safe to show or export: no verify token, cookie or authorization in it."""
+        return self.model_copy(update={"query": self.redacted_query, "headers": self.redacted_headers})
+
     def to_curl(self, base_url: str) -> str:
         """A curl command that sends this request again, byte for byte, to ``base_url`` (the
         hook host's origin). The provider's signature header is kept, since it is what is being
         tested; credentials of any kind are redacted, and hop-by-hop headers are dropped."""
-        parts = ["curl", "-sS", "-X", self.method, shlex.quote(base_url.rstrip("/") + self.target)]
-        for name, value in self.headers:
-            lowered = name.lower()
-            if lowered in _CURL_SKIPPED_HEADERS:
-                continue
-            shown = "REDACTED" if lowered in _CREDENTIAL_HEADERS else value
-            parts += ["-H", shlex.quote(f"{name}: {shown}")]
+        parts = ["curl", "-sS", "-X", self.method, shlex.quote(base_url.rstrip("/") + self.redacted_target)]
+        for name, value in self.redacted_headers:
+            if name.lower() not in _CURL_SKIPPED_HEADERS:
+                parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.body:
             try:
                 parts += ["--data-binary", shlex.quote(self.body.decode("utf-8"))]
@@ -226,9 +246,10 @@ class FeedClient:
 def write_jsonl(path: Path, requests: Iterable[CapturedRequest]) -> None:
     """Export captured requests, one JSON object per line (bodies base64, exact bytes).
 
-    The file is created new (never overwritten) and private: message texts are personal data.
+    Credentials in the query and headers are redacted. The file is created new (never
+    overwritten) and private: message texts are personal data.
     """
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         for request in requests:
-            handle.write(request.model_dump_json() + "\n")
+            handle.write(request.redacted().model_dump_json() + "\n")

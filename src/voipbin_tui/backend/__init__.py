@@ -6,7 +6,7 @@ serve``); then talk to it over HTTP like any VoIPBIN. Never imports Textual.
 """
 
 from voipbin_tui.backend.app import create_app
-from voipbin_tui.backend.config import BackendConfig
+from voipbin_tui.backend.config import BackendConfig, RelayConfig
 from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.backend.server import (
     BackendStartError,
@@ -22,6 +22,7 @@ __all__ = [
     "BackendConfig",
     "BackendStartError",
     "EmbeddedBackend",
+    "RelayConfig",
     "create_app",
     "load_or_create_accesskey",
     "run_server",

@@ -21,22 +21,27 @@ from voipbin_tui.backend.errors import (
 )
 from voipbin_tui.backend.hook import HOOK_ROUTES
 from voipbin_tui.backend.inspector import INSPECTOR_ROUTES
+from voipbin_tui.backend.relay import Relay
 from voipbin_tui.backend.sandbox import SANDBOX_ROUTES
 
 __all__ = ["BackendConfig", "create_app"]
 
 
 def create_app(config: BackendConfig) -> Starlette:
-    """The backend as an ASGI app; its database opens when the app starts (lifespan)."""
+    """The backend as an ASGI app; its database (and in relay mode its connections to the real
+    VoIPBIN) open when the app starts (lifespan)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        backend = BackendContext.start(config)
+        relay = Relay.open(config.relay) if config.relay is not None else None
+        backend = BackendContext.start(config, relay)
         app.state.backend = backend
         try:
             yield
         finally:
             backend.stop()
+            if relay is not None:
+                await relay.aclose()
 
     app = Starlette(
         routes=[*HOOK_ROUTES, *INSPECTOR_ROUTES, *SANDBOX_ROUTES],

@@ -1,5 +1,5 @@
-"""What every route needs: the config, the store (with group commit), and the arrivals
-signal the feed waits on.
+"""What every route needs: the config, the store (with group commit), the arrivals signal the
+feed waits on, and in relay mode the relay to the real VoIPBIN.
 
 Store calls run on the event loop's thread: they take tens of microseconds, less than a hop
 to a worker thread would, and the one connection is then never shared between threads. The
@@ -9,7 +9,7 @@ only slow SQLite work, WAL checkpoints, runs on a background thread (``checkpoin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from starlette.requests import Request
 
@@ -20,14 +20,20 @@ from voipbin_tui.backend.group_commit import GroupCommit
 from voipbin_tui.backend.seed import initialize_database
 from voipbin_tui.backend.store import Store
 
+if TYPE_CHECKING:  # the relay judges with the hook's types, and the hook reaches it through here
+    from voipbin_tui.backend.relay import Relay
+
 T = TypeVar("T")
 
 
 class BackendContext:
     """One running backend's shared state, kept in ``app.state.backend``."""
 
-    def __init__(self, config: BackendConfig, store: Store, checkpointer: Checkpointer) -> None:
+    def __init__(
+        self, config: BackendConfig, store: Store, checkpointer: Checkpointer, relay: Relay | None = None
+    ) -> None:
         self.config = config
+        self.relay = relay  # relay mode: hook requests go to the real VoIPBIN, not to the sandbox
         self._store = store
         self._checkpointer = checkpointer
         self._commits = GroupCommit(store)
@@ -36,12 +42,12 @@ class BackendContext:
         )
 
     @classmethod
-    def start(cls, config: BackendConfig) -> BackendContext:
+    def start(cls, config: BackendConfig, relay: Relay | None = None) -> BackendContext:
         """Open (and on first run initialize) the database; call on the event loop."""
         store = open_store(config, auto_checkpoint=False)
         checkpointer = Checkpointer(config.database_path)
         checkpointer.start()
-        return cls(config, store, checkpointer)
+        return cls(config, store, checkpointer, relay)
 
     def read(self, work: Callable[[Store], T]) -> T:
         """``work(store)`` on committed data."""

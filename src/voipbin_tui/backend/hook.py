@@ -10,6 +10,10 @@ decided here: the unknown account, the SMS account, the body too large, the dupl
 POSTs are answered 200 whatever the verdict, as VoIPBIN does, so the recorded verdict (not the
 status) says what happened; a GET hub challenge gets 200 with the challenge or 403 (VoIPBIN
 answers 500). Nothing a sender can put in a request makes the hook raise or answer 5xx.
+
+In relay mode (``backend.relay``) the hook applies nothing: the relay forwards the request to
+the real VoIPBIN and judges it with the account read from there; the upstream's answer (or
+502 when it is unreachable) is what is recorded and answered.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from starlette.datastructures import QueryParams
@@ -121,13 +126,17 @@ def addressed_account_id(account_ref: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Judgement:
+class Judgement:
+    """What a request was, the verdict, and what it is answered (and, when relayed, what the
+    upstream hook answered)."""
+
     kind: RequestKind
     verdict: HookVerdict
     summary: RequestSummary
     explanation: str
     status: int
     answer: bytes = b""
+    upstream: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +151,17 @@ class _Effects:
 
 
 async def deliver_to_account(backend: BackendContext, delivery: Delivery, account_ref: str) -> CaptureRecord:
-    """Judge, apply and record one provider hook request, then wake the feed."""
+    """Judge, apply and record one provider hook request, then wake the feed; in relay mode,
+    judge it against the real VoIPBIN and forward it there instead of applying it."""
+    account_id = addressed_account_id(account_ref)
+    if backend.relay is not None:
+        judgement = await backend.relay.judge(delivery, account_ref)
+        return await record_delivery(backend, delivery, account_id, lambda _store, _now: judgement)
     new_id = backend.config.new_id
-    return await _deliver(
+    return await record_delivery(
         backend,
         delivery,
-        addressed_account_id(account_ref),
+        account_id,
         lambda store, now: _judge(store, delivery, account_ref, now=now, new_id=new_id),
     )
 
@@ -155,20 +169,20 @@ async def deliver_to_account(backend: BackendContext, delivery: Delivery, accoun
 async def deliver_voipbin_event(backend: BackendContext, delivery: Delivery) -> CaptureRecord:
     """Judge and record one VoIPBIN customer webhook (signed with the customer's webhook
     secret), then wake the feed. Events are recorded only: they change nothing."""
-    return await _deliver(backend, delivery, "", lambda store, _now: _judge_voipbin_event(store, delivery))
+    return await record_delivery(backend, delivery, "", lambda store, _now: _judge_voipbin_event(store, delivery))
 
 
-async def _deliver(
+async def record_delivery(
     backend: BackendContext,
     delivery: Delivery,
     account_id: str,
-    judge: Callable[[Store, datetime], _Judgement],
+    judge: Callable[[Store, datetime], Judgement],
 ) -> CaptureRecord:
     """Effects and record are one unit of work: both are committed, or neither."""
     now = backend.config.clock()
     capture_id = backend.config.new_id()
 
-    def record(store: Store, judgement: _Judgement) -> CaptureRecord:
+    def record(store: Store, judgement: Judgement) -> CaptureRecord:
         return store.record_capture(_capture(capture_id, delivery, account_id, judgement, now))
 
     try:
@@ -176,17 +190,21 @@ async def _deliver(
     except Exception as exc:
         # A bug must neither lose the request nor answer 5xx: record it unprocessed instead.
         log.exception("failed to process %s %s; recording it unprocessed", delivery.method, delivery.path)
-        unprocessed = _unprocessed(delivery, exc)
-        capture = await backend.write(lambda store: record(store, unprocessed))
+        fallback = unprocessed(delivery, exc)
+        capture = await backend.write(lambda store: record(store, fallback))
     backend.arrivals.announce(capture.seq)
     return capture
 
 
 def hook_response(capture: CaptureRecord) -> Response:
-    """The answer recorded for a request: a bare status, or the challenge as text/plain."""
-    if capture.answer:
-        return Response(capture.answer, status_code=capture.status, media_type="text/plain")
-    return Response(status_code=capture.status)
+    """The answer recorded for a request: a bare status, or the challenge as text/plain (or,
+    relayed, the upstream's body with its content type)."""
+    if not capture.answer:
+        return Response(status_code=capture.status)
+    upstream_type = (capture.upstream or {}).get("content_type")
+    if upstream_type:
+        return Response(capture.answer, status_code=capture.status, headers={"content-type": upstream_type})
+    return Response(capture.answer, status_code=capture.status, media_type="text/plain")
 
 
 async def hook_endpoint(request: Request) -> Response:
@@ -196,8 +214,9 @@ async def hook_endpoint(request: Request) -> Response:
     return hook_response(capture)
 
 
-def _unprocessed(delivery: Delivery, error: Exception) -> _Judgement:
-    return _Judgement(
+def unprocessed(delivery: Delivery, error: Exception) -> Judgement:
+    """A request whose processing failed (a bug): recorded as received, nothing taken."""
+    return Judgement(
         kind=RequestKind.UNKNOWN,
         verdict=HookVerdict.MALFORMED,
         summary=RequestSummary.empty(),
@@ -207,7 +226,7 @@ def _unprocessed(delivery: Delivery, error: Exception) -> _Judgement:
 
 
 def _capture(
-    capture_id: UUID, delivery: Delivery, account_id: str, judgement: _Judgement, now: datetime
+    capture_id: UUID, delivery: Delivery, account_id: str, judgement: Judgement, now: datetime
 ) -> CaptureRecord:
     return CaptureRecord(
         id=capture_id,
@@ -226,11 +245,12 @@ def _capture(
         answer=judgement.answer,
         summary=judgement.summary.to_dict(),
         explanation=judgement.explanation,
+        upstream=judgement.upstream,
         replay_of=delivery.replay_of,
     )
 
 
-def _is_challenge(delivery: Delivery) -> bool:
+def is_challenge(delivery: Delivery) -> bool:
     return delivery.method in ("GET", "HEAD")
 
 
@@ -238,23 +258,23 @@ def _default_status(delivery: Delivery) -> int:
     """403 for a challenge not answered, 413 for a refused body, else 200 (as VoIPBIN)."""
     if delivery.too_large:
         return 413
-    return 403 if _is_challenge(delivery) else 200
+    return 403 if is_challenge(delivery) else 200
 
 
-def _decided_here(
+def decided_here(
     delivery: Delivery,
     verdict: HookVerdict,
     specifics: str,
     *,
     kind: RequestKind | None = None,
     guess: HookInspection | None = None,
-) -> _Judgement:
+) -> Judgement:
     """A verdict the backend decides (not the protocol checks), explained for an operator.
 
     The kind is the one given, else VERIFY for a challenge, else what ``guess`` read."""
     if kind is None:
-        kind = RequestKind.VERIFY if _is_challenge(delivery) else (guess.kind if guess else RequestKind.UNKNOWN)
-    return _Judgement(
+        kind = RequestKind.VERIFY if is_challenge(delivery) else (guess.kind if guess else RequestKind.UNKNOWN)
+    return Judgement(
         kind=kind,
         verdict=verdict,
         summary=guess.summary if guess else RequestSummary.empty(),
@@ -263,23 +283,23 @@ def _decided_here(
     )
 
 
-def _judge_transfer(delivery: Delivery, kind: RequestKind | None = None) -> _Judgement | None:
+def judge_transfer(delivery: Delivery, kind: RequestKind | None = None) -> Judgement | None:
     """The verdict when the body itself did not arrive whole, else None."""
     if delivery.too_large:
-        return _decided_here(
+        return decided_here(
             delivery,
             HookVerdict.TOO_LARGE,
             f"It had {delivery.body_size} bytes; only the first ones were kept.",
             kind=kind,
         )
     if not delivery.body_complete:
-        return _decided_here(
+        return decided_here(
             delivery, HookVerdict.MALFORMED, "The sender disconnected before the whole body arrived.", kind=kind
         )
     return None
 
 
-def _provider_guess(delivery: Delivery) -> HookInspection:
+def provider_guess(delivery: Delivery) -> HookInspection:
     """Read the body as the provider it looks like, for its kind and summary only (the
     verdict is decided elsewhere): LINE if it carries a LINE signature or only parses as
     LINE, else WhatsApp."""
@@ -296,17 +316,17 @@ def _provider_guess(delivery: Delivery) -> HookInspection:
 
 def _judge(
     store: Store, delivery: Delivery, account_ref: str, *, now: datetime, new_id: Callable[[], UUID]
-) -> _Judgement:
-    transfer_problem = _judge_transfer(delivery)
+) -> Judgement:
+    transfer_problem = judge_transfer(delivery)
     if transfer_problem is not None:
         return transfer_problem
     account = _account_at(store, account_ref)
     if account is None:
-        guess = None if _is_challenge(delivery) else _provider_guess(delivery)
-        return _decided_here(
+        guess = None if is_challenge(delivery) else provider_guess(delivery)
+        return decided_here(
             delivery, HookVerdict.UNKNOWN_ACCOUNT, f"Addressed account: {account_ref[:80]!r}.", guess=guess
         )
-    if _is_challenge(delivery):
+    if is_challenge(delivery):
         return _judge_challenge(delivery, account)
     if account.type == AccountType.WHATSAPP:
         whatsapp = inspect_whatsapp_post(delivery.body, delivery.header(HUB_SIGNATURE_HEADER), account.app_secret)
@@ -314,21 +334,21 @@ def _judge(
     if account.type == AccountType.LINE:
         line = inspect_line_post(delivery.body, delivery.header(LINE_SIGNATURE_HEADER), account.secret)
         return _taken(line, lambda: _apply_line(store, account, line.line_webhook, now=now, new_id=new_id))
-    return _decided_here(
+    return decided_here(
         delivery,
         HookVerdict.UNSUPPORTED_ACCOUNT,
         f"The account is of type {account.type!r}.",
-        guess=_provider_guess(delivery),
+        guess=provider_guess(delivery),
     )
 
 
-def _judge_voipbin_event(store: Store, delivery: Delivery) -> _Judgement:
-    transfer_problem = _judge_transfer(delivery, RequestKind.VOIPBIN_EVENT)
+def _judge_voipbin_event(store: Store, delivery: Delivery) -> Judgement:
+    transfer_problem = judge_transfer(delivery, RequestKind.VOIPBIN_EVENT)
     if transfer_problem is not None:
         return transfer_problem
     webhook_secret = store.get_customer().webhook_secret
     inspection = inspect_voipbin_event(delivery.body, delivery.header(VOIPBIN_SIGNATURE_HEADER), webhook_secret or None)
-    return _Judgement(
+    return Judgement(
         kind=inspection.kind,
         verdict=inspection.verdict,
         summary=inspection.summary,
@@ -346,14 +366,14 @@ def _account_at(store: Store, account_ref: str) -> AccountRecord | None:
     return None if account_id == NIL_UUID else store.get_account(account_id)
 
 
-def _judge_challenge(delivery: Delivery, account: AccountRecord) -> _Judgement:
+def _judge_challenge(delivery: Delivery, account: AccountRecord) -> Judgement:
     if account.type != AccountType.WHATSAPP:
         provider = (
             "LINE verifies a webhook URL with an empty POST"
             if account.type == AccountType.LINE
             else ("SMS arrives through the carrier's own hook")
         )
-        return _Judgement(
+        return Judgement(
             kind=RequestKind.VERIFY,
             verdict=HookVerdict.UNSUPPORTED_ACCOUNT,
             summary=RequestSummary.empty(),
@@ -364,7 +384,7 @@ def _judge_challenge(delivery: Delivery, account: AccountRecord) -> _Judgement:
             status=403,
         )
     inspection, result = inspect_whatsapp_verify(QueryParams(delivery.query), account.secret)
-    return _Judgement(
+    return Judgement(
         kind=inspection.kind,
         verdict=inspection.verdict,
         summary=inspection.summary,
@@ -374,7 +394,7 @@ def _judge_challenge(delivery: Delivery, account: AccountRecord) -> _Judgement:
     )
 
 
-def _taken(inspection: HookInspection, apply: Callable[[], _Effects]) -> _Judgement:
+def _taken(inspection: HookInspection, apply: Callable[[], _Effects]) -> Judgement:
     """An inspected POST: applied when OK; DUPLICATE when everything in it was seen before."""
     verdict, explanation = inspection.verdict, inspection.detail
     if verdict == HookVerdict.OK:
@@ -384,7 +404,7 @@ def _taken(inspection: HookInspection, apply: Callable[[], _Effects]) -> _Judgem
             explanation = f"{explain_verdict(verdict, inspection.kind)} {effects.duplicates} item(s) skipped."
         else:
             explanation += effects.describe()
-    return _Judgement(
+    return Judgement(
         kind=inspection.kind,
         verdict=verdict,
         summary=inspection.summary,

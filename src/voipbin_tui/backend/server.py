@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from voipbin_tui.backend.app import create_app
-from voipbin_tui.backend.config import BackendConfig
+from voipbin_tui.backend.config import BackendConfig, RelayConfig
 from voipbin_tui.backend.context import open_store
 from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
 
@@ -97,15 +97,22 @@ def run_server(
     data_dir: Path,
     accesskey: str | None = None,
     seed: bool = True,
+    relay: RelayConfig | None = None,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Serve the backend in the foreground until interrupted (Ctrl+C or SIGTERM)."""
-    config = _prepare(data_dir, accesskey, seed=seed)
+    """Serve the backend in the foreground until interrupted (Ctrl+C or SIGTERM); with
+    ``relay``, its provider hook relays to the real VoIPBIN instead of feeding the sandbox."""
+    config = _prepare(data_dir, accesskey, seed=seed, relay=relay)
     listener = _listen(host, port)
     base_url = _base_url(host, listener.getsockname()[1])
     echo(f"voipbin-tui backend listening on {base_url} (data in {data_dir})")
     echo(f"  REST API (sandbox):  {base_url}/v1.0")
     echo(f"  provider hook:       {base_url}/v1.0/conversation/accounts/{{account_id}}")
+    if relay is not None:
+        echo(
+            f"  relaying it to:      {relay.forward_base}/conversation/accounts/{{account_id}}"
+            f"  (accounts read from {relay.accounts_from})"
+        )
     echo(f"  inspector feed:      {base_url}{INSPECTOR_PREFIX}/requests")
     echo(f"  access key:          {config.accesskey.get_secret_value()}  (send it as Cookie: accesskey=...)")
     server = uvicorn.Server(
@@ -195,13 +202,15 @@ def start_embedded(
     accesskey: str | None = None,
     seed: bool = True,
     port: int = 0,
+    relay: RelayConfig | None = None,
     **overrides: Any,
 ) -> EmbeddedBackend:
     """Start a backend on 127.0.0.1 (a free port unless ``port`` is given) in a daemon thread
-    and return once it accepts connections. ``overrides`` are further BackendConfig fields
-    (``clock``, ``new_id``, ``max_captured``, ``max_body_bytes``, ``public_hook_url``).
+    and return once it accepts connections; with ``relay``, its provider hook relays to the
+    real VoIPBIN. ``overrides`` are further BackendConfig fields (``clock``, ``new_id``,
+    ``max_captured``, ``max_body_bytes``, ``public_hook_url``).
     """
-    config = _prepare(data_dir, accesskey, seed=seed, **overrides)
+    config = _prepare(data_dir, accesskey, seed=seed, relay=relay, **overrides)
     app = create_app(config)
     listener = _listen(DEFAULT_HOST, port)
     bound_port = listener.getsockname()[1]

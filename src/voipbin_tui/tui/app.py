@@ -35,7 +35,9 @@ from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 
 ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
-MUTATING_ACTIONS = frozenset({"new_account", "edit_account", "delete_account", "send_test", "replay_request"})
+MUTATING_ACTIONS = frozenset(
+    {"new_account", "edit_account", "delete_account", "send_test", "replay_request", "hub_challenge"}
+)
 EXPORT_BODY_CONCURRENCY = 8
 
 
@@ -56,6 +58,7 @@ class VoipbinApp(App[None]):
     COMMANDS = App.COMMANDS | {AccountCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit voipbin-tui"),
+        Binding("R", "reconnect", "Reconnect", id="app.reconnect", tooltip="Try to connect again", show=False),
         Binding("question_mark", "toggle_help", "Keys", id="app.help", tooltip="Show every key for this screen"),
     ]
 
@@ -77,6 +80,18 @@ class VoipbinApp(App[None]):
         self._keymap = keymap or {}
         self.set_reactive(VoipbinApp.read_only, read_only)
 
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without local variables: those can hold what the user typed
+        into a secret field. (A private hook, acceptable with Textual pinned exactly.)"""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
@@ -88,8 +103,8 @@ class VoipbinApp(App[None]):
     async def _connect(self) -> None:
         try:
             self.connection = await self._exit_stack.enter_async_context(self._open_connection())
-        except (VoipbinError, OSError) as exc:
-            self.sub_title = "not connected"
+        except Exception as exc:  # a bad data dir, a failed login, a sandbox that cannot start
+            self.sub_title = "not connected: R retries"
             self.notify(f"Could not connect: {exc}", severity="error", timeout=30, markup=False)
             return
         if self.connection.inspector_url:
@@ -106,9 +121,22 @@ class VoipbinApp(App[None]):
     async def on_unmount(self) -> None:
         await self._exit_stack.aclose()
 
+    def action_reconnect(self) -> None:
+        if self.connection is None:
+            self.sub_title = "connecting…"
+            self._connect()
+
     # -- the single read-only gate ------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit" and getattr(self.screen, "is_dirty", False):
+            return False  # q is a letter in a form with unsaved changes; esc asks before leaving
+        if action == "reconnect":
+            return self.connection is None
+        if action == "edit_account":
+            account = self.selected_account()
+            if account is not None and not isinstance(account.type, AccountType):
+                return None  # a type this version does not know cannot be edited safely
         if action in MUTATING_ACTIONS:
             if self.read_only:
                 return None  # shown greyed out, so the user sees why nothing happens
@@ -119,6 +147,9 @@ class VoipbinApp(App[None]):
             if action == "send_test":
                 account = self.selected_account()
                 return account is not None and account.type in (AccountType.WHATSAPP, AccountType.LINE) or None
+            if action == "hub_challenge":
+                account = self.selected_account()
+                return account is not None and account.type == AccountType.WHATSAPP or None
         return True
 
     def selected_account(self) -> Account | None:
@@ -200,18 +231,9 @@ class VoipbinApp(App[None]):
         note = f"Signed like {account.type} signs it, posted to {url}"
         self.push_screen(
             PromptScreen(f"Test message to “{account.name or account.id}”", fields, note=note),
-            lambda values: self._confirm_live_send(account, url, values) if values else None,
+            lambda values: self._confirm_live(url, lambda: self._send_test(account, url, values)) if values else None,
         )
 
-    def _confirm_live_send(self, account: Account, url: str, values: dict[str, str]) -> None:
-        assert self.connection is not None
-        if self.connection.is_sandbox:
-            self._send_test(account, url, values)
-            return
-        self.push_screen(
-            ConfirmScreen("Send this test message to the real VoIPBIN hook?", detail=url, confirm_label="Send"),
-            lambda confirmed: self._send_test(account, url, values) if confirmed else None,
-        )
 
     @work(group="traffic", exit_on_error=False)
     async def _send_test(self, account: Account, url: str, values: dict[str, str]) -> None:
@@ -239,7 +261,20 @@ class VoipbinApp(App[None]):
         fields = [PromptField("verify_token", "Verify token (the account's secret)", password=True)]
         self.push_screen(
             PromptScreen("Send Meta's hub challenge", fields, note=f"GET {url}?hub.mode=subscribe&…"),
-            lambda values: self._hub_challenge(url, values["verify_token"]) if values else None,
+            lambda values: self._confirm_live(url, lambda: self._hub_challenge(url, values["verify_token"]))
+            if values
+            else None,
+        )
+
+    def _confirm_live(self, url: str, send: Callable[[], object]) -> None:
+        """Traffic to the sandbox goes at once; to a live hook only after a yes."""
+        assert self.connection is not None
+        if self.connection.is_sandbox:
+            send()
+            return
+        self.push_screen(
+            ConfirmScreen("Send this to the live hook?", detail=url, confirm_label="Send"),
+            lambda confirmed: send() if confirmed else None,
         )
 
     @work(group="traffic", exit_on_error=False)
@@ -270,13 +305,17 @@ class VoipbinApp(App[None]):
             origin = _origin(self.connection.test_hook_base_url)
             self.push_screen(RequestDetailScreen(request, self.feed, origin))
 
-    @work(group="traffic", exit_on_error=False)
-    async def action_replay_request(self) -> None:
+    def action_replay_request(self) -> None:
         screen = self.screen
-        if not isinstance(screen, RequestDetailScreen) or self.feed is None:
-            return
+        if isinstance(screen, RequestDetailScreen) and self.feed is not None and self.connection is not None:
+            # through a relay, a replay re-delivers a real message to VoIPBIN: ask first
+            self._confirm_live(screen.request.redacted_target, lambda: self._replay(screen.request))
+
+    @work(group="traffic", exit_on_error=False)
+    async def _replay(self, request: CapturedRequest) -> None:
+        assert self.feed is not None
         try:
-            replayed = await self.feed.replay(screen.request.id)
+            replayed = await self.feed.replay(request.id)
         except VoipbinError as exc:
             self.notify(str(exc), title="Replay failed", severity="error", timeout=10, markup=False)
             return

@@ -6,6 +6,9 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+
+from voipbin_tui.presentation import printable
 
 
 class AccountCommands(Provider):
@@ -29,8 +32,7 @@ class AccountCommands(Provider):
             yield "inspector: send a test message", "A signed inbound message to the selected account", partial(
                 run, "app.send_test"
             )
-        selected = app.selected_account()  # type: ignore[attr-defined]
-        if selected is not None and str(selected.type) == "whatsapp":
+        if allowed("hub_challenge"):
             yield "inspector: send Meta's hub challenge", "Check the verify token as Meta does", partial(
                 run, "app.hub_challenge"
             )
@@ -44,7 +46,7 @@ class AccountCommands(Provider):
         yield "accounts: filter", "Filter by any column", partial(screen.run_action, "focus_filter")
         yield "accounts: sort by next column", "Cycle the sort column", partial(screen.run_action, "cycle_sort")
         for account in list(accounts.values())[:500]:
-            label = account.name or str(account.id)
+            label = escape(printable(account.name) or str(account.id))
             yield (
                 f"accounts: open {label}",
                 f"{account.type} account {account.id}",

@@ -24,7 +24,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
-from voipbin_tui.presentation import flow_label, flow_names, local_time
+from voipbin_tui.presentation import flow_label, flow_names, local_time, printable
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
 from voipbin_tui.tui.widgets.inspector import InspectorPane
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
@@ -244,8 +244,8 @@ class AccountsScreen(Screen[None]):
         self._error = str(exc)
         if isinstance(exc, ConnectionFailed):
             self._show_banner(f"Backend unreachable: {exc} Retrying every {RETRY_SECONDS:.0f} s; r retries now.")
-            if self._retry_timer is None:
-                self._retry_timer = self.set_interval(RETRY_SECONDS, self.load_accounts)
+            # one retry at a time, armed again only if it fails: a slow load is never restarted
+            self._retry_timer = self.set_timer(RETRY_SECONDS, self.load_accounts)
         else:
             self.notify(str(exc), title="Could not load accounts", severity="error", timeout=10, markup=False)
         self._show_state()
@@ -268,10 +268,10 @@ class AccountsScreen(Screen[None]):
         key = str(account.id)
         self._accounts[key] = account
         cells = {
-            "type": str(account.type) or "?",
-            "name": account.name,
-            "detail": account.detail,
-            "flow": flow_label(account.message_flow_id, self._flow_names),
+            "type": printable(str(account.type)) or "?",
+            "name": printable(account.name),
+            "detail": printable(account.detail),
+            "flow": printable(flow_label(account.message_flow_id, self._flow_names)),
             "created": local_time(account.tm_create),
             "updated": local_time(account.last_change),
         }

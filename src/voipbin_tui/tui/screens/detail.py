@@ -26,6 +26,7 @@ from voipbin_tui.presentation import (
     flow_label,
     flow_names,
     local_time,
+    printable,
     setup_checklist,
 )
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved
@@ -135,7 +136,7 @@ class AccountDetailScreen(Screen[None]):
             if index:
                 checklist.append("\n")
             checklist.append("✓ " if item.done else "✗ ", style="green" if item.done else "bold red")
-            checklist.append(item.text)
+            checklist.append(printable(item.text))
         self.query_one("#detail-checklist", Static).update(checklist)
 
     def _fields_table(self, account: Account) -> Table:
@@ -143,17 +144,19 @@ class AccountDetailScreen(Screen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         rows: list[tuple[str, Text]] = [
-            ("Type", Text(str(account.type) or "?")),
-            ("Name", Text(account.name or "—")),
-            ("Detail", Text(account.detail or "—")),
-            ("Flow", Text(flow_label(account.message_flow_id, self._flow_names))),
+            ("Type", Text(printable(str(account.type)) or "?")),
+            ("Name", Text(printable(account.name) or "—")),
+            ("Detail", Text(printable(account.detail) or "—")),
+            ("Flow", Text(printable(flow_label(account.message_flow_id, self._flow_names)))),
         ]
         used = FIELD_LABELS.get(account.type, {}) if isinstance(account.type, AccountType) else {}
         for field in ("token", "secret"):
             if field in used:
                 rows.append((used[field], Text(WRITE_ONLY, style="italic dim")))
         if account.type == AccountType.WHATSAPP or account.provider_data is not None:
-            rows.append((field_label(account.type, "phone_number_id"), Text(account.phone_number_id or "(not set)")))
+            rows.append(
+                (field_label(account.type, "phone_number_id"), Text(printable(account.phone_number_id) or "(not set)"))
+            )
             rows.append((field_label(account.type, "app_secret"), self._app_secret_text(account)))
         rows += [
             ("Id", Text(str(account.id))),

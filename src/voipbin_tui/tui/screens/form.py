@@ -104,7 +104,10 @@ class AccountFormScreen(Screen[Account | None]):
     def _field(self, field: str, label: str, value: str, *, secret: bool = False, max_length: int = 0):
         with Vertical(id=f"field-{field}", classes="field"):
             yield Label(label, id=f"label-{field}")
-            placeholder = KEEP_HINT if secret and not self.creating else ""
+            placeholder = ""
+            if secret and not self.creating:
+                is_unset_app_secret = field == "app_secret" and self._original and self._original.app_secret is None
+                placeholder = "not set: VoIPBIN drops every message until it is" if is_unset_app_secret else KEEP_HINT
             yield Input(
                 value=value,
                 password=secret,
@@ -182,22 +185,30 @@ class AccountFormScreen(Screen[Account | None]):
     def is_dirty(self) -> bool:
         return self._snapshot() != self._initial
 
-    def draft(self) -> AccountDraft:
-        """The desired account from the inputs; blank secrets keep the current ones on edit."""
+    def draft(self, base: Account | None = None) -> AccountDraft:
+        """The desired account: ``base`` (the account as opened, or as it is now on the server)
+        with what the user changed on top. Untouched fields keep ``base``'s values, so saving
+        over a newer version does not revert what someone else changed; blank secrets keep."""
         assert self.account_type is not None
-        base = AccountDraft.from_account(self._original) if self._original else AccountDraft(type=self.account_type)
+        base = base or self._original
+        draft = AccountDraft.from_account(base) if base else AccountDraft(type=self.account_type)
         values = self._snapshot()
-        used = FIELDS_BY_TYPE[self.account_type]
-        updates: dict[str, object] = {"name": values["name"], "detail": values["detail"]}
-        flow = values["message_flow_id"]
-        updates["message_flow_id"] = flow if isinstance(flow, UUID) else NIL_UUID
-        if "phone_number_id" in used:
+        changed = {key for key, value in values.items() if base is None or value != self._initial.get(key)}
+        used = FIELDS_BY_TYPE.get(self.account_type, ())
+        updates: dict[str, object] = {}
+        for field in ("name", "detail"):
+            if field in changed:
+                updates[field] = values[field]
+        if "message_flow_id" in changed:
+            flow = values["message_flow_id"]
+            updates["message_flow_id"] = flow if isinstance(flow, UUID) else NIL_UUID
+        if "phone_number_id" in used and "phone_number_id" in changed:
             updates["phone_number_id"] = str(values["phone_number_id"]).strip()
         for field in SECRET_FIELDS:
             typed = str(values[field])
             if field in used and typed:
                 updates[field] = SecretStr(typed)
-        return base.model_copy(update=updates)
+        return draft.model_copy(update=updates)
 
     # -- problems at the fields -------------------------------------------------------
 
@@ -226,7 +237,8 @@ class AccountFormScreen(Screen[Account | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_reveal":
-            return self.account_type is not None and bool(set(FIELDS_BY_TYPE[self.account_type]) & set(SECRET_FIELDS))
+            used = FIELDS_BY_TYPE.get(self.account_type, ()) if self.account_type is not None else ()
+            return bool(set(used) & set(SECRET_FIELDS))
         return True
 
     def action_toggle_reveal(self) -> None:
@@ -279,8 +291,10 @@ class AccountFormScreen(Screen[Account | None]):
                 saved = await client.create_account(draft)
             else:
                 current = await client.get_account(self._original.id)
-                if _changed_since(self._original, current) and not await self._confirm_overwrite(current):
-                    return
+                if _changed_since(self._original, current):
+                    if not await self._confirm_overwrite(current):
+                        return
+                    draft = self.draft(base=current)
                 saved = await client.update_account(current, draft)
         except NothingToUpdate:
             self.notify("Nothing changed.", timeout=3, markup=False)
@@ -292,6 +306,9 @@ class AccountFormScreen(Screen[Account | None]):
             return
         except (ApiError, ConnectionFailed) as exc:
             self._show_api_error(exc)
+            return
+        except VoipbinError as exc:  # an answer that is not VoIPBIN's: say so, keep the form
+            self._show_form_error(f"Not saved: {exc}")
             return
         finally:
             self._saving = False

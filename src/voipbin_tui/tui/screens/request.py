@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Static
 
 from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
+from voipbin_tui.presentation import printable
 from voipbin_tui.traffic import (
     SIGNATURE_HEADERS,
     abbreviate_signature,
@@ -87,11 +88,11 @@ class RequestDetailScreen(Screen[None]):
         facts = Table.grid(padding=(0, 2))
         facts.add_column(style="bold", no_wrap=True)
         facts.add_column()
-        facts.add_row("Request", Text(f"{request.method} {request.target}"))
+        facts.add_row("Request", Text(printable(f"{request.method} {request.redacted_target}")))
         facts.add_row("Received", Text(request.time.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
         facts.add_row("Kind", Text(request.kind.value))
         answered = f"{request.status}" + (f" {request.answer!r}" if request.answer else "")
-        facts.add_row("Answered", Text(answered))
+        facts.add_row("Answered", Text(printable(answered)))
         if request.upstream:
             facts.add_row("Upstream", Text(", ".join(f"{k}={v}" for k, v in request.upstream.items())))
         if request.replay_of:
@@ -103,10 +104,9 @@ class RequestDetailScreen(Screen[None]):
         headers = Table.grid(padding=(0, 2))
         headers.add_column(style="bold", no_wrap=True)
         headers.add_column()
-        for name, value in request.headers:
-            headers.add_row(
-                Text(name), Text(abbreviate_signature(value) if name.lower() in SIGNATURE_HEADERS else value)
-            )
+        for name, value in request.redacted_headers:
+            shown = abbreviate_signature(value) if name.lower() in SIGNATURE_HEADERS else value
+            headers.add_row(Text(printable(name)), Text(printable(shown)))
         self.query_one("#request-headers", Static).update(headers)
         body = request.body
         self.query_one("#request-pretty", Static).update(Text(pretty_body(body) if body else "(empty)"))

@@ -1,0 +1,214 @@
+"""The provider hook in relay mode (``voipbin-tui serve --forward-to``): each request is
+forwarded to the real VoIPBIN hook, and judged with the account as VoIPBIN's API returns it,
+so an operator sees why VoIPBIN would take or silently drop it.
+
+The sender gets the upstream's answer (502 when the upstream is unreachable, so that Meta
+retries), and that answer is recorded with the request. Nothing is applied here: VoIPBIN
+creates the conversations and messages, not the sandbox. The judging uses the same
+``protocols`` functions as the sandbox's hook, with what the API can give: the app secret of a
+WhatsApp account, but never an account's ``secret`` (the verify token, LINE's channel secret),
+so a hub challenge is judged by the upstream's answer and a LINE signature is not checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+from starlette.datastructures import QueryParams
+
+from voipbin_tui.api.models import AccountType
+from voipbin_tui.backend.config import RelayConfig
+from voipbin_tui.backend.hook import (
+    HUB_SIGNATURE_HEADER,
+    LINE_SIGNATURE_HEADER,
+    Delivery,
+    Judgement,
+    decided_here,
+    is_challenge,
+    judge_transfer,
+    provider_guess,
+    unprocessed,
+)
+from voipbin_tui.backend.upstream import AccountDirectory, AccountLookup, LookupOutcome, UpstreamAnswer, UpstreamHook
+from voipbin_tui.protocols.inspection import HookInspection, RequestSummary, inspect_line_post, inspect_whatsapp_post
+from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
+
+UNREACHABLE_STATUS = 502
+_LINE_KINDS = frozenset({RequestKind.LINE, RequestKind.LINE_VERIFY})
+_CANNOT_SEE_VERIFY_TOKEN = (
+    "The relay cannot check hub.verify_token itself (VoIPBIN's API never returns an account's "
+    "verify token, its `secret`), so the upstream's answer decides."
+)
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    """Judges and forwards provider hook requests; one per running backend, on its loop."""
+
+    def __init__(self, accounts: AccountDirectory, upstream: UpstreamHook) -> None:
+        self._accounts = accounts
+        self._upstream = upstream
+
+    @classmethod
+    def open(cls, config: RelayConfig) -> Relay:
+        """Open the API client and the upstream connection pool; call on the server's loop."""
+        accounts = AccountDirectory(config.api_client(), ttl=config.account_ttl, timeout=config.lookup_timeout)
+        return cls(accounts, UpstreamHook(config.forward_base, timeout=config.forward_timeout))
+
+    async def aclose(self) -> None:
+        await self._accounts.aclose()
+        await self._upstream.aclose()
+
+    async def judge(self, delivery: Delivery, account_ref: str) -> Judgement:
+        """Forward the request (while its account is read), then judge it; the judgement
+        carries the upstream's answer as the answer to give. Never raises."""
+        transfer_problem = judge_transfer(delivery)
+        if transfer_problem is not None:  # a body that did not arrive whole is not forwarded
+            return replace(
+                transfer_problem,
+                explanation=f"{transfer_problem.explanation} Not forwarded: the upstream would get a cut body.",
+                upstream={"forwarded": False, "url": self._upstream.url_for(account_ref)},
+            )
+        lookup, answer = await asyncio.gather(
+            self._accounts.lookup(account_ref), self._upstream.forward(delivery, account_ref)
+        )
+        try:
+            judgement = _judge_relayed(delivery, account_ref, lookup, answer)
+        except Exception as exc:  # a bug must neither lose the request nor hide the upstream's answer
+            log.exception("failed to judge relayed %s %s; recording it unjudged", delivery.method, delivery.path)
+            judgement = unprocessed(delivery, exc)
+        return _with_upstream_answer(judgement, answer)
+
+
+def _judge_relayed(delivery: Delivery, account_ref: str, lookup: AccountLookup, answer: UpstreamAnswer) -> Judgement:
+    """The verdict on a forwarded request, from the account as VoIPBIN's API returned it."""
+    if lookup.outcome == LookupOutcome.UNKNOWN:
+        return decided_here(
+            delivery,
+            HookVerdict.UNKNOWN_ACCOUNT,
+            f"VoIPBIN's API has no account {account_ref[:80]!r}.",
+            guess=None if is_challenge(delivery) else provider_guess(delivery),
+        )
+    account = lookup.account
+    unreadable = f"The account could not be read from VoIPBIN's API: {lookup.problem}."
+    if is_challenge(delivery):
+        if account is not None and account.type != AccountType.WHATSAPP:
+            return Judgement(
+                kind=RequestKind.VERIFY,
+                verdict=HookVerdict.UNSUPPORTED_ACCOUNT,
+                summary=RequestSummary.empty(),
+                explanation=(
+                    f"This is a {account.type} account: only WhatsApp accounts answer Meta's GET hub challenge."
+                ),
+                status=403,
+            )
+        return _judge_challenge(delivery, answer, "" if account is not None else unreadable)
+    if account is None:
+        return _unchecked(delivery, provider_guess(delivery), f"{unreadable} The signature was not checked here.")
+    if account.type == AccountType.WHATSAPP:
+        app_secret = account.app_secret.get_secret_value() if account.app_secret else None
+        return _inspected(inspect_whatsapp_post(delivery.body, delivery.header(HUB_SIGNATURE_HEADER), app_secret))
+    if account.type == AccountType.LINE:
+        return _unchecked(
+            delivery,
+            inspect_line_post(delivery.body, delivery.header(LINE_SIGNATURE_HEADER), None),
+            "VoIPBIN's API never returns a LINE account's channel secret, so the relay cannot check the "
+            "x-line-signature (VoIPBIN's own hook does not check it either).",
+        )
+    return decided_here(
+        delivery,
+        HookVerdict.UNSUPPORTED_ACCOUNT,
+        f"The account is of type {account.type!r}.",
+        guess=provider_guess(delivery),
+    )
+
+
+def _with_upstream_answer(judgement: Judgement, answer: UpstreamAnswer) -> Judgement:
+    """The judgement answered as the upstream answered, or 502 when it was not reached."""
+    if answer.status is not None:
+        cut = f" (cut to its first {len(answer.body)} bytes)" if answer.truncated else ""
+        return replace(
+            judgement,
+            status=answer.status,
+            answer=answer.body,
+            upstream=answer.to_record(),
+            explanation=(
+                f"{judgement.explanation} Forwarded to the upstream hook, which answered {answer.status} "
+                f"in {answer.elapsed_ms:.0f} ms; that answer{cut} went back to the sender."
+            ),
+        )
+    return replace(
+        judgement,
+        status=UNREACHABLE_STATUS,
+        answer=b"",
+        upstream=answer.to_record(),
+        explanation=(
+            f"{judgement.explanation} The upstream hook was unreachable ({answer.error}), so the request did "
+            f"not get through: answered {UNREACHABLE_STATUS} so that the sender retries."
+        ),
+    )
+
+
+def _inspected(inspection: HookInspection) -> Judgement:
+    return Judgement(
+        kind=inspection.kind,
+        verdict=inspection.verdict,
+        summary=inspection.summary,
+        explanation=inspection.detail,
+        status=200,
+    )
+
+
+def _unchecked(delivery: Delivery, inspection: HookInspection, why: str) -> Judgement:
+    """A POST whose signature cannot be checked here, for want of the secret: still judged on
+    what shows without it (a missing signature, a body that does not parse)."""
+    signature_header = LINE_SIGNATURE_HEADER if inspection.kind in _LINE_KINDS else HUB_SIGNATURE_HEADER
+    parsed = inspection.notification is not None or inspection.line_webhook is not None
+    if not delivery.header(signature_header):
+        verdict = HookVerdict.MISSING_SIGNATURE
+    elif not parsed:
+        verdict = HookVerdict.MALFORMED
+    else:
+        verdict = HookVerdict.NO_APP_SECRET
+    explanation = why if verdict == HookVerdict.NO_APP_SECRET else f"{why} {explain_verdict(verdict, inspection.kind)}"
+    return Judgement(
+        kind=inspection.kind, verdict=verdict, summary=inspection.summary, explanation=explanation, status=200
+    )
+
+
+def _judge_challenge(delivery: Delivery, answer: UpstreamAnswer, account_problem: str) -> Judgement:
+    """A hub challenge, judged by the upstream's answer: verified iff it echoed the challenge."""
+    params = QueryParams(delivery.query)
+    challenge = params.get("hub.challenge", "")
+    mode = params.get("hub.mode")
+    notes = [account_problem] if account_problem else []
+    if mode != "subscribe":
+        notes.append(f"hub.mode is {mode!r:.40}, not 'subscribe'.")
+    succeeded = answer.status is not None and 200 <= answer.status < 300
+    if succeeded and challenge and answer.body == challenge.encode("utf-8"):
+        verdict = HookVerdict.OK
+        notes.append(
+            "The upstream hook echoed hub.challenge: it accepted hub.verify_token, so Meta marks the "
+            f"callback URL verified. {_CANNOT_SEE_VERIFY_TOKEN}"
+        )
+    elif not answer.reached:
+        verdict = HookVerdict.BAD_VERIFY_TOKEN
+        notes.append(f"Not verified: nobody checked hub.verify_token. {_CANNOT_SEE_VERIFY_TOKEN}")
+    else:
+        verdict = HookVerdict.BAD_VERIFY_TOKEN
+        notes.append(
+            f"Not verified: the upstream hook answered {answer.status} instead of echoing hub.challenge, so "
+            f"Meta will not mark the callback URL verified. {_CANNOT_SEE_VERIFY_TOKEN} VoIPBIN answers 500 "
+            "to a wrong token, to an account without a verify token, and (a known server issue) also to a "
+            "correct one: if hub.verify_token is the account's verify token, the refusal is VoIPBIN's."
+        )
+    return Judgement(
+        kind=RequestKind.VERIFY,
+        verdict=verdict,
+        summary=RequestSummary.empty(),
+        explanation=" ".join(notes),
+        status=200 if verdict == HookVerdict.OK else 403,
+    )
