@@ -215,7 +215,7 @@ async def test_without_a_feed_the_pane_shows_voipbin_messages(sandbox: EmbeddedB
         row = next(r for r in pane._visible if r.cells["text"] == "seen through VoIPBIN")
         assert (row.cells["method"], row.cells["kind"]) == ("IN", "incoming")
         assert row.request is None and len(pane._visible) > before
-        assert "VoIPBIN messages" in screen_text(pilot) and "prod @" in pilot.app.sub_title
+        assert "VoIPBIN's messages" in screen_text(pilot) and "prod @" in pilot.app.sub_title
 
 
 async def test_hub_challenge_from_the_palette(sandbox: EmbeddedBackend) -> None:

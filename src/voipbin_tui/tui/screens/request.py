@@ -94,7 +94,7 @@ class RequestDetailScreen(Screen[None]):
         answered = f"{request.status}" + (f" {request.answer!r}" if request.answer else "")
         facts.add_row("Answered", Text(printable(answered)))
         if request.upstream:
-            facts.add_row("Upstream", Text(", ".join(f"{k}={v}" for k, v in request.upstream.items())))
+            facts.add_row("Upstream", Text(printable(", ".join(f"{k}={v}" for k, v in request.upstream.items()))))
         if request.replay_of:
             facts.add_row("Replay of", Text(str(request.replay_of)))
         facts.add_row("Body", Text(f"{request.body_size} bytes" + ("" if request.body_complete else " (cut)")))

@@ -137,7 +137,7 @@ class InspectorPane(Vertical):
 
     def start_conversations(self, watcher: ConversationWatcher) -> None:
         """No relay records this installation's hook: show VoIPBIN's stored messages instead."""
-        self._source = "VoIPBIN messages (no raw requests without a relay)"
+        self._source = "source: VoIPBIN's messages (raw requests need a relay)"
         self._follow_conversations(watcher)
 
     @work(exclusive=True, group="inspector-feed", exit_on_error=False)
@@ -199,7 +199,7 @@ class InspectorPane(Vertical):
 
     def _disconnected(self, exc: VoipbinError, retry_in: float) -> None:
         self.connected = False
-        self._status = f"disconnected ({exc}); retrying in {retry_in:.0f} s"
+        self._status = f"disconnected, retrying in {retry_in:.0f} s ({exc})"
         self._update_title()
 
     def _add(self, rows: list[TrafficRow]) -> None:
@@ -336,17 +336,20 @@ class InspectorPane(Vertical):
             if self._all_accounts or self._account_id is None
             else (f"“{self._account_label}”" if self._account_label else "the selected account")
         )
-        parts = [f"Inspector · {scope}", f"{len(self._visible)} shown"]
-        if self._source:
-            parts.insert(1, self._source)
-        if self._verdict_filter != "all":
-            parts.append(f"only {self._verdict_filter}")
+        # what changes (the state) first: an 80-column title cuts the end
+        state = ""
         if self._status:
-            parts.append(self._status)
+            state = self._status
         elif not self._visible and self.connected:
-            parts.append("nothing yet: t sends a test message")
+            state = "nothing yet: t sends a test message"
         elif not self.following and self._new_count:
-            parts.append(f"{self._new_count} new · end follows")
+            state = f"{self._new_count} new · end follows"
         elif self.connected:
-            parts.append("following" if self.following else "paused")
+            state = "following" if self.following else "paused"
+        parts = [f"Inspector · {len(self._visible)} shown", state, scope]
+        if self._verdict_filter != "all":
+            parts.insert(2, f"only {self._verdict_filter}")
+        if self._source:
+            parts.append(self._source)
+        parts = [part for part in parts if part]
         self.query_one("#inspector-title", Static).update(" · ".join(parts), layout=False)
