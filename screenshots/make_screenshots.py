@@ -25,8 +25,8 @@ time.tzset()
 
 from tests.tui.conftest import make_app, settle, start_sandbox, wait_for_accounts, wait_until  # noqa: E402
 from tests.tui.test_inspector_snapshots import with_traffic  # noqa: E402
-from voipbin_tui.backend.server import EmbeddedBackend  # noqa: E402
 from voipbin_tui.api import AccountType  # noqa: E402
+from voipbin_tui.backend.server import EmbeddedBackend  # noqa: E402
 from voipbin_tui.tui.screens.detail import AccountDetailScreen  # noqa: E402
 from voipbin_tui.tui.screens.form import AccountFormScreen  # noqa: E402
 
@@ -77,8 +77,9 @@ SHOTS: dict[str, Callable[[EmbeddedBackend, Path], Callable[[Pilot], Awaitable[N
 }
 
 
-async def shoot(name: str, steps: Callable[[EmbeddedBackend, Path], Callable[[Pilot], Awaitable[None]]],
-                data_dir: Path) -> None:
+async def shoot(
+    name: str, steps: Callable[[EmbeddedBackend, Path], Callable[[Pilot], Awaitable[None]]], data_dir: Path
+) -> None:
     backend = start_sandbox(data_dir / name)
     try:
         app = make_app(backend)

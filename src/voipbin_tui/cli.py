@@ -113,9 +113,7 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _with_connection(
-    ctx: click.Context, options: dict[str, Any], work: Callable[[Connection], Awaitable[T]]
-) -> T:
+def _with_connection(ctx: click.Context, options: dict[str, Any], work: Callable[[Connection], Awaitable[T]]) -> T:
     async def main() -> T:
         async with open_connection(_target(ctx, **options), password_prompt=_prompt_password) as connection:
             return await work(connection)
@@ -134,7 +132,6 @@ def _print_json(data: Any) -> None:
 def _print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     from rich.console import Console  # only the table-printing commands pay for rich
     from rich.table import Table
-
     from rich.text import Text
 
     table = Table(box=None, header_style="bold")
@@ -234,7 +231,9 @@ def accounts_list(ctx: click.Context, type_: str | None, as_json: bool, show_sec
     _with_connection(ctx, options, work)
 
 
-def _account_lines(account: Account, connection: Connection, names: dict[UUID, str], show_secrets: bool) -> list[tuple[str, str]]:
+def _account_lines(
+    account: Account, connection: Connection, names: dict[UUID, str], show_secrets: bool
+) -> list[tuple[str, str]]:
     lines = [
         ("id", str(account.id)),
         ("type", str(account.type)),
@@ -314,7 +313,9 @@ _SECRET_LABELS = {
 }
 
 
-def _read_secrets(type_: AccountType, given: dict[str, str | None], *, ask: bool, creating: bool) -> dict[str, SecretStr]:
+def _read_secrets(
+    type_: AccountType, given: dict[str, str | None], *, ask: bool, creating: bool
+) -> dict[str, SecretStr]:
     """Secret values from flags, stdin (``-``), or a no-echo prompt; never echoed back."""
     values: dict[str, SecretStr] = {}
     for field in ("token", "secret", "app_secret"):
@@ -694,8 +695,16 @@ async def _feed_cursor(connection: Connection) -> int | None:
 @click.option("--channel-secret", metavar="VALUE|-", help="LINE: sign with this channel secret ('-': stdin).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before posting to a live hook.")
 @click.pass_context
-def hook_send_test(ctx: click.Context, account_id: str, text: str, sender: str, to: str | None,
-                   channel_secret: str | None, yes: bool, **options: Any) -> None:
+def hook_send_test(
+    ctx: click.Context,
+    account_id: str,
+    text: str,
+    sender: str,
+    to: str | None,
+    channel_secret: str | None,
+    yes: bool,
+    **options: Any,
+) -> None:
     """Post a realistic, signed inbound text message to ACCOUNT_ID's hook."""
     _refuse_if_read_only(ctx)
     if channel_secret == "-":
@@ -724,8 +733,9 @@ def hook_send_test(ctx: click.Context, account_id: str, text: str, sender: str, 
 @click.option("--to", metavar="URL", help="Hook base URL to send it to instead.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before sending to a live hook.")
 @click.pass_context
-def hook_verify(ctx: click.Context, account_id: str, verify_token: str, to: str | None, yes: bool,
-                **options: Any) -> None:
+def hook_verify(
+    ctx: click.Context, account_id: str, verify_token: str, to: str | None, yes: bool, **options: Any
+) -> None:
     """Send Meta's hub challenge to ACCOUNT_ID's hook, as the App Dashboard does."""
     _refuse_if_read_only(ctx)
     if verify_token == "-":

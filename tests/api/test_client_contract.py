@@ -119,10 +119,20 @@ async def test_page_size_is_clamped_to_100(client: VoipbinClient) -> None:
 @pytest.mark.parametrize(
     ("http_status", "body", "error_type", "reason"),
     [
-        (400, envelope("INVALID_ARGUMENT", "INVALID_ID", "The provided id is not a valid UUID."), BadRequest, "INVALID_ID"),
+        (
+            400,
+            envelope("INVALID_ARGUMENT", "INVALID_ID", "The provided id is not a valid UUID."),
+            BadRequest,
+            "INVALID_ID",
+        ),
         (401, envelope("UNAUTHENTICATED", "INVALID_CREDENTIALS", "bad key"), Unauthenticated, "INVALID_CREDENTIALS"),
         (403, envelope("PERMISSION_DENIED", "PERMISSION_DENIED", "nope"), PermissionDenied, "PERMISSION_DENIED"),
-        (404, envelope("NOT_FOUND", "CONVERSATION_ACCOUNT_NOT_FOUND", "gone"), NotFound, "CONVERSATION_ACCOUNT_NOT_FOUND"),
+        (
+            404,
+            envelope("NOT_FOUND", "CONVERSATION_ACCOUNT_NOT_FOUND", "gone"),
+            NotFound,
+            "CONVERSATION_ACCOUNT_NOT_FOUND",
+        ),
         (500, envelope("INTERNAL", "INTERNAL", "boom"), ServerError, "INTERNAL"),
     ],
 )
@@ -197,7 +207,9 @@ async def test_accesskey_only_in_the_cookie(client: VoipbinClient) -> None:
 
 
 @respx.mock
-async def test_429_waits_for_retry_after_then_succeeds(client: VoipbinClient, sleeps: Sleeps, shared_fixtures: Path) -> None:
+async def test_429_waits_for_retry_after_then_succeeds(
+    client: VoipbinClient, sleeps: Sleeps, shared_fixtures: Path
+) -> None:
     limited = json.loads((shared_fixtures / "voipbin/error-rate-limited.json").read_text())
     route = respx.post(f"{API}/conversation_accounts").mock(
         side_effect=[
@@ -264,7 +276,7 @@ async def test_unreachable_server_after_retries_is_a_clear_error(client: Voipbin
 
 @respx.mock
 async def test_failed_put_rereads_the_account(client: VoipbinClient) -> None:
-    current = (await _get(client, whatsapp_json()))
+    current = await _get(client, whatsapp_json())
     put = respx.put(f"{API}/conversation_accounts/{ACCOUNT_ID}").mock(side_effect=httpx.RemoteProtocolError("drop"))
     respx.get(f"{API}/conversation_accounts/{ACCOUNT_ID}").mock(
         return_value=httpx.Response(200, json=whatsapp_json(name="Renamed"))
@@ -320,8 +332,10 @@ async def test_conversations_are_filtered_by_account_client_side(client: Voipbin
         {"id": str(UUID(int=12)), "account_id": "00000000-0000-0000-0000-000000000000"},
     ]
     respx.get(f"{API}/conversations").mock(
-        side_effect=[httpx.Response(200, json={"result": conversations, "next_page_token": "t"}),
-                     httpx.Response(200, json={"result": []})]
+        side_effect=[
+            httpx.Response(200, json={"result": conversations, "next_page_token": "t"}),
+            httpx.Response(200, json={"result": []}),
+        ]
     )
     found = [c async for c in client.iter_conversations(account_id=ACCOUNT_ID)]
     assert [c.dialog_id for c in found] == ["16505551234"]
@@ -331,13 +345,23 @@ async def test_conversations_are_filtered_by_account_client_side(client: Voipbin
 @respx.mock
 async def test_messages_and_send(client: VoipbinClient) -> None:
     conversation = str(UUID(int=10))
-    message = {"id": str(UUID(int=20)), "conversation_id": conversation, "direction": "outgoing",
-               "status": "progressing", "text": "hi", "medias": None}
+    message = {
+        "id": str(UUID(int=20)),
+        "conversation_id": conversation,
+        "direction": "outgoing",
+        "status": "progressing",
+        "text": "hi",
+        "medias": None,
+    }
     respx.get(f"{API}/conversations/{conversation}/messages").mock(
-        side_effect=[httpx.Response(200, json={"result": [message], "next_page_token": "t"}),
-                     httpx.Response(200, json={"result": []})]
+        side_effect=[
+            httpx.Response(200, json={"result": [message], "next_page_token": "t"}),
+            httpx.Response(200, json={"result": []}),
+        ]
     )
-    send = respx.post(f"{API}/conversations/{conversation}/messages").mock(return_value=httpx.Response(200, json=message))
+    send = respx.post(f"{API}/conversations/{conversation}/messages").mock(
+        return_value=httpx.Response(200, json=message)
+    )
     assert [m.text async for m in client.iter_messages(conversation)] == ["hi"]
     sent = await client.send_message(conversation, "hi")
     assert json.loads(send.calls.last.request.content) == {"text": "hi"}

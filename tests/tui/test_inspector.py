@@ -22,19 +22,26 @@ def select_type(screen, account_type: AccountType):
     return screen.selected_account()
 
 
+async def pane_ready(pilot, account_type: AccountType = AccountType.WHATSAPP):
+    """The accounts screen with ``account_type`` selected and the inspector following its feed."""
+    screen = await wait_for_accounts(pilot)
+    account = select_type(screen, account_type)
+    await wait_until(pilot, lambda: screen.inspector.connected)
+    return screen, account, screen.inspector
+
+
 async def send_messages(backend: EmbeddedBackend, account, texts: list[str]) -> None:
     async with HookSender() as sender:
         for text in texts:
-            delivery = await sender.send_test_message(hook_url_for(backend.local_hook_url, account.id), account, text=text)
+            delivery = await sender.send_test_message(
+                hook_url_for(backend.local_hook_url, account.id), account, text=text
+            )
             assert delivery.status_code == 200
 
 
 async def test_a_signed_post_appears_in_the_pane(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         await send_messages(sandbox, account, ["first live message"])
         await wait_until(pilot, lambda: any(r.summary.text == "first live message" for r in pane.shown))
         await settle(pilot)
@@ -60,10 +67,7 @@ async def test_rows_follow_the_selected_account_or_all(sandbox: EmbeddedBackend)
 
 async def test_scrolled_up_counts_new_arrivals_and_end_resumes(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         await send_messages(sandbox, account, [f"m{i}" for i in range(5)])
         await wait_until(pilot, lambda: len(pane.shown) == 5)
         pane.table.focus()
@@ -82,10 +86,7 @@ async def test_backend_restart_loses_and_doubles_nothing(tmp_path: Path) -> None
     backend = start_sandbox(tmp_path / "data")
     port = backend.port
     async with make_app(backend).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         await send_messages(backend, account, ["before 1", "before 2"])
         await wait_until(pilot, lambda: len(pane.shown) == 2)
         backend.stop()
@@ -105,10 +106,7 @@ async def test_backend_restart_loses_and_doubles_nothing(tmp_path: Path) -> None
 
 async def test_open_replay_and_copy_as_curl(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         await send_messages(sandbox, account, ["replay me"])
         await wait_until(pilot, lambda: len(pane.shown) == 1)
         pane.table.focus()
@@ -133,10 +131,7 @@ async def test_open_replay_and_copy_as_curl(sandbox: EmbeddedBackend) -> None:
 async def test_export_writes_the_shown_requests(sandbox: EmbeddedBackend, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         await send_messages(sandbox, account, ["one", "two"])
         await wait_until(pilot, lambda: len(pane.shown) == 2)
         pane.table.focus()
@@ -172,13 +167,13 @@ async def test_t_sends_a_test_message_and_read_only_refuses(sandbox: EmbeddedBac
 @pytest.mark.parametrize("body", [b"not json", b'{"object":"whatsapp_business_account","entry":[]}'])
 async def test_refused_requests_show_their_verdict(sandbox: EmbeddedBackend, body: bytes) -> None:
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         async with httpx.AsyncClient() as client:
-            await client.post(hook_url_for(sandbox.local_hook_url, account.id), content=body,
-                              headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+            await client.post(
+                hook_url_for(sandbox.local_hook_url, account.id),
+                content=body,
+                headers={"X-Hub-Signature-256": "sha256=" + "0" * 64},
+            )
         await wait_until(pilot, lambda: len(pane.shown) == 1)
         await settle(pilot)
         assert pane.shown[0].verdict is HookVerdict.BAD_SIGNATURE
@@ -204,10 +199,7 @@ async def test_without_a_feed_the_pane_shows_voipbin_messages(sandbox: EmbeddedB
             yield Connection(client, target, sandbox.hook_url, None, None, sandbox.local_hook_url)
 
     async with VoipbinApp(live_profile).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         before = len(pane._visible)
         await send_messages(sandbox, account, ["seen through VoIPBIN"])
         await wait_until(pilot, lambda: any(r.cells["text"] == "seen through VoIPBIN" for r in pane._visible))
@@ -241,10 +233,7 @@ async def test_hub_challenge_from_the_palette(sandbox: EmbeddedBackend) -> None:
 async def test_control_characters_from_senders_never_reach_the_terminal(sandbox: EmbeddedBackend) -> None:
     hostile = "\x1b]2;PWNED\x07\x1b[31mred\x9b"
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         await send_messages(sandbox, account, [hostile])
         await wait_until(pilot, lambda: len(pane.shown) == 1)
         await settle(pilot)
@@ -265,10 +254,7 @@ async def test_the_verify_token_is_redacted_on_screen_in_curl_and_exports(
 
     monkeypatch.chdir(tmp_path)
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
-        screen = await wait_for_accounts(pilot)
-        account = select_type(screen, AccountType.WHATSAPP)
-        pane = screen.inspector
-        await wait_until(pilot, lambda: pane.connected)
+        screen, account, pane = await pane_ready(pilot)
         async with HookSender() as sender:
             delivery = await sender.send_hub_challenge(
                 hook_url_for(sandbox.local_hook_url, account.id), verify_token=SEED_WHATSAPP_VERIFY_TOKEN

@@ -12,7 +12,6 @@ from textual.pilot import Pilot
 from tests.conftest import SHARED_FIXTURES
 from tests.secrets_scan import stored_secrets_by_kind
 from tests.tui.conftest import make_app, settle, wait_for_accounts, wait_until
-from voipbin_tui.api import AccountType
 from voipbin_tui.api.hooks import hook_url_for
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.protocols import sign_hub_signature
@@ -62,8 +61,11 @@ def traffic(backend: EmbeddedBackend, data_dir: Path) -> list[tuple[str, bytes, 
 def post_traffic(backend: EmbeddedBackend, data_dir: Path, accounts: dict[str, str], count: int | None = None) -> None:
     with httpx.Client() as client:
         for kind, body, headers in traffic(backend, data_dir)[:count]:
-            response = client.post(hook_url_for(backend.local_hook_url, accounts[kind]), content=body,
-                                   headers={"Host": PUBLIC_HOST, "Content-Type": "application/json", **headers})
+            response = client.post(
+                hook_url_for(backend.local_hook_url, accounts[kind]),
+                content=body,
+                headers={"Host": PUBLIC_HOST, "Content-Type": "application/json", **headers},
+            )
             assert response.status_code == 200
 
 
@@ -111,8 +113,11 @@ def test_pane_scrolled_up_with_new_arrivals(snap_compare, sandbox: EmbeddedBacke
         with httpx.Client() as client:
             text = fixture("whatsapp/status-failed.json")
             for _ in range(2):
-                client.post(hook_url_for(sandbox.local_hook_url, account_ids(screen)["whatsapp"]), content=text,
-                            headers={"Host": PUBLIC_HOST})
+                client.post(
+                    hook_url_for(sandbox.local_hook_url, account_ids(screen)["whatsapp"]),
+                    content=text,
+                    headers={"Host": PUBLIC_HOST},
+                )
         await wait_until(pilot, lambda: len(screen.inspector.shown) == 5)
         await settle(pilot)
 

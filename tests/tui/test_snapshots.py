@@ -12,10 +12,10 @@ from textual.pilot import Pilot
 from tests.tui.conftest import PUBLIC_HOOK_URL, make_app, settle, wait_for_accounts, wait_until
 from voipbin_tui.api import AccountType, VoipbinClient
 from voipbin_tui.api.client import NO_RETRY
+from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import VoipbinApp
-from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 

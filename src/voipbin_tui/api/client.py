@@ -212,8 +212,13 @@ class VoipbinClient:
                 raise ConnectionFailed(
                     describe_transport_error(exc, self.host), method=method, path=display_path
                 ) from None
-            log.debug("%s %s -> %d [%s]", method, display_path, response.status_code,
-                      response.headers.get("X-Request-Id", request_id))
+            log.debug(
+                "%s %s -> %d [%s]",
+                method,
+                display_path,
+                response.status_code,
+                response.headers.get("X-Request-Id", request_id),
+            )
             if response.status_code < 400:
                 return response
             if attempt < self.retry.max_attempts:
@@ -338,7 +343,9 @@ class VoipbinClient:
     async def delete_account(self, account_id: UUID | str) -> Account:
         """Soft delete: VoIPBIN returns the account with ``tm_delete`` set (again on repeat)."""
         account_id = parse_uuid(account_id, what="account id")
-        return validate_response(Account, await self._json("DELETE", f"conversation_accounts/{account_id}"), what="account")
+        return validate_response(
+            Account, await self._json("DELETE", f"conversation_accounts/{account_id}"), what="account"
+        )
 
     # -- flows, conversations, messages, customer --------------------------------------
 
@@ -359,7 +366,9 @@ class VoipbinClient:
 
     async def get_conversation(self, conversation_id: UUID | str) -> Conversation:
         conversation_id = parse_uuid(conversation_id, what="conversation id")
-        return validate_response(Conversation, await self._json("GET", f"conversations/{conversation_id}"), what="conversation")
+        return validate_response(
+            Conversation, await self._json("GET", f"conversations/{conversation_id}"), what="conversation"
+        )
 
     def iter_messages(
         self, conversation_id: UUID | str, *, page_size: int = MAX_PAGE_SIZE
@@ -386,9 +395,7 @@ def describe_transport_error(exc: httpx.TransportError, host: str) -> str:
     return f"network error talking to {host} ({type(exc).__name__})"
 
 
-def error_from_response(
-    response: httpx.Response, *, method: str, path: str, sent_request_id: str
-) -> ApiError:
+def error_from_response(response: httpx.Response, *, method: str, path: str, sent_request_id: str) -> ApiError:
     """Map an error answer (envelope or bare status) to a typed exception."""
     request_id = response.headers.get("X-Request-Id", "") or sent_request_id
     fields: dict[str, Any] = {}

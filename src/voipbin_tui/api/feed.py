@@ -112,7 +112,9 @@ class CapturedRequest(BaseModel):
         pairs = parse_qsl(self.query, keep_blank_values=True)
         if not any(key.lower() in _CREDENTIAL_PARAMETERS for key, _ in pairs):
             return self.query
-        return urlencode([(key, "REDACTED" if key.lower() in _CREDENTIAL_PARAMETERS else value) for key, value in pairs])
+        return urlencode(
+            [(key, "REDACTED" if key.lower() in _CREDENTIAL_PARAMETERS else value) for key, value in pairs]
+        )
 
     @property
     def redacted_target(self) -> str:
@@ -215,7 +217,9 @@ class FeedClient:
     async def get(self, request_id: UUID | str) -> CapturedRequest:
         """One captured request in full: raw body and the verdict explained."""
         request_id = parse_uuid(request_id, what="request id")
-        return validate_response(CapturedRequest, await self._json("GET", f"requests/{request_id}"), what="captured request")
+        return validate_response(
+            CapturedRequest, await self._json("GET", f"requests/{request_id}"), what="captured request"
+        )
 
     async def replay(self, request_id: UUID | str) -> CapturedRequest:
         """Deliver a captured request to the hook again; returns the replay's own capture."""
