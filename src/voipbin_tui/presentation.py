@@ -47,6 +47,14 @@ class ChecklistItem:
     text: str
 
 
+def _app_secret_step(secret: str) -> str:
+    if not secret:
+        return "app secret missing: every inbound message is dropped"
+    if _APP_SECRET_SHAPE.match(secret):
+        return "app secret set (32 hex)"
+    return "app secret is not 32 hex: compare it with Meta's App Dashboard > App settings > Basic"
+
+
 def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
     """What must be true for this account to receive messages, per type."""
     if account.type == AccountType.WHATSAPP:
@@ -57,10 +65,7 @@ def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
                 bool(number) and number.isdigit(),
                 "phone number id set, digits only" if number.isdigit() else "phone number id must be set, digits only",
             ),
-            ChecklistItem(
-                bool(_APP_SECRET_SHAPE.match(secret)),
-                "app secret set (32 hex)" if secret else "app secret missing: every inbound message is dropped",
-            ),
+            ChecklistItem(bool(_APP_SECRET_SHAPE.match(secret)), _app_secret_step(secret)),
             ChecklistItem(
                 account.has_flow,
                 "a flow is assigned" if account.has_flow else "no flow assigned: messages arrive but nothing answers",

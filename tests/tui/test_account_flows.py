@@ -318,3 +318,17 @@ async def test_q_does_not_drop_a_form_with_unsaved_changes(sandbox: EmbeddedBack
         await pilot.press("q")
         await settle(pilot)
         assert pilot.app.is_running and isinstance(pilot.app.screen, AccountFormScreen)
+
+
+async def test_refresh_keeps_a_selection_beyond_the_first_page(empty_sandbox: EmbeddedBackend) -> None:
+    async with VoipbinClient(empty_sandbox.api_url, accesskey=empty_sandbox.accesskey) as client:
+        for index in range(130):
+            await client.create_account(AccountDraft(type=AccountType.SMS, name=f"sms {index:03d}"))
+    async with make_app(empty_sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        screen.table.move_cursor(120)  # on the second page
+        chosen = screen.selected_account()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.loaded)
+        await settle(pilot)
+        assert screen.selected_account() == chosen

@@ -209,7 +209,8 @@ class VoipbinApp(App[None]):
             return
         self.notify(f"Deleted {deleted.name or deleted.id}", timeout=4, markup=False)
         self.broadcast(lambda: AccountDeleted(deleted))
-        if isinstance(self.screen, AccountDetailScreen):
+        screen = self.screen
+        if isinstance(screen, AccountDetailScreen) and screen.selected_account().id == deleted.id:
             self.pop_screen()
 
     # -- traffic: test messages, the hub challenge, requests ----------------------------

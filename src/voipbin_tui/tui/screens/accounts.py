@@ -218,6 +218,8 @@ class AccountsScreen(Screen[None]):
         self._loading = True
         self._update_status()
         client = connection.client
+        selected = self.selected_account()
+        keep = str(selected.id) if selected is not None else None  # refresh keeps it, wherever it lands
         try:
             self._flow_names = flow_names(await client.list_flows())
             first_page = True
@@ -227,6 +229,10 @@ class AccountsScreen(Screen[None]):
                     first_page = False
                 else:
                     self._append_accounts(page)
+                if keep is not None and keep in self._accounts:
+                    if keep in self._visible:
+                        self.table.move_cursor(self._visible.index(keep))
+                    keep = None
                 self._show_state()
                 self._update_status()
         except VoipbinError as exc:
