@@ -149,7 +149,8 @@ def _breakdown(request: CapturedRequest) -> list[str]:
 class TrafficRow:
     """One line of the inspector: a captured hook request, or a VoIPBIN message event."""
 
-    key: tuple[str, int]
+    key: tuple[str, str]
+    """Unique per row: a capture's id (seqs restart if a relay's store is replaced)."""
     account_id: str
     cells: dict[str, str]
     search: str
@@ -171,7 +172,7 @@ _TONES = {HookVerdict.OK: "ok", HookVerdict.DUPLICATE: "skipped", HookVerdict.DA
 
 def row_from_capture(request: CapturedRequest) -> TrafficRow:
     return TrafficRow(
-        key=("capture", request.seq),
+        key=("capture", str(request.id)),
         account_id=request.account_id,
         cells=row_cells(request),
         search=search_text(request),
@@ -200,7 +201,7 @@ def row_from_message(event: MessageEvent, sequence: int) -> TrafficRow:
     }
     cells = {key: printable(value) for key, value in cells.items()}
     return TrafficRow(
-        key=("message", sequence),
+        key=("message", str(sequence)),
         account_id=str(conversation.account_id),
         cells=cells,
         search=" ".join((*cells.values(), str(conversation.account_id))).casefold(),

@@ -274,3 +274,21 @@ async def test_the_verify_token_is_redacted_on_screen_in_curl_and_exports(
     exported = next(tmp_path.glob("*.jsonl")).read_text()
     assert SEED_WHATSAPP_VERIFY_TOKEN not in seen + exported
     assert "REDACTED" in exported
+
+
+async def test_a_full_buffer_drops_old_rows_without_moving_the_reader(sandbox: EmbeddedBackend, monkeypatch) -> None:
+    from voipbin_tui.tui.widgets import inspector
+
+    monkeypatch.setattr(inspector, "BUFFER_LIMIT", 6)
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen, account, pane = await pane_ready(pilot)
+        await send_messages(sandbox, account, [f"m{i}" for i in range(5)])
+        await wait_until(pilot, lambda: len(pane.shown) == 5)
+        pane.table.focus()
+        await pilot.press("up", "up")  # on m2, reading
+        await send_messages(sandbox, account, ["m5", "m6", "m7"])
+        await wait_until(pilot, lambda: [r.summary.text for r in pane.shown][-1] == "m7")
+        await settle(pilot)
+        assert [r.summary.text for r in pane.shown] == ["m2", "m3", "m4", "m5", "m6", "m7"]
+        assert not pane.following and pane.shown[pane.table.cursor_row].summary.text == "m2"
+        assert "3 new" in screen_text(pilot)

@@ -106,7 +106,7 @@ class InspectorPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: list[TrafficRow] = []
-        self._seen: set[tuple[str, int]] = set()
+        self._seen: set[tuple[str, str]] = set()
         self._visible: list[TrafficRow] = []
         self._account_id: str | None = None
         self._account_label = ""
@@ -194,7 +194,10 @@ class InspectorPane(Vertical):
                 self._status = ""
             if batch.requests:
                 self._add([row_from_capture(request) for request in batch.requests])
-            cursor = max(cursor, batch.next)
+            if batch.next < cursor:  # the store behind the feed was replaced: start over on it
+                cursor = max(0, batch.next - BACKLOG)
+                continue
+            cursor = batch.next
             self._update_title()
 
     def _disconnected(self, exc: VoipbinError, retry_in: float) -> None:
@@ -209,8 +212,7 @@ class InspectorPane(Vertical):
         if len(self._rows) > BUFFER_LIMIT:
             dropped, self._rows = self._rows[:-BUFFER_LIMIT], self._rows[-BUFFER_LIMIT:]
             self._seen.difference_update(row.key for row in dropped)
-            self._refilter()
-            return
+            self._forget_visible(set(row.key for row in dropped))
         matching = [row for row in fresh if self._matches(row)]
         if not matching:
             return
@@ -221,6 +223,15 @@ class InspectorPane(Vertical):
             table.move_cursor(len(self._visible) - 1)
         else:
             self._new_count += len(matching)
+
+    def _forget_visible(self, keys: set[tuple[str, str]]) -> None:
+        """Drop rows that left the buffer without moving the user's place or stopping the follow."""
+        gone = sum(1 for row in self._visible if row.key in keys)
+        if not gone:
+            return
+        self._visible = [row for row in self._visible if row.key not in keys]
+        cursor = max(0, self.table.cursor_row - gone)
+        self.table.set_rows(VisibleRows(self._visible, self._keys), cursor=cursor)
 
     # -- scope and filters --------------------------------------------------------------
 
