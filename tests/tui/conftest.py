@@ -135,15 +135,6 @@ async def wait_for_accounts(pilot: Pilot) -> AccountsScreen:
     return screen
 
 
-@pytest.fixture
-def seeded_secrets(sandbox: EmbeddedBackend) -> list[str]:
-    """Every plaintext secret the seed stored, to scan screens and snapshots for."""
-    from voipbin_tui.backend import seed
-
-    return [value for value in seed.SEEDED_SECRETS if value]
-
-
-
 def screen_text(pilot: Pilot) -> str:
     """Everything on the terminal right now, as plain text (what a person would read)."""
     strips = pilot.app.screen._compositor.render_strips()
