@@ -97,3 +97,12 @@ def test_server_text_is_printed_as_text_not_markup_or_escapes() -> None:
     listed = run("accounts", "list")
     assert listed.exit_code == 0, listed.output
     assert "evil[/x]" in listed.stdout and "\x1b" not in listed.stdout
+
+
+def test_a_corrupt_sandbox_database_is_a_clear_error(isolated_environment: Path) -> None:
+    data = isolated_environment / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "backend.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = run("accounts", "list")
+    assert result.exit_code == 1
+    assert "cannot use the sandbox data" in result.output and "Traceback" not in result.output

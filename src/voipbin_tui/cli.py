@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -108,6 +109,8 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         _fail(str(exc), EXIT_API_ERROR)
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
+    except (OSError, sqlite3.DatabaseError) as exc:  # the sandbox's data dir is unusable
+        _fail(f"cannot use the sandbox data: {exc}", EXIT_API_ERROR)
     except KeyboardInterrupt:
         sys.exit(130)
     raise AssertionError("unreachable")
