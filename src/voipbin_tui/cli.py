@@ -172,10 +172,12 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
 
     from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
 
+    warning = permission_warning(config_path())
     app = VoipbinApp(
         lambda: open_connection(target, password_prompt=password, sandbox=sandbox),
         read_only=read_only,
         keymap=keymap,
+        notices=[warning] if warning else [],
     )
     app.run()
 

@@ -332,3 +332,13 @@ async def test_refresh_keeps_a_selection_beyond_the_first_page(empty_sandbox: Em
         await wait_until(pilot, lambda: screen.loaded)
         await settle(pilot)
         assert screen.selected_account() == chosen
+
+
+async def test_startup_notices_are_shown_in_the_app(sandbox: EmbeddedBackend) -> None:
+    from tests.tui.conftest import opener_for
+    from voipbin_tui.tui.app import VoipbinApp
+
+    app = VoipbinApp(opener_for(sandbox), notices=["warning: config.toml is readable by other users"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_accounts(pilot)
+        assert any("readable by other users" in n.message for n in pilot.app._notifications)

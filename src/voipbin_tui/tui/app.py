@@ -73,8 +73,10 @@ class VoipbinApp(App[None]):
         *,
         read_only: bool = False,
         keymap: dict[str, str] | None = None,
+        notices: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self._notices = notices or []
         self._open_connection = open_connection
         self._exit_stack = AsyncExitStack()
         self._keymap = keymap or {}
@@ -97,6 +99,8 @@ class VoipbinApp(App[None]):
             self.set_keymap(self._keymap)
         self.sub_title = "connecting…"
         self.push_screen(AccountsScreen())
+        for notice in self._notices:  # e.g. a config file others can read: said before the TUI hid it
+            self.notify(notice, severity="warning", timeout=20, markup=False)
         self._connect()
 
     @work(exclusive=True, group="connect", exit_on_error=False)
