@@ -54,10 +54,22 @@ def prefill(data_dir: Path, count: int) -> None:
         for _ in range(count):
             store.record_capture(
                 CaptureRecord(
-                    id=uuid4(), time=now, method="POST", path="/v1.0/conversation/accounts/x", query="",
-                    headers=(("content-type", "application/json"),), body=body, body_size=len(body),
-                    body_complete=True, account_id="", kind=RequestKind.UNKNOWN, verdict=HookVerdict.MALFORMED,
-                    status=200, answer=b"", summary={}, explanation="",
+                    id=uuid4(),
+                    time=now,
+                    method="POST",
+                    path="/v1.0/conversation/accounts/x",
+                    query="",
+                    headers=(("content-type", "application/json"),),
+                    body=body,
+                    body_size=len(body),
+                    body_complete=True,
+                    account_id="",
+                    kind=RequestKind.UNKNOWN,
+                    verdict=HookVerdict.MALFORMED,
+                    status=200,
+                    answer=b"",
+                    summary={},
+                    explanation="",
                 )
             )
     store.close()
@@ -96,8 +108,14 @@ async def app_latency(base_url: str, account, posts: int) -> dict[str, float]:
     @asynccontextmanager
     async def opener():
         async with VoipbinClient(f"{base_url}/v1.0", accesskey=ACCESSKEY) as client:
-            yield Connection(client, SandboxTarget(Path("/bench")), f"{base_url}/v1.0", f"{base_url}/inspector/v1",
-                             SecretStr(ACCESSKEY), f"{base_url}/v1.0")
+            yield Connection(
+                client,
+                SandboxTarget(Path("/bench")),
+                f"{base_url}/v1.0",
+                f"{base_url}/inspector/v1",
+                SecretStr(ACCESSKEY),
+                f"{base_url}/v1.0",
+            )
 
     app = VoipbinApp(opener)
     arrived: dict[str, float] = {}

@@ -44,8 +44,9 @@ async def populate(api_url: str, count: int) -> None:
         async def create(index: int) -> None:
             async with semaphore:
                 kind = (AccountType.SMS, AccountType.LINE)[index % 2]
-                draft = AccountDraft(type=AccountType.SMS, name=f"{kind} account {index:05d}",
-                                     detail=f"bench account number {index}")
+                draft = AccountDraft(
+                    type=AccountType.SMS, name=f"{kind} account {index:05d}", detail=f"bench account number {index}"
+                )
                 await client.create_account(draft)
 
         await asyncio.gather(*(create(index) for index in range(existing, count)))

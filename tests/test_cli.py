@@ -30,11 +30,19 @@ FLOWS = {"result": [{"id": FLOW_ID, "name": "Support bot"}], "next_page_token": 
 @pytest.fixture
 def api() -> respx.MockRouter:
     with respx.mock(base_url=API, assert_all_called=False) as router:
-        router.get("/flows").mock(side_effect=lambda request: httpx.Response(
-            200, json=FLOWS if "page_token" not in request.url.params else {"result": []}))
-        router.get("/conversation_accounts").mock(side_effect=lambda request: httpx.Response(
-            200, json={"result": [WHATSAPP], "next_page_token": "t"} if "page_token" not in request.url.params
-            else {"result": []}))
+        router.get("/flows").mock(
+            side_effect=lambda request: httpx.Response(
+                200, json=FLOWS if "page_token" not in request.url.params else {"result": []}
+            )
+        )
+        router.get("/conversation_accounts").mock(
+            side_effect=lambda request: httpx.Response(
+                200,
+                json={"result": [WHATSAPP], "next_page_token": "t"}
+                if "page_token" not in request.url.params
+                else {"result": []},
+            )
+        )
         router.get(f"/conversation_accounts/{ACCOUNT_ID}").mock(return_value=httpx.Response(200, json=WHATSAPP))
         yield router
 
@@ -68,14 +76,33 @@ def test_group_level_connection_options_are_inherited(api: respx.MockRouter) -> 
 
 def test_create_reads_secrets_from_stdin(api: respx.MockRouter) -> None:
     create = api.post("/conversation_accounts").mock(return_value=httpx.Response(200, json=WHATSAPP))
-    result = run("accounts", "create", *REMOTE, "--type", "whatsapp", "--name", "Support",
-                 "--phone-number-id", "123456789012345", "--message-flow-id", FLOW_ID,
-                 "--token", "-", "--secret", "-", "--app-secret", "-",
-                 input=f"EAAsecret\nverify-token\n{APP_SECRET}\n")
+    result = run(
+        "accounts",
+        "create",
+        *REMOTE,
+        "--type",
+        "whatsapp",
+        "--name",
+        "Support",
+        "--phone-number-id",
+        "123456789012345",
+        "--message-flow-id",
+        FLOW_ID,
+        "--token",
+        "-",
+        "--secret",
+        "-",
+        "--app-secret",
+        "-",
+        input=f"EAAsecret\nverify-token\n{APP_SECRET}\n",
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(create.calls.last.request.content)
     assert (body["token"], body["secret"], body["provider_data"]["app_secret"]) == (
-        "EAAsecret", "verify-token", APP_SECRET)
+        "EAAsecret",
+        "verify-token",
+        APP_SECRET,
+    )
     assert "EAAsecret" not in result.output and "verify-token" not in result.output
 
 
@@ -111,9 +138,19 @@ def test_update_with_nothing_to_change_sends_nothing(api: respx.MockRouter) -> N
 
 
 def test_api_error_prints_reason_and_request_id(api: respx.MockRouter) -> None:
-    api.delete(f"/conversation_accounts/{ACCOUNT_ID}").mock(return_value=httpx.Response(
-        403, json={"error": {"status": "PERMISSION_DENIED", "reason": "PERMISSION_DENIED",
-                             "message": "not yours", "request_id": "req_42"}}))
+    api.delete(f"/conversation_accounts/{ACCOUNT_ID}").mock(
+        return_value=httpx.Response(
+            403,
+            json={
+                "error": {
+                    "status": "PERMISSION_DENIED",
+                    "reason": "PERMISSION_DENIED",
+                    "message": "not yours",
+                    "request_id": "req_42",
+                }
+            },
+        )
+    )
     result = run("accounts", "delete", ACCOUNT_ID, *REMOTE, "--yes")
     assert result.exit_code == 1
     assert "PERMISSION_DENIED" in result.output and "req_42" in result.output

@@ -24,8 +24,12 @@ PROFILES = ConfigFile(
     default_profile="prod",
     profiles={
         "prod": Profile(accesskey=SecretStr("file-key")),
-        "staging": Profile(api_url="https://api.staging.test/v1.0", hook_url="https://hook.staging.test/v1.0",
-                           username="ops", inspector_url="http://relay:8631"),
+        "staging": Profile(
+            api_url="https://api.staging.test/v1.0",
+            hook_url="https://hook.staging.test/v1.0",
+            username="ops",
+            inspector_url="http://relay:8631",
+        ),
     },
 )
 
@@ -40,7 +44,10 @@ def test_default_profile_applies(monkeypatch: pytest.MonkeyPatch) -> None:
     target = resolve_target(config=PROFILES)
     assert isinstance(target, RemoteTarget)
     assert (target.profile, target.api_url, target.accesskey.get_secret_value()) == (
-        "prod", "https://api.voipbin.net/v1.0", "file-key")
+        "prod",
+        "https://api.voipbin.net/v1.0",
+        "file-key",
+    )
     assert target.label == "prod @ api.voipbin.net"
 
 

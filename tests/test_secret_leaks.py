@@ -27,11 +27,15 @@ def assert_clean(*texts: str) -> None:
 
 def test_models_and_settings_hide_secrets_in_repr_and_str() -> None:
     account = Account.model_validate(
-        {"id": "c3d4e5f6-a7b8-9012-cdef-123456789012", "type": "whatsapp",
-         "provider_data": {"phone_number_id": "1", "app_secret": APP_SECRET}}
+        {
+            "id": "c3d4e5f6-a7b8-9012-cdef-123456789012",
+            "type": "whatsapp",
+            "provider_data": {"phone_number_id": "1", "app_secret": APP_SECRET},
+        }
     )
-    draft = AccountDraft(type=AccountType.WHATSAPP, token=SecretStr(TOKEN), secret=SecretStr(VERIFY),
-                         app_secret=SecretStr(APP_SECRET))
+    draft = AccountDraft(
+        type=AccountType.WHATSAPP, token=SecretStr(TOKEN), secret=SecretStr(VERIFY), app_secret=SecretStr(APP_SECRET)
+    )
     customer = Customer.model_validate({"id": "5e4a0680-804e-11ec-8477-2fea5968d85b", "webhook_secret": WEBHOOK_SECRET})
     profile = Profile(accesskey=SecretStr(ACCESSKEY))
     target = RemoteTarget("https://x/v1.0", "https://h/v1.0", SecretStr(ACCESSKEY), None, "p", None)
@@ -41,8 +45,13 @@ def test_models_and_settings_hide_secrets_in_repr_and_str() -> None:
 
 
 def test_validation_errors_name_fields_not_values() -> None:
-    draft = AccountDraft(type=AccountType.WHATSAPP, token=SecretStr(TOKEN), secret=SecretStr(VERIFY),
-                         app_secret=SecretStr(APP_SECRET), phone_number_id="not digits")
+    draft = AccountDraft(
+        type=AccountType.WHATSAPP,
+        token=SecretStr(TOKEN),
+        secret=SecretStr(VERIFY),
+        app_secret=SecretStr(APP_SECRET),
+        phone_number_id="not digits",
+    )
     with pytest.raises(AccountValidationError) as caught:
         draft.create_body()
     assert "phone_number_id" in str(caught.value)
@@ -61,15 +70,23 @@ async def test_malformed_server_data_does_not_echo_secrets(caplog: pytest.LogCap
                 await client.get_account("c3d4e5f6-a7b8-9012-cdef-123456789012")
     assert "id" in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__context__ is not None  # suppressed, not chained
-    assert_clean(str(caught.value), repr(caught.value), caplog.text,
-                 *(str(record.args) for record in caplog.records))
+    assert_clean(str(caught.value), repr(caught.value), caplog.text, *(str(record.args) for record in caplog.records))
 
 
 @respx.mock
 async def test_requests_log_without_credentials(caplog: pytest.LogCaptureFixture) -> None:
     route = respx.post("https://api.test/v1.0/conversation_accounts").mock(
-        return_value=httpx.Response(400, json={"error": {"status": "INVALID_ARGUMENT", "reason": "INVALID_ARGUMENT",
-                                                         "message": "bad", "request_id": "req_9"}})
+        return_value=httpx.Response(
+            400,
+            json={
+                "error": {
+                    "status": "INVALID_ARGUMENT",
+                    "reason": "INVALID_ARGUMENT",
+                    "message": "bad",
+                    "request_id": "req_9",
+                }
+            },
+        )
     )
     draft = AccountDraft(type=AccountType.LINE, token=SecretStr(TOKEN), secret=SecretStr(VERIFY))
     with caplog.at_level(logging.DEBUG):

@@ -91,8 +91,8 @@ async def test_pagination_follows_tokens_and_stops_on_the_empty_page(client: Voi
 
 
 @respx.mock
-async def test_fixture_page_then_empty_page(client: VoipbinClient, shared_fixtures: Path) -> None:
-    page = json.loads((shared_fixtures / "voipbin/accounts-page.json").read_text())
+async def test_fixture_page_then_empty_page(client: VoipbinClient, fixtures_root: Path) -> None:
+    page = json.loads((fixtures_root / "voipbin/accounts-page.json").read_text())
     respx.get(f"{API}/conversation_accounts").mock(
         side_effect=[httpx.Response(200, json=page), httpx.Response(200, json={"result": [], "next_page_token": ""})]
     )
@@ -151,8 +151,8 @@ async def test_error_envelopes_become_typed_errors(
 
 
 @respx.mock
-async def test_fixture_invalid_id_envelope(client: VoipbinClient, shared_fixtures: Path) -> None:
-    body = json.loads((shared_fixtures / "voipbin/error-invalid-id.json").read_text())
+async def test_fixture_invalid_id_envelope(client: VoipbinClient, fixtures_root: Path) -> None:
+    body = json.loads((fixtures_root / "voipbin/error-invalid-id.json").read_text())
     respx.get(f"{API}/customer").mock(return_value=httpx.Response(400, json=body))
     with pytest.raises(BadRequest) as caught:
         await client.get_customer()
@@ -208,9 +208,9 @@ async def test_accesskey_only_in_the_cookie(client: VoipbinClient) -> None:
 
 @respx.mock
 async def test_429_waits_for_retry_after_then_succeeds(
-    client: VoipbinClient, sleeps: Sleeps, shared_fixtures: Path
+    client: VoipbinClient, sleeps: Sleeps, fixtures_root: Path
 ) -> None:
-    limited = json.loads((shared_fixtures / "voipbin/error-rate-limited.json").read_text())
+    limited = json.loads((fixtures_root / "voipbin/error-rate-limited.json").read_text())
     route = respx.post(f"{API}/conversation_accounts").mock(
         side_effect=[
             httpx.Response(429, json=limited, headers={"Retry-After": "3"}),

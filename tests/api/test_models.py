@@ -9,8 +9,8 @@ from voipbin_tui.api import NIL_UUID, Account, AccountType, Page
 from voipbin_tui.api.models import ErrorEnvelope, mask_secret
 
 
-def test_fixture_page_parses_every_quirk(shared_fixtures: Path) -> None:
-    page = Page[Account].model_validate(json.loads((shared_fixtures / "voipbin/accounts-page.json").read_text()))
+def test_fixture_page_parses_every_quirk(fixtures_root: Path) -> None:
+    page = Page[Account].model_validate(json.loads((fixtures_root / "voipbin/accounts-page.json").read_text()))
     line, whatsapp, sms = page.result
     assert page.next_page_token == "2022-06-24T04:28:51.558082Z"
     assert line.type is AccountType.LINE and line.provider_data is None
@@ -30,8 +30,8 @@ def test_missing_type_and_unknown_type_do_not_break_the_list() -> None:
     assert Account.model_validate({"id": str(UUID(int=6)), "type": "telegram"}).type == "telegram"
 
 
-def test_public_dict_masks_app_secret_unless_asked(shared_fixtures: Path) -> None:
-    page = json.loads((shared_fixtures / "voipbin/accounts-page.json").read_text())
+def test_public_dict_masks_app_secret_unless_asked(fixtures_root: Path) -> None:
+    page = json.loads((fixtures_root / "voipbin/accounts-page.json").read_text())
     account = Account.model_validate(page["result"][1])
     masked = account.to_public_dict()
     assert masked["provider_data"]["app_secret"] == "••••7890"
@@ -45,8 +45,8 @@ def test_mask_hides_short_secrets_entirely() -> None:
     assert mask_secret("") == "" and mask_secret(None) == ""
 
 
-def test_error_envelope_fixtures_parse(shared_fixtures: Path) -> None:
-    envelope = ErrorEnvelope.model_validate_json((shared_fixtures / "voipbin/error-rate-limited.json").read_text())
+def test_error_envelope_fixtures_parse(fixtures_root: Path) -> None:
+    envelope = ErrorEnvelope.model_validate_json((fixtures_root / "voipbin/error-rate-limited.json").read_text())
     assert envelope.error.reason == "RATE_LIMIT_EXCEEDED"
     assert envelope.error.details == [{"limited_by": "customer"}]
 

@@ -19,13 +19,13 @@ from uuid import UUID
 import httpx
 import pytest
 
+from tests.conftest import FIXTURES
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.models import Account
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.protocols import sign_hub_signature, sign_line_signature
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 ACCESSKEY = "backend-test-accesskey"
 
 

@@ -6,6 +6,6 @@ import pytest
 
 
 @pytest.fixture
-def fixtures_dir(shared_fixtures: Path) -> Path:
-    """The providers' own documentation payloads (``../shared/fixtures``)."""
-    return shared_fixtures
+def fixtures_dir(fixtures_root: Path) -> Path:
+    """The providers' own documentation payloads (``tests/fixtures``)."""
+    return fixtures_root

@@ -7,12 +7,12 @@ lenient readers are exercised deep inside the envelope and not only at its top.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import FIXTURES
 from voipbin_tui.protocols import (
     HookVerdict,
     MalformedPayload,
@@ -29,15 +29,11 @@ from voipbin_tui.protocols import (
     verify_voipbin_signature,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 SKELETONS = [
     json.loads((FIXTURES / "whatsapp" / name).read_bytes())
     for name in ("text-message.json", "status-failed.json", "dashboard-test.json")
 ]
-LINE_SKELETONS = [
-    json.loads((FIXTURES / "line" / name).read_bytes())
-    for name in ("text-message.json", "follow.json")
-]
+LINE_SKELETONS = [json.loads((FIXTURES / "line" / name).read_bytes()) for name in ("text-message.json", "follow.json")]
 # Keys the parsers look up, so generated objects often hit a real code path.
 KNOWN_KEYS = [
     "object",
@@ -98,8 +94,10 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(KNOWN_KEYS) | st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(KNOWN_KEYS) | st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -153,15 +151,10 @@ def _inspect_everything(body: bytes) -> None:
     for header in (None, "sha256=" + "0" * 64):
         inspection = inspect_whatsapp_post(body, header, "secret")
         assert inspection.verdict in HookVerdict
-        assert (
-            RequestSummary.from_dict(json.loads(json.dumps(inspection.summary.to_dict())))
-            == inspection.summary
-        )
+        assert RequestSummary.from_dict(json.loads(json.dumps(inspection.summary.to_dict()))) == inspection.summary
         line = inspect_line_post(body, header, "secret")
         assert line.verdict in HookVerdict
-        assert (
-            RequestSummary.from_dict(json.loads(json.dumps(line.summary.to_dict()))) == line.summary
-        )
+        assert RequestSummary.from_dict(json.loads(json.dumps(line.summary.to_dict()))) == line.summary
 
 
 @SETTINGS
@@ -194,11 +187,7 @@ def test_arbitrary_json_planted_in_line_payloads(body: bytes) -> None:
     _inspect_everything(body)
 
 
-headers = (
-    st.none()
-    | st.text(st.characters(), max_size=80)
-    | st.text(max_size=60).map(lambda t: "sha256=" + t)
-)
+headers = st.none() | st.text(st.characters(), max_size=80) | st.text(max_size=60).map(lambda t: "sha256=" + t)
 
 
 @SETTINGS

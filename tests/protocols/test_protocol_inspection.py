@@ -76,9 +76,7 @@ def test_verify_refused_carries_the_reason() -> None:
 
 
 def test_ok_message(text_message: bytes) -> None:
-    inspection = inspect_whatsapp_post(
-        text_message, sign_hub_signature(APP_SECRET, text_message), APP_SECRET
-    )
+    inspection = inspect_whatsapp_post(text_message, sign_hub_signature(APP_SECRET, text_message), APP_SECRET)
     assert (inspection.kind, inspection.verdict) == (RequestKind.MESSAGE, HookVerdict.OK)
     assert inspection.summary == SHEENA
     assert inspection.notification is not None
@@ -109,7 +107,9 @@ def test_ok_status(fixtures_dir: Path) -> None:
 
 
 def test_ok_but_nothing_to_take_is_unknown() -> None:
-    body = b'{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"account_alerts","value":{}}]}]}'
+    body = (
+        b'{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"account_alerts","value":{}}]}]}'
+    )
     inspection = inspect_whatsapp_post(body, sign_hub_signature(APP_SECRET, body), APP_SECRET)
     assert (inspection.kind, inspection.verdict) == (RequestKind.UNKNOWN, HookVerdict.OK)
     assert inspection.summary.event_types == ("field:account_alerts",)
@@ -117,14 +117,10 @@ def test_ok_but_nothing_to_take_is_unknown() -> None:
 
 
 def test_no_app_secret_still_summarizes_the_sender(text_message: bytes) -> None:
-    inspection = inspect_whatsapp_post(
-        text_message, sign_hub_signature(APP_SECRET, text_message), None
-    )
+    inspection = inspect_whatsapp_post(text_message, sign_hub_signature(APP_SECRET, text_message), None)
     assert (inspection.kind, inspection.verdict) == (RequestKind.MESSAGE, HookVerdict.NO_APP_SECRET)
     assert inspection.summary == SHEENA
-    assert inspection.detail.startswith(
-        explain_verdict(HookVerdict.NO_APP_SECRET, RequestKind.MESSAGE)
-    )
+    assert inspection.detail.startswith(explain_verdict(HookVerdict.NO_APP_SECRET, RequestKind.MESSAGE))
     assert inspect_whatsapp_post(text_message, None, "").verdict is HookVerdict.NO_APP_SECRET
 
 
@@ -149,20 +145,14 @@ def test_missing_signature(text_message: bytes, header: str | None) -> None:
 
 
 def test_bad_signature_wrong_secret(text_message: bytes) -> None:
-    inspection = inspect_whatsapp_post(
-        text_message, sign_hub_signature("f" * 32, text_message), APP_SECRET
-    )
+    inspection = inspect_whatsapp_post(text_message, sign_hub_signature("f" * 32, text_message), APP_SECRET)
     assert (inspection.kind, inspection.verdict) == (RequestKind.MESSAGE, HookVerdict.BAD_SIGNATURE)
     assert inspection.summary == SHEENA
-    assert inspection.detail.startswith(
-        "The X-Hub-Signature-256 computed with the account's app secret does not match"
-    )
+    assert inspection.detail.startswith("The X-Hub-Signature-256 computed with the account's app secret does not match")
 
 
 def test_bad_signature_after_re_encoding() -> None:
-    body = build_text_message_payload(
-        phone_number_id="1", text="café", wamid="wamid.c", timestamp=1
-    )
+    body = build_text_message_payload(phone_number_id="1", text="café", wamid="wamid.c", timestamp=1)
     signature = sign_hub_signature(APP_SECRET, body)
     re_encoded = json.dumps(json.loads(body), ensure_ascii=False).encode()
     assert inspect_whatsapp_post(body, signature, APP_SECRET).verdict is HookVerdict.OK
@@ -191,23 +181,16 @@ def test_dashboard_test(fixtures_dir: Path) -> None:
     )
     assert inspection.summary.sender == "16315551181"
     assert inspection.summary.wamid == "ABGGFlA5Fpa"
-    assert inspection.detail.startswith(
-        explain_verdict(HookVerdict.DASHBOARD_TEST, RequestKind.MESSAGE)
-    )
+    assert inspection.detail.startswith(explain_verdict(HookVerdict.DASHBOARD_TEST, RequestKind.MESSAGE))
 
 
 def test_signature_is_checked_before_dashboard_test(fixtures_dir: Path) -> None:
     body = (fixtures_dir / "whatsapp" / "dashboard-test.json").read_bytes()
-    assert (
-        inspect_whatsapp_post(body, "sha256=" + "0" * 64, APP_SECRET).verdict
-        is HookVerdict.BAD_SIGNATURE
-    )
+    assert inspect_whatsapp_post(body, "sha256=" + "0" * 64, APP_SECRET).verdict is HookVerdict.BAD_SIGNATURE
 
 
 def test_built_status_summary() -> None:
-    body = build_status_payload(
-        phone_number_id="1", wamid="wamid.out", status="read", recipient_id="2", timestamp=3
-    )
+    body = build_status_payload(phone_number_id="1", wamid="wamid.out", status="read", recipient_id="2", timestamp=3)
     inspection = inspect_whatsapp_post(body, sign_hub_signature(APP_SECRET, body), APP_SECRET)
     assert (inspection.kind, inspection.verdict) == (RequestKind.STATUS, HookVerdict.OK)
     assert inspection.summary.statuses == ("wamid.out:read",)
@@ -232,10 +215,7 @@ def test_line_ok(fixtures_dir: Path) -> None:
     )
     assert inspection.line_webhook is not None and len(inspection.line_webhook.events) == 1
     assert inspection.notification is None
-    assert (
-        inspection.detail
-        == explain_verdict(HookVerdict.OK, RequestKind.LINE) + " The webhook holds 1 event."
-    )
+    assert inspection.detail == explain_verdict(HookVerdict.OK, RequestKind.LINE) + " The webhook holds 1 event."
 
 
 def test_line_verify(fixtures_dir: Path) -> None:
@@ -271,9 +251,7 @@ def test_line_missing_bad_and_malformed() -> None:
     assert bad.summary.text == "hi"
     assert "x-line-signature" in bad.detail
     garbage = b'{"destination":"U1"}'
-    malformed = inspect_line_post(
-        garbage, sign_line_signature(CHANNEL_SECRET, garbage), CHANNEL_SECRET
-    )
+    malformed = inspect_line_post(garbage, sign_line_signature(CHANNEL_SECRET, garbage), CHANNEL_SECRET)
     assert (malformed.kind, malformed.verdict) == (RequestKind.LINE, HookVerdict.MALFORMED)
     assert malformed.line_webhook is None
     assert malformed.detail.endswith("Parser: 'events' is missing, expected an array.")
@@ -287,10 +265,7 @@ def test_voipbin_event_verdicts() -> None:
     ok = inspect_voipbin_event(body, sign_voipbin_signature("whsec", body), "whsec")
     assert (ok.kind, ok.verdict) == (RequestKind.VOIPBIN_EVENT, HookVerdict.OK)
     assert ok.summary.event_types == ("conversation_message_created",)
-    assert (
-        inspect_voipbin_event(body, sign_voipbin_signature("x", body), "whsec").verdict
-        is HookVerdict.BAD_SIGNATURE
-    )
+    assert inspect_voipbin_event(body, sign_voipbin_signature("x", body), "whsec").verdict is HookVerdict.BAD_SIGNATURE
     assert inspect_voipbin_event(body, None, "whsec").verdict is HookVerdict.MISSING_SIGNATURE
     assert inspect_voipbin_event(body, None, None).verdict is HookVerdict.NO_APP_SECRET
     bad_body = b'{"data":{}}'
@@ -342,12 +317,10 @@ def test_summary_from_dict_is_lenient() -> None:
 
 
 def test_detail_stays_short_on_hostile_batches() -> None:
-    changes = [
-        {"field": "messages", "value": {"metadata": {"phone_number_id": str(i)}}} for i in range(50)
-    ] + [{"field": "x" * 1000, "value": {}}]
-    body = json.dumps(
-        {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]}
-    ).encode()
+    changes = [{"field": "messages", "value": {"metadata": {"phone_number_id": str(i)}}} for i in range(50)] + [
+        {"field": "x" * 1000, "value": {}}
+    ]
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]}).encode()
     inspection = inspect_whatsapp_post(body, sign_hub_signature(APP_SECRET, body), APP_SECRET)
     assert "for phone_number_id 0, 1, 2, 3, 4 and 45 more." in inspection.detail
     assert f"Changes with field '{'x' * 40}…' are not message updates" in inspection.detail

@@ -79,9 +79,7 @@ def test_verify_fixture(fixtures_dir: Path) -> None:
         ({}, None, None, None),
     ],
 )
-def test_sources(
-    source: dict[str, Any], source_type: str | None, source_id: str | None, user_id: str | None
-) -> None:
+def test_sources(source: dict[str, Any], source_type: str | None, source_id: str | None, user_id: str | None) -> None:
     webhook = parse_line_webhook(_body({"events": [{"type": "message", "source": source}]}))
     (event,) = webhook.events
     assert (event.source_type, event.source_id, event.user_id) == (source_type, source_id, user_id)
@@ -166,9 +164,7 @@ def test_build_text_payload_round_trips_and_verifies() -> None:
 
 
 def test_build_text_payload_generates_ids() -> None:
-    webhook = parse_line_webhook(
-        build_line_text_payload(text="x", user_id="U" + "0" * 32, destination="Ubot")
-    )
+    webhook = parse_line_webhook(build_line_text_payload(text="x", user_id="U" + "0" * 32, destination="Ubot"))
     (event,) = webhook.events
     assert webhook.destination == "Ubot"
     assert event.user_id == "U" + "0" * 32

@@ -66,9 +66,7 @@ def test_hub_signature_header_rules() -> None:
     good = VECTORS[0][2]
     digest = good.removeprefix("sha256=")
     assert verify_hub_signature("secret", b"test", "SHA256=" + digest) is SignatureCheck.VALID
-    assert (
-        verify_hub_signature("secret", b"test", "sha256=" + digest.upper()) is SignatureCheck.VALID
-    )
+    assert verify_hub_signature("secret", b"test", "sha256=" + digest.upper()) is SignatureCheck.VALID
     assert verify_hub_signature("secret", b"test", f"  {good} ") is SignatureCheck.VALID
     assert verify_hub_signature("secret", b"test", digest) is SignatureCheck.INVALID
     assert verify_hub_signature("secret", b"test", "sha1=" + digest[:40]) is SignatureCheck.INVALID
@@ -112,17 +110,11 @@ def test_line_signature_rejects_variants_and_mismatches() -> None:
     good = sign_line_signature("channel-secret", UTF8_BODY)
     assert verify_line_signature("channel-secret", ESCAPED_BODY, good) is SignatureCheck.INVALID
     assert verify_line_signature("other", UTF8_BODY, good) is SignatureCheck.INVALID
-    assert (
-        verify_line_signature("channel-secret", UTF8_BODY, good.rstrip("="))
-        is SignatureCheck.INVALID
-    )
+    assert verify_line_signature("channel-secret", UTF8_BODY, good.rstrip("=")) is SignatureCheck.INVALID
     urlsafe = good.replace("+", "-").replace("/", "_")
     if urlsafe != good:
         assert verify_line_signature("channel-secret", UTF8_BODY, urlsafe) is SignatureCheck.INVALID
-    assert (
-        verify_line_signature("channel-secret", UTF8_BODY, "sha256=" + good)
-        is SignatureCheck.INVALID
-    )
+    assert verify_line_signature("channel-secret", UTF8_BODY, "sha256=" + good) is SignatureCheck.INVALID
     assert verify_line_signature("channel-secret", UTF8_BODY, "é" + good) is SignatureCheck.INVALID
 
 

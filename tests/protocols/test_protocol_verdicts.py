@@ -37,9 +37,7 @@ def test_verdict_values_are_the_stored_strings() -> None:
 
 @pytest.mark.parametrize("kind", [None, *RequestKind])
 @pytest.mark.parametrize("verdict", list(HookVerdict))
-def test_every_verdict_has_a_real_explanation_for_every_kind(
-    verdict: HookVerdict, kind: RequestKind | None
-) -> None:
+def test_every_verdict_has_a_real_explanation_for_every_kind(verdict: HookVerdict, kind: RequestKind | None) -> None:
     text = explain_verdict(verdict, kind)
     assert len(text) > 40
     assert text.endswith((".", ")"))
@@ -67,9 +65,7 @@ def test_line_explanations_name_the_line_header_and_channel_secret(kind: Request
 
 
 def test_voipbin_event_explanations_name_the_voipbin_header() -> None:
-    assert "X-VoIPBIN-Signature" in explain_verdict(
-        HookVerdict.BAD_SIGNATURE, RequestKind.VOIPBIN_EVENT
-    )
+    assert "X-VoIPBIN-Signature" in explain_verdict(HookVerdict.BAD_SIGNATURE, RequestKind.VOIPBIN_EVENT)
     assert "webhook secret" in explain_verdict(HookVerdict.NO_APP_SECRET, RequestKind.VOIPBIN_EVENT)
 
 

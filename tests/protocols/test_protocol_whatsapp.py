@@ -81,15 +81,11 @@ def test_status_failed_fixture(fixtures_dir: Path) -> None:
     assert status.status == "failed"
     assert status.timestamp == 1751142888
     assert status.error_codes == (131049,)
-    assert status.error_titles == (
-        "This message was not delivered to maintain healthy ecosystem engagement.",
-    )
+    assert status.error_titles == ("This message was not delivered to maintain healthy ecosystem engagement.",)
 
 
 def test_dashboard_test_fixture(fixtures_dir: Path) -> None:
-    n = parse_whatsapp_notification(
-        (fixtures_dir / "whatsapp" / "dashboard-test.json").read_bytes()
-    )
+    n = parse_whatsapp_notification((fixtures_dir / "whatsapp" / "dashboard-test.json").read_bytes())
     assert n.is_dashboard_test is True
     (message,) = n.messages
     assert message.wamid == "ABGGFlA5Fpa"
@@ -137,12 +133,8 @@ def _single(*, entry_id: str, phone_number_id: str, wamid: str) -> bytes:
         ("102290129340398", "106540352242922", "wamid.HBgLMTY1MDM4", False),
     ],
 )
-def test_dashboard_test_detection(
-    entry_id: str, phone_number_id: str, wamid: str, expected: bool
-) -> None:
-    n = parse_whatsapp_notification(
-        _single(entry_id=entry_id, phone_number_id=phone_number_id, wamid=wamid)
-    )
+def test_dashboard_test_detection(entry_id: str, phone_number_id: str, wamid: str, expected: bool) -> None:
+    n = parse_whatsapp_notification(_single(entry_id=entry_id, phone_number_id=phone_number_id, wamid=wamid))
     assert n.is_dashboard_test is expected
 
 
@@ -227,9 +219,7 @@ def test_batch_walks_every_entry_change_message_and_status() -> None:
     assert [m.phone_number_id for m in n.messages] == [f"pn{t}" for t in tags for _ in "ab"]
     assert [m.waba_id for m in n.messages] == [f"waba{t[0]}" for t in tags for _ in "ab"]
     assert [(s.wamid, s.status, s.timestamp) for s in n.statuses] == [
-        (f"wamid.s{t}{x}", st, ts)
-        for t in tags
-        for x, st, ts in (("a", "delivered", 300), ("b", "read", 400))
+        (f"wamid.s{t}{x}", st, ts) for t in tags for x, st, ts in (("a", "delivered", 300), ("b", "read", 400))
     ]
     assert [s.waba_id for s in n.statuses] == [f"waba{t[0]}" for t in tags for _ in "ab"]
     assert n.phone_number_ids == ("pn00", "pn01", "pn10", "pn11")
@@ -238,16 +228,11 @@ def test_batch_walks_every_entry_change_message_and_status() -> None:
 
 
 def test_a_thousand_updates_in_one_post() -> None:
-    messages = [
-        {"from": str(i), "id": f"wamid.{i}", "type": "text", "text": {"body": str(i)}}
-        for i in range(1000)
-    ]
+    messages = [{"from": str(i), "id": f"wamid.{i}", "type": "text", "text": {"body": str(i)}} for i in range(1000)]
     body = _body(
         {
             "object": "whatsapp_business_account",
-            "entry": [
-                {"id": "1", "changes": [{"field": "messages", "value": {"messages": messages}}]}
-            ],
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"messages": messages}}]}],
         }
     )
     n = parse_whatsapp_notification(body)
@@ -277,9 +262,7 @@ def test_username_only_sender() -> None:
                         "user_id": "US.13491208655302741918",
                     }
                 ],
-                "messages": [
-                    {"id": "wamid.x", "timestamp": "1", "type": "text", "text": {"body": "hi"}}
-                ],
+                "messages": [{"id": "wamid.x", "timestamp": "1", "type": "text", "text": {"body": "hi"}}],
             }
         )
     )
@@ -408,9 +391,7 @@ def test_a_contradicting_positional_contact_is_not_used() -> None:
         ({"type": 5}, "unknown", None),
     ],
 )
-def test_message_type_and_text(
-    message: dict[str, Any], expected_type: str, expected_text: str | None
-) -> None:
+def test_message_type_and_text(message: dict[str, Any], expected_type: str, expected_text: str | None) -> None:
     n = parse_whatsapp_notification(_value({"messages": [{"id": "wamid.x", **message}]}))
     (parsed,) = n.messages
     assert parsed.type == expected_type
@@ -578,9 +559,7 @@ def test_hub_challenge_accepted_echoes_the_challenge_exactly() -> None:
         ),
     ],
 )
-def test_hub_challenge_refused(
-    params: dict[str, Any], verify_token: str | None, reason: str
-) -> None:
+def test_hub_challenge_refused(params: dict[str, Any], verify_token: str | None, reason: str) -> None:
     assert check_hub_challenge(params, verify_token) == HubChallengeResult(
         accepted=False, challenge=None, reason=reason
     )
@@ -608,15 +587,11 @@ def test_build_text_message_reproduces_metas_example(fixtures_dir: Path) -> None
     fixture = json.loads((fixtures_dir / "whatsapp" / "text-message.json").read_bytes())
     assert json.loads(body) == fixture
     assert body == serialize_like_meta(fixture)
-    assert body.startswith(
-        b'{"object":"whatsapp_business_account","entry":[{"id":"102290129340398",'
-    )
+    assert body.startswith(b'{"object":"whatsapp_business_account","entry":[{"id":"102290129340398",')
 
 
 def test_build_text_message_round_trips_and_verifies() -> None:
-    body = build_text_message_payload(
-        phone_number_id="123456789012345", text="hello", timestamp=1700000000
-    )
+    body = build_text_message_payload(phone_number_id="123456789012345", text="hello", timestamp=1700000000)
     n = parse_whatsapp_notification(body)
     (message,) = n.messages
     assert message.wamid.startswith("wamid.")
@@ -633,9 +608,7 @@ def test_build_text_message_round_trips_and_verifies() -> None:
 
 
 def test_build_escapes_unicode_and_slash_like_meta() -> None:
-    body = build_text_message_payload(
-        phone_number_id="1", text="café 1/2", wamid="wamid.fixed", timestamp=1
-    )
+    body = build_text_message_payload(phone_number_id="1", text="café 1/2", wamid="wamid.fixed", timestamp=1)
     assert b'"body":"caf\\u00e9 1\\/2"' in body
     assert b"caf\\u00e9" in body
     assert "é".encode() not in body
@@ -688,9 +661,7 @@ def test_build_status_round_trips() -> None:
         ),
     )
     plain = parse_whatsapp_notification(
-        build_status_payload(
-            phone_number_id="1", wamid="wamid.x", status="read", recipient_id="2", timestamp=5
-        )
+        build_status_payload(phone_number_id="1", wamid="wamid.x", status="read", recipient_id="2", timestamp=5)
     )
     assert (plain.statuses[0].status, plain.statuses[0].error_codes) == ("read", ())
     signature = sign_hub_signature(APP_SECRET, body)

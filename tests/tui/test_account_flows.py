@@ -108,8 +108,14 @@ async def test_create_each_type(sandbox: EmbeddedBackend, account_type: AccountT
                 "app_secret": "0123456789abcdef0123456789abcdef",
             }
             assert (sent["token"], sent["secret"]) == ("EAAcreatetoken", "verify-create")
-    assert sum(1 for r in transport.requests if r.method == "GET" and r.url.path.endswith("/conversation_accounts")
-               and "page_token" not in r.url.params) == 1
+    assert (
+        sum(
+            1
+            for r in transport.requests
+            if r.method == "GET" and r.url.path.endswith("/conversation_accounts") and "page_token" not in r.url.params
+        )
+        == 1
+    )
 
 
 async def test_create_refuses_invalid_fields_before_sending(sandbox: EmbeddedBackend) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 
-from tests.conftest import SHARED_FIXTURES
+from tests.conftest import FIXTURES
 from tests.secrets_scan import stored_secrets_by_kind
 from tests.tui.conftest import make_app, settle, wait_for_accounts, wait_until
 from voipbin_tui.api.hooks import hook_url_for
@@ -23,7 +23,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 
 
 def fixture(name: str) -> bytes:
-    return (SHARED_FIXTURES / name).read_bytes()
+    return (FIXTURES / name).read_bytes()
 
 
 def batch_body() -> bytes:

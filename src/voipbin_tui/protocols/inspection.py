@@ -162,9 +162,7 @@ def inspect_whatsapp_verify(
         kind=RequestKind.VERIFY,
         verdict=verdict,
         summary=RequestSummary.empty(),
-        detail=_detail(
-            verdict, RequestKind.VERIFY, "" if result.accepted else f"Reason: {result.reason}."
-        ),
+        detail=_detail(verdict, RequestKind.VERIFY, "" if result.accepted else f"Reason: {result.reason}."),
         notification=None,
         line_webhook=None,
     )
@@ -227,9 +225,7 @@ def _whatsapp_contents(notification: WhatsAppNotification) -> str:
     return text
 
 
-def inspect_whatsapp_post(
-    raw_body: bytes, signature_header: str | None, app_secret: str | None
-) -> HookInspection:
+def inspect_whatsapp_post(raw_body: bytes, signature_header: str | None, app_secret: str | None) -> HookInspection:
     """Judge a WhatsApp notification POST the way a correct hook would.
 
     Checks, in order: an app secret exists (NO_APP_SECRET), the signature header is present
@@ -290,9 +286,7 @@ def summarize_line(webhook: LineWebhook) -> RequestSummary:
     )
 
 
-def inspect_line_post(
-    raw_body: bytes, signature_header: str | None, channel_secret: str | None
-) -> HookInspection:
+def inspect_line_post(raw_body: bytes, signature_header: str | None, channel_secret: str | None) -> HookInspection:
     """Judge a LINE webhook POST: same order of checks as :func:`inspect_whatsapp_post`.
 
     A missing channel secret reuses NO_APP_SECRET (explained in terms of the channel
@@ -314,9 +308,7 @@ def inspect_line_post(
     kind = RequestKind.LINE_VERIFY if is_verify else RequestKind.LINE
     if webhook is not None:
         summary = summarize_line(webhook)
-        specifics = (
-            f"The webhook holds {_plural(len(webhook.events), 'event')}." if webhook.events else ""
-        )
+        specifics = f"The webhook holds {_plural(len(webhook.events), 'event')}." if webhook.events else ""
     else:
         summary = RequestSummary.empty()
         specifics = _parse_failure(verdict, parse_error)
@@ -337,18 +329,14 @@ def _voipbin_event_type(raw_body: bytes) -> str:
     """The ``type`` of a VoIPBIN event body, or raise MalformedPayload."""
     document = decode_json_body(raw_body)
     if not isinstance(document, dict):
-        raise MalformedPayload(
-            f"the top level is {json_type_name(document)}, expected a JSON object"
-        )
+        raise MalformedPayload(f"the top level is {json_type_name(document)}, expected a JSON object")
     event_type = get_text(document, "type")
     if not event_type:
         raise MalformedPayload("'type' is missing or not a non-empty string")
     return event_type
 
 
-def inspect_voipbin_event(
-    raw_body: bytes, signature_header: str | None, webhook_secret: str | None
-) -> HookInspection:
+def inspect_voipbin_event(raw_body: bytes, signature_header: str | None, webhook_secret: str | None) -> HookInspection:
     """Judge a VoIPBIN customer webhook (``X-VoIPBIN-Signature``); kind VOIPBIN_EVENT.
 
     Same order of checks as the provider hooks; NO_APP_SECRET stands for "no webhook secret".

@@ -76,9 +76,7 @@ def parse_line_webhook(raw_body: bytes) -> LineWebhook:
     """
     document = decode_json_body(raw_body)
     if not isinstance(document, dict):
-        raise MalformedPayload(
-            f"the top level is {json_type_name(document)}, expected a JSON object"
-        )
+        raise MalformedPayload(f"the top level is {json_type_name(document)}, expected a JSON object")
     events = document.get("events")
     if not isinstance(events, list):
         found = "missing" if "events" not in document else json_type_name(events)
@@ -156,9 +154,7 @@ def build_line_text_payload(
             "quoteToken": secrets.token_urlsafe(24),
             "text": text,
         },
-        "webhookEventId": (
-            webhook_event_id if webhook_event_id is not None else new_webhook_event_id(ms)
-        ),
+        "webhookEventId": (webhook_event_id if webhook_event_id is not None else new_webhook_event_id(ms)),
         "deliveryContext": {"isRedelivery": False},
         "timestamp": ms,
         "source": {"type": "user", "userId": user_id},

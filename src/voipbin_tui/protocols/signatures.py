@@ -88,9 +88,7 @@ def sign_hub_signature(app_secret: str, raw_body: bytes) -> str:
     return _sign_sha256_hex(app_secret, raw_body)
 
 
-def verify_hub_signature(
-    app_secret: str | None, raw_body: bytes, header: str | None
-) -> SignatureCheck:
+def verify_hub_signature(app_secret: str | None, raw_body: bytes, header: str | None) -> SignatureCheck:
     """Check ``X-Hub-Signature-256`` against the raw body, in constant time.
 
     NO_SECRET when there is no app secret, MISSING when the header is absent or empty,
@@ -104,9 +102,7 @@ def sign_line_signature(channel_secret: str, raw_body: bytes) -> str:
     return base64.b64encode(_hmac_sha256(channel_secret, raw_body)).decode("ascii")
 
 
-def verify_line_signature(
-    channel_secret: str | None, raw_body: bytes, header: str | None
-) -> SignatureCheck:
+def verify_line_signature(channel_secret: str | None, raw_body: bytes, header: str | None) -> SignatureCheck:
     """Check ``x-line-signature`` against the raw body, in constant time.
 
     The header must be exactly the standard padded base64 LINE sends (a url-safe or unpadded
@@ -131,8 +127,6 @@ def sign_voipbin_signature(webhook_secret: str, raw_body: bytes) -> str:
     return _sign_sha256_hex(webhook_secret, raw_body)
 
 
-def verify_voipbin_signature(
-    webhook_secret: str | None, raw_body: bytes, header: str | None
-) -> SignatureCheck:
+def verify_voipbin_signature(webhook_secret: str | None, raw_body: bytes, header: str | None) -> SignatureCheck:
     """Check ``X-VoIPBIN-Signature`` (key: the customer's ``webhook_secret``); never raises."""
     return _verify_sha256_hex(webhook_secret, raw_body, header)

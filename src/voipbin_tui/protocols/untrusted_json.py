@@ -30,9 +30,7 @@ def decode_json_body(raw_body: bytes) -> Any:
     try:
         text = bytes(raw_body).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MalformedPayload(
-            f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
-        ) from None
+        raise MalformedPayload(f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     if not text.strip():
         raise MalformedPayload("the body is empty")
     try:

@@ -64,8 +64,7 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
         "LINE webhook: it is taken."
     ),
     (HookVerdict.OK, _VOIPBIN): (
-        "The X-VoIPBIN-Signature matches the customer's webhook secret and the body is a "
-        "VoIPBIN event."
+        "The X-VoIPBIN-Signature matches the customer's webhook secret and the body is a VoIPBIN event."
     ),
     # BAD_SIGNATURE
     (HookVerdict.BAD_SIGNATURE, _WHATSAPP): (
@@ -99,12 +98,10 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
         "checked: VoIPBIN drops every message of an account without an app secret."
     ),
     (HookVerdict.NO_APP_SECRET, _LINE): (
-        "The account has no channel secret (its `secret`), so the x-line-signature cannot be "
-        "checked."
+        "The account has no channel secret (its `secret`), so the x-line-signature cannot be checked."
     ),
     (HookVerdict.NO_APP_SECRET, _VOIPBIN): (
-        "No webhook secret is configured for the customer, so the X-VoIPBIN-Signature cannot "
-        "be checked."
+        "No webhook secret is configured for the customer, so the X-VoIPBIN-Signature cannot be checked."
     ),
     # BAD_VERIFY_TOKEN
     (HookVerdict.BAD_VERIFY_TOKEN, _WHATSAPP): (
@@ -131,8 +128,7 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
     ),
     # TOO_LARGE
     (HookVerdict.TOO_LARGE, _WHATSAPP): (
-        "The body is larger than the hook accepts (Meta sends at most 3 MB), so it was not "
-        "processed."
+        "The body is larger than the hook accepts (Meta sends at most 3 MB), so it was not processed."
     ),
     # DUPLICATE
     (HookVerdict.DUPLICATE, _WHATSAPP): (
@@ -140,8 +136,7 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
         "is a provider retry; it is answered 200 and skipped."
     ),
     (HookVerdict.DUPLICATE, _LINE): (
-        "Already received: the same webhookEventId arrived before (a LINE redelivery); it is "
-        "answered 200 and skipped."
+        "Already received: the same webhookEventId arrived before (a LINE redelivery); it is answered 200 and skipped."
     ),
     # DASHBOARD_TEST
     (HookVerdict.DASHBOARD_TEST, _WHATSAPP): (

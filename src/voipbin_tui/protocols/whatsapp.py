@@ -127,9 +127,7 @@ def parse_whatsapp_notification(raw_body: bytes) -> WhatsAppNotification:
     """
     document = decode_json_body(raw_body)
     if not isinstance(document, dict):
-        raise MalformedPayload(
-            f"the top level is {json_type_name(document)}, expected a JSON object"
-        )
+        raise MalformedPayload(f"the top level is {json_type_name(document)}, expected a JSON object")
     obj = document.get("object")
     if obj != WHATSAPP_OBJECT:
         if "object" not in document:
@@ -168,16 +166,12 @@ def parse_whatsapp_notification(raw_body: bytes) -> WhatsAppNotification:
             contacts = _Contacts.read(get_list(value, "contacts"))
             for index, message in enumerate(get_list(value, "messages")):
                 if isinstance(message, dict):
-                    messages.append(
-                        _read_message(message, index, contacts, phone_number_id, waba_id)
-                    )
+                    messages.append(_read_message(message, index, contacts, phone_number_id, waba_id))
             for status in dicts(get_list(value, "statuses")):
                 statuses.append(_read_status(status, phone_number_id, waba_id))
 
     ids = [m.wamid for m in messages] + [s.wamid for s in statuses]
-    is_dashboard_test = (
-        placeholder_ids_seen and bool(ids) and not any(i.startswith(WAMID_PREFIX) for i in ids)
-    )
+    is_dashboard_test = placeholder_ids_seen and bool(ids) and not any(i.startswith(WAMID_PREFIX) for i in ids)
     return WhatsAppNotification(
         object=WHATSAPP_OBJECT,
         messages=tuple(messages),
@@ -292,9 +286,7 @@ def _read_message(
     )
 
 
-def _read_status(
-    status: dict[str, Any], phone_number_id: str | None, waba_id: str | None
-) -> StatusUpdate:
+def _read_status(status: dict[str, Any], phone_number_id: str | None, waba_id: str | None) -> StatusUpdate:
     codes: list[int] = []
     titles: list[str] = []
     for error in dicts(get_list(status, "errors")):

@@ -239,7 +239,6 @@ class VoipbinApp(App[None]):
             lambda values: self._confirm_live(url, lambda: self._send_test(account, url, values)) if values else None,
         )
 
-
     @work(group="traffic", exit_on_error=False)
     async def _send_test(self, account: Account, url: str, values: dict[str, str]) -> None:
         try:
@@ -266,9 +265,9 @@ class VoipbinApp(App[None]):
         fields = [PromptField("verify_token", "Verify token (the account's secret)", password=True)]
         self.push_screen(
             PromptScreen("Send Meta's hub challenge", fields, note=f"GET {url}?hub.mode=subscribe&…"),
-            lambda values: self._confirm_live(url, lambda: self._hub_challenge(url, values["verify_token"]))
-            if values
-            else None,
+            lambda values: (
+                self._confirm_live(url, lambda: self._hub_challenge(url, values["verify_token"])) if values else None
+            ),
         )
 
     def _confirm_live(self, url: str, send: Callable[[], object]) -> None:

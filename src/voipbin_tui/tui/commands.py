@@ -29,12 +29,16 @@ class AccountCommands(Provider):
         if allowed("delete_account"):
             yield "accounts: delete selected", "Delete the selected account", partial(run, "app.delete_account")
         if allowed("send_test"):
-            yield "inspector: send a test message", "A signed inbound message to the selected account", partial(
-                run, "app.send_test"
+            yield (
+                "inspector: send a test message",
+                "A signed inbound message to the selected account",
+                partial(run, "app.send_test"),
             )
         if allowed("hub_challenge"):
-            yield "inspector: send Meta's hub challenge", "Check the verify token as Meta does", partial(
-                run, "app.hub_challenge"
+            yield (
+                "inspector: send Meta's hub challenge",
+                "Check the verify token as Meta does",
+                partial(run, "app.hub_challenge"),
             )
         accounts = getattr(screen, "_accounts", None)
         if accounts is None:
