@@ -167,9 +167,9 @@ def test_bad_uuid_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "not a valid UUID" in result.output
 
 
-def test_invalid_id_from_get_is_exit_1() -> None:
+def test_invalid_id_from_get_is_a_usage_error() -> None:
     result = run("accounts", "get", "nope", *REMOTE)
-    assert result.exit_code == 1 and "not a valid UUID" in result.output
+    assert result.exit_code == 2 and "not a valid UUID" in result.output
 
 
 def test_unreachable_api_is_exit_1() -> None:

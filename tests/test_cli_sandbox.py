@@ -17,8 +17,8 @@ from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.cli import main
 
 
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
 
 
 def account_id(kind: str) -> str:
@@ -56,9 +56,10 @@ def test_hook_send_test_reports_the_verdict() -> None:
     assert "verdict: ✓ ok" in result.stdout and "café ☕" in result.stdout
 
 
-def test_hook_send_test_to_line_unsigned_says_so() -> None:
+def test_hook_send_test_to_line_unsigned_says_so_and_fails() -> None:
+    """A test message the hook refuses is a failed test: exit 1, whatever the HTTP status."""
     result = run("hook", "send-test", account_id("line"))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "(unsigned)" in result.stdout and "missing_signature" in result.stdout
 
 
@@ -74,6 +75,7 @@ def test_serve_prints_where_it_listens_and_serves(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "voipbin_tui", "serve", "--port", "0", "--data-dir", str(tmp_path), "--no-seed"],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env={**os.environ},
     )
@@ -89,6 +91,9 @@ def test_serve_prints_where_it_listens_and_serves(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
+    # ctrl+c is how a server is stopped: not a failure, and no "Aborted!"
+    assert process.returncode == 0
+    assert "Aborted" not in process.stderr.read()
 
 
 def test_server_text_is_printed_as_text_not_markup_or_escapes() -> None:
@@ -106,3 +111,95 @@ def test_a_corrupt_sandbox_database_is_a_clear_error(isolated_environment: Path)
     result = run("accounts", "list")
     assert result.exit_code == 1
     assert "cannot use the sandbox data" in result.output and "Traceback" not in result.output
+
+
+IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_list_fits_80_columns_and_never_wraps_an_id() -> None:
+    ids = run("accounts", "list", "--ids").stdout.split()
+    assert len(ids) == 3 and all(IDS.fullmatch(i) for i in ids)
+    for columns in ("80", "160"):
+        table = run("accounts", "list", env={"COLUMNS": columns})
+        assert table.exit_code == 0, table.output
+        lines = table.stdout.splitlines()
+        assert max(len(line) for line in lines) <= int(columns)
+        assert sorted(IDS.findall(table.stdout)) == sorted(ids)  # each one whole, on one line
+        assert "WhatsApp Cust" in table.stdout and "Support triage" in table.stdout
+    assert "WhatsApp Customer Support" in table.stdout  # at 160 nothing needs cutting
+    wide = run("accounts", "list", "--wide", env={"COLUMNS": "80"})
+    assert "DETAIL" in wide.stdout and "Meta Cloud API, +1 555-078-3881" in wide.stdout
+    assert "never" in wide.stdout  # the seed was never updated: no creation time passed off as one
+    assert sorted(IDS.findall(wide.stdout)) == sorted(ids)
+
+
+def test_an_invalid_id_is_a_usage_error_everywhere() -> None:
+    assert run("accounts", "get", "nope").exit_code == 2
+    bad_flow = run("accounts", "create", "--type", "sms", "--message-flow-id", "nope")
+    assert bad_flow.exit_code == 2 and "not a valid UUID" in bad_flow.output
+    assert run("hook", "verify", "nope", "--verify-token", "x").exit_code == 2
+
+
+def test_hook_verify_is_allowed_read_only() -> None:
+    result = run("--read-only", "hook", "verify", account_id("whatsapp"), "--verify-token", SEED_WHATSAPP_VERIFY_TOKEN)
+    assert result.exit_code == 0, result.output
+    assert "challenge echoed" in result.stdout
+
+
+def test_flow_by_name() -> None:
+    created = run("accounts", "create", "--type", "sms", "--name", "By name", "--flow", "order status", "--json")
+    assert created.exit_code == 0, created.output
+    shown = run("accounts", "get", json.loads(created.stdout)["id"])
+    assert "Order status bot" in shown.stdout
+    ambiguous = run("accounts", "create", "--type", "sms", "--flow", "o")
+    assert ambiguous.exit_code == 2
+    assert "Support triage" in ambiguous.output and "Order status bot" in ambiguous.output
+    missing = run("accounts", "create", "--type", "sms", "--flow", "no such flow")
+    assert missing.exit_code == 2 and "no flow matches" in missing.output
+    both = run("accounts", "create", "--type", "sms", "--flow", "Support triage", "--no-flow")
+    assert both.exit_code == 2 and "not several" in both.output
+
+
+def test_get_sms_lists_no_write_only_fields_it_does_not_use() -> None:
+    sms = run("accounts", "get", account_id("sms"))
+    assert sms.exit_code == 0, sms.output
+    assert "token" not in sms.stdout and "write-only" not in sms.stdout
+    assert "updated         never" in sms.stdout
+    line = run("accounts", "get", account_id("line")).stdout
+    assert "token" in line and "write-only" in line
+
+
+def test_serve_log_prints_a_line_per_hook_request(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voipbin_tui", "serve", "--port", "0", "--data-dir", str(tmp_path), "--log"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(5)]
+        base = re.search(r"listening on (http://127\.0\.0\.1:\d+)", lines[0]).group(1)
+        missing = "00000000-0000-4000-8000-00000000dead"
+        answer = httpx.post(f"{base}/v1.0/conversation/accounts/{missing}", content=b"{}")
+        assert answer.status_code == 200
+        logged = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  " + missing + r"  \w+  ✗ unknown_account  200$", logged)
+
+
+def test_set_profile_prompt_reads_a_piped_key(isolated_environment: Path) -> None:
+    """Piped into --prompt-accesskey, the pipe is the key: no getpass warning, nothing echoed."""
+    config = isolated_environment / "config" / "config.toml"
+    finished = subprocess.run(
+        [sys.executable, "-m", "voipbin_tui", "config", "set-profile", "prod", "--prompt-accesskey"],
+        input="piped-key-123456\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=30,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert "Warning" not in finished.stderr and "piped-key" not in finished.stdout + finished.stderr
+    assert 'accesskey = "piped-key-123456"' in config.read_text()

@@ -48,13 +48,40 @@ from voipbin_tui.config import (
     save_config,
 )
 from voipbin_tui.connection import Connection, open_connection, start_sandbox_early
-from voipbin_tui.presentation import WRITE_ONLY, flow_label, flow_names, local_time, printable, setup_checklist
-from voipbin_tui.traffic import breakdown, verdict_label
+from voipbin_tui.presentation import (
+    WRITE_ONLY,
+    flow_label,
+    flow_names,
+    flows_named,
+    local_time,
+    printable,
+    setup_checklist,
+)
+from voipbin_tui.protocols import HookVerdict
+from voipbin_tui.traffic import breakdown, is_problem, verdict_label
 
 T = TypeVar("T")
 
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
+
+
+class UuidParam(click.ParamType):
+    """An id checked before anything is sent: a bad one is a usage error (exit 2), like any bad argument."""
+
+    name = "uuid"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> UUID:
+        try:
+            return parse_uuid(value, what=self.what)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+ACCOUNT_ID = UuidParam("account id")
 
 
 def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -132,17 +159,46 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+_FIXED_COLUMNS = frozenset({"ID", "TYPE", "CREATED", "UPDATED"})
+"""Never cut: ids (every other command takes them), a type, a time. Names and text give way."""
+_COLUMN_GAP = 2
+
+
+def _print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]], *, wide: bool = False) -> None:
+    """A table that fits the terminal (80 columns when not one), one line per row: the fixed
+    columns keep their width and the others share what is left, cut with an ellipsis. ``wide``
+    prints every cell whole, however wide that makes it."""
     from rich.console import Console  # only the table-printing commands pay for rich
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold" if column == "ID" else "ellipsis")
-    for row in rows:  # Text, not markup: names come from the server
-        table.add_row(*(Text(printable(cell)) for cell in row))
-    Console(highlight=False, soft_wrap=False).print(table)
+    cells = [[Text(printable(cell)) for cell in row] for row in rows]  # Text, not markup: names come from the server
+    natural = [
+        max([len(column), *(cell.cell_len for cell in (row[i] for row in cells))]) for i, column in enumerate(columns)
+    ]
+    console = Console(highlight=False, soft_wrap=False)
+    widths = natural if wide else _fit_widths(columns, natural, console.width)
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _COLUMN_GAP // 2))
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(column, no_wrap=True, overflow="ellipsis", width=width)
+    for row in cells:
+        table.add_row(*row)
+    if wide:
+        console = Console(highlight=False, soft_wrap=False, width=sum(widths) + _COLUMN_GAP * len(widths))
+    console.print(table)
+
+
+def _fit_widths(columns: tuple[str, ...], natural: list[int], total: int) -> list[int]:
+    """Shrink the flexible columns, widest first, until the row fits ``total`` cells."""
+    widths = list(natural)
+    budget = total - _COLUMN_GAP * (len(columns) - 1)
+    flexible = [i for i, column in enumerate(columns) if column not in _FIXED_COLUMNS]
+    while sum(widths) > budget and flexible:
+        widest = max(flexible, key=lambda i: widths[i])
+        if widths[widest] <= 6:
+            break  # narrower than this is unreadable: let the terminal cut instead
+        widths[widest] -= 1
+    return widths
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -206,31 +262,47 @@ def accounts() -> None:
 @accounts.command("list")
 @_connection_options
 @click.option("--type", "type_", type=click.Choice([t.value for t in AccountType]), help="Only this type.")
+@click.option("--wide", is_flag=True, help="Every column (detail, created), cells never cut.")
+@click.option("--ids", "ids_only", is_flag=True, help="Only the ids, one a line (for xargs and loops).")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @click.option("--show-secrets", is_flag=True, help="Do not mask app_secret in JSON.")
 @click.pass_context
-def accounts_list(ctx: click.Context, type_: str | None, as_json: bool, show_secrets: bool, **options: Any) -> None:
-    """List accounts, newest first."""
+def accounts_list(
+    ctx: click.Context, type_: str | None, wide: bool, ids_only: bool, as_json: bool, show_secrets: bool, **options: Any
+) -> None:
+    """List accounts, newest first: id, type, name and flow (--wide adds detail and times)."""
 
     async def work(connection: Connection) -> None:
         found = [a async for a in connection.client.iter_accounts() if type_ is None or a.type == type_]
         if as_json:
             _print_json([account.to_public_dict(show_secrets=show_secrets) for account in found])
             return
+        if ids_only:
+            for account in found:
+                click.echo(str(account.id))
+            return
         names = flow_names(await connection.client.list_flows())
-        rows = [
-            (
-                str(account.id),
-                str(account.type),
-                account.name,
-                account.detail,
-                flow_label(account.message_flow_id, names),
-                local_time(account.tm_create),
-                local_time(account.tm_update),
-            )
-            for account in found
-        ]
-        _print_table(("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED"), rows)
+        if wide:
+            columns = ("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED")
+            rows = [
+                (
+                    str(account.id),
+                    str(account.type),
+                    account.name,
+                    account.detail,
+                    flow_label(account.message_flow_id, names),
+                    local_time(account.tm_create),
+                    local_time(account.tm_update) or "never",
+                )
+                for account in found
+            ]
+        else:
+            columns = ("ID", "TYPE", "NAME", "FLOW")
+            rows = [
+                (str(account.id), str(account.type), account.name, flow_label(account.message_flow_id, names))
+                for account in found
+            ]
+        _print_table(columns, rows, wide=wide)
         click.echo(f"{len(found)} account(s) on {connection.target.label}", err=True)
 
     _with_connection(ctx, options, work)
@@ -245,16 +317,17 @@ def _account_lines(
         ("name", account.name),
         ("detail", account.detail),
         ("flow", flow_label(account.message_flow_id, names)),
-        ("token", WRITE_ONLY),
-        ("secret", WRITE_ONLY),
     ]
+    # only the write-only fields this type uses (SMS has none); a type this version does not know, both
+    used = _SECRET_FIELDS.get(account.type, ("token", "secret")) if isinstance(account.type, AccountType) else None
+    lines += [(field, WRITE_ONLY) for field in ("token", "secret") if used is None or field in used]
     if account.type == AccountType.WHATSAPP or account.provider_data is not None:
         secret = account.app_secret
         shown = (secret.get_secret_value() if secret else "") if show_secrets else mask_secret(secret)
         lines += [("phone_number_id", account.phone_number_id or "(not set)"), ("app_secret", shown or "(not set)")]
     lines += [
         ("created", local_time(account.tm_create)),
-        ("updated", local_time(account.tm_update)),
+        ("updated", local_time(account.tm_update) or "never"),
     ]
     if account.is_deleted:
         lines.append(("deleted", local_time(account.tm_delete)))
@@ -267,11 +340,11 @@ def _account_lines(
 
 @accounts.command("get")
 @_connection_options
-@click.argument("account_id")
+@click.argument("account_id", type=ACCOUNT_ID)
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @click.option("--show-secrets", is_flag=True, help="Show app_secret in clear.")
 @click.pass_context
-def accounts_get(ctx: click.Context, account_id: str, as_json: bool, show_secrets: bool, **options: Any) -> None:
+def accounts_get(ctx: click.Context, account_id: UUID, as_json: bool, show_secrets: bool, **options: Any) -> None:
     """Show one account (also a deleted one)."""
 
     async def work(connection: Connection) -> None:
@@ -291,7 +364,10 @@ def _account_field_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--name", help="Display name (at most 255 characters)."),
         click.option("--detail", help="Free-text description."),
-        click.option("--message-flow-id", metavar="UUID", help="Flow that handles inbound messages."),
+        click.option(
+            "--message-flow-id", type=UuidParam("--message-flow-id"), help="Flow that handles inbound messages."
+        ),
+        click.option("--flow", "flow_name", metavar="NAME", help="The flow by name (a unique match)."),
         click.option("--no-flow", is_flag=True, help="Unassign the flow."),
         click.option("--phone-number-id", metavar="DIGITS", help="WhatsApp phone number id."),
         click.option("--app-secret", metavar="VALUE|-", help="WhatsApp app secret ('-' reads a line from stdin)."),
@@ -337,20 +413,41 @@ def _read_secrets(
     return values
 
 
+def _check_flow_choice(fields: dict[str, Any]) -> None:
+    given = [flag for flag, key in _FLOW_FLAGS if fields[key]]
+    if len(given) > 1:
+        raise click.UsageError(f"give one of {', '.join(given)}, not several")
+
+
+_FLOW_FLAGS = (("--message-flow-id", "message_flow_id"), ("--flow", "flow_name"), ("--no-flow", "no_flow"))
+
+
+async def _with_named_flow(connection: Connection, draft: AccountDraft, name: str | None) -> AccountDraft:
+    """``--flow NAME``: the one flow with that name (or, failing that, the one whose name contains
+    it); anything else is a usage error that lists the candidates."""
+    if name is None:
+        return draft
+    flows = await connection.client.list_flows()
+    found = flows_named(flows, name)
+    if len(found) == 1:
+        return draft.model_copy(update={"message_flow_id": found[0].id})
+    listed = found or flows
+    candidates = "; ".join(printable(f"{flow.name or '(no name)'} ({flow.id})") for flow in listed[:10])
+    more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+    problem = f"{len(found)} flows match" if found else "no flow matches"
+    raise click.UsageError(f"--flow {printable(name)!r}: {problem}; candidates: {candidates or 'none'}{more}")
+
+
 def _apply_fields(draft: AccountDraft, fields: dict[str, Any], *, creating: bool) -> AccountDraft:
+    _check_flow_choice(fields)
     updates: dict[str, Any] = {}
     for name in ("name", "detail", "phone_number_id"):
         if fields[name] is not None:
             updates[name] = fields[name]
-    if fields["no_flow"] and fields["message_flow_id"]:
-        raise click.UsageError("give --message-flow-id or --no-flow, not both")
     if fields["no_flow"]:
         updates["message_flow_id"] = NIL_UUID
     elif fields["message_flow_id"]:
-        try:
-            updates["message_flow_id"] = parse_uuid(fields["message_flow_id"], what="--message-flow-id")
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--message-flow-id") from None
+        updates["message_flow_id"] = fields["message_flow_id"]
     secrets = _read_secrets(
         draft.type,
         {key: fields[key] for key in ("token", "secret", "app_secret")},
@@ -385,21 +482,22 @@ def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) 
     _refuse_if_read_only(ctx)
     options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
     draft = _apply_fields(AccountDraft(type=AccountType(type_)), rest, creating=True)
-    _report_warnings(draft, creating=True)
 
     async def work(connection: Connection) -> None:
-        _show_saved(await connection.client.create_account(draft), connection, as_json, "created")
+        named = await _with_named_flow(connection, draft, rest["flow_name"])
+        _report_warnings(named, creating=True)
+        _show_saved(await connection.client.create_account(named), connection, as_json, "created")
 
     _with_connection(ctx, options, work)
 
 
 @accounts.command("update")
 @_connection_options
-@click.argument("account_id")
+@click.argument("account_id", type=ACCOUNT_ID)
 @_account_field_options
 @click.option("--json", "as_json", is_flag=True, help="Print the updated account as JSON.")
 @click.pass_context
-def accounts_update(ctx: click.Context, account_id: str, as_json: bool, **rest: Any) -> None:
+def accounts_update(ctx: click.Context, account_id: UUID, as_json: bool, **rest: Any) -> None:
     """Change only the given fields (the type cannot change)."""
     _refuse_if_read_only(ctx)
     options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
@@ -407,6 +505,7 @@ def accounts_update(ctx: click.Context, account_id: str, as_json: bool, **rest: 
     async def work(connection: Connection) -> None:
         current = await connection.client.get_account(account_id)
         draft = _apply_fields(AccountDraft.from_account(current), rest, creating=False)
+        draft = await _with_named_flow(connection, draft, rest["flow_name"])
         _report_warnings(draft, creating=False)
         _show_saved(await connection.client.update_account(current, draft), connection, as_json, "updated")
 
@@ -415,17 +514,13 @@ def accounts_update(ctx: click.Context, account_id: str, as_json: bool, **rest: 
 
 @accounts.command("delete")
 @_connection_options
-@click.argument("account_id")
+@click.argument("account_id", type=ACCOUNT_ID)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the deleted account as JSON.")
 @click.pass_context
-def accounts_delete(ctx: click.Context, account_id: str, yes: bool, as_json: bool, **options: Any) -> None:
+def accounts_delete(ctx: click.Context, account_id: UUID, yes: bool, as_json: bool, **options: Any) -> None:
     """Delete an account (VoIPBIN keeps it, marked deleted)."""
     _refuse_if_read_only(ctx)
-    try:
-        parse_uuid(account_id, what="account id")
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="ACCOUNT_ID") from None
     if not yes and not sys.stdin.isatty():
         raise click.UsageError("refusing to delete without confirmation: add --yes")
 
@@ -451,9 +546,10 @@ def flows() -> None:
 
 @flows.command("list")
 @_connection_options
+@click.option("--wide", is_flag=True, help="Cells never cut.")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @click.pass_context
-def flows_list(ctx: click.Context, as_json: bool, **options: Any) -> None:
+def flows_list(ctx: click.Context, wide: bool, as_json: bool, **options: Any) -> None:
     """List flows by name."""
 
     async def work(connection: Connection) -> None:
@@ -462,7 +558,7 @@ def flows_list(ctx: click.Context, as_json: bool, **options: Any) -> None:
             _print_json([flow.model_dump(mode="json") for flow in found])
             return
         rows = [(str(flow.id), flow.name, flow.detail, local_time(flow.tm_create)) for flow in found]
-        _print_table(("ID", "NAME", "DETAIL", "CREATED"), rows)
+        _print_table(("ID", "NAME", "DETAIL", "CREATED"), rows, wide=wide)
 
     _with_connection(ctx, options, work)
 
@@ -530,8 +626,8 @@ def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
     key = fields.pop("accesskey")
-    if key == "-":
-        key = sys.stdin.readline().strip()
+    if key == "-" or (prompt_accesskey and not sys.stdin.isatty()):
+        key = sys.stdin.readline().strip()  # piped: the pipe holds the key (getpass would warn and echo)
     elif prompt_accesskey:
         key = click.prompt("Access key", hide_input=True, err=True)
     current = config.profiles.get(name, Profile())
@@ -555,6 +651,7 @@ def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the data lives.")
 @click.option("--accesskey", metavar="KEY", help="Access key for REST and the feed (default: generated, kept 0600).")
 @click.option("--no-seed", is_flag=True, help="Start with an empty customer instead of demo accounts.")
+@click.option("--log", "log_requests", is_flag=True, help="Print a line per hook request: time, account, verdict.")
 @click.option(
     "--forward-to", metavar="URL", help="Relay the provider hook to this hook base (https://hook.voipbin.net/v1.0)."
 )
@@ -573,6 +670,7 @@ def serve(
     data_dir: Path | None,
     accesskey: str | None,
     no_seed: bool,
+    log_requests: bool,
     forward_to: str | None,
     profile: str | None,
     api_url: str | None,
@@ -609,7 +707,10 @@ def serve(
             seed=not no_seed,
             relay=relay,
             echo=click.echo,
+            log_requests=click.echo if log_requests else None,
         )
+    except KeyboardInterrupt:  # ctrl+c is how one stops a server: not a failure
+        click.echo("stopped", err=True)
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}", EXIT_API_ERROR)
 
@@ -667,10 +768,10 @@ def _hook_target(connection: Connection, account_id: object, to: str | None, *, 
     return url
 
 
-async def _report_capture(connection: Connection, url: str, before: int | None) -> None:
-    """On a backend with a feed (the sandbox), print how the request was judged."""
+async def _report_capture(connection: Connection, url: str, before: int | None) -> HookVerdict | None:
+    """On a backend with a feed (the sandbox), print how the request was judged and return it."""
     if connection.inspector_url is None or before is None:
-        return
+        return None
     async with FeedClient(connection.inspector_url, accesskey=connection.feed_accesskey) as feed:
         batch = await feed.poll(before, limit=50, wait=2)
         for captured in batch.requests:
@@ -681,7 +782,8 @@ async def _report_capture(connection: Connection, url: str, before: int | None) 
                     click.echo(full.explanation)
                 for item in breakdown(full):
                     click.echo(f"  • {item}")
-                return
+                return full.verdict
+    return None
 
 
 async def _feed_cursor(connection: Connection) -> int | None:
@@ -693,7 +795,7 @@ async def _feed_cursor(connection: Connection) -> int | None:
 
 @hook.command("send-test")
 @_connection_options
-@click.argument("account_id")
+@click.argument("account_id", type=ACCOUNT_ID)
 @click.option("--text", default="Hello from voipbin-tui", show_default=True, help="The message text.")
 @click.option("--from", "sender", default=DEFAULT_TEST_SENDER, show_default=True, metavar="WA_ID", help="Sender wa_id.")
 @click.option("--to", metavar="URL", help="Hook base URL to post to instead (e.g. https://hook.voipbin.net/v1.0).")
@@ -702,7 +804,7 @@ async def _feed_cursor(connection: Connection) -> int | None:
 @click.pass_context
 def hook_send_test(
     ctx: click.Context,
-    account_id: str,
+    account_id: UUID,
     text: str,
     sender: str,
     to: str | None,
@@ -726,23 +828,26 @@ def hook_send_test(
                 url, account, text=text, sender=sender, line_channel_secret=channel_secret
             )
         click.echo(f"POST {url} ({'signed' if delivery.signed else 'unsigned'}): {delivery.status_code}")
-        await _report_capture(connection, url, before)
+        verdict = await _report_capture(connection, url, before)
+        # a test that would be refused or dropped is a failed test, whatever the hook answered
+        if (verdict is not None and is_problem(verdict)) or not 200 <= delivery.status_code < 300:
+            sys.exit(EXIT_API_ERROR)
 
     _with_connection(ctx, options, work)
 
 
 @hook.command("verify")
 @_connection_options
-@click.argument("account_id")
+@click.argument("account_id", type=ACCOUNT_ID)
 @click.option("--verify-token", required=True, metavar="TOKEN|-", help="The verify token to send ('-': stdin).")
 @click.option("--to", metavar="URL", help="Hook base URL to send it to instead.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before sending to a live hook.")
 @click.pass_context
 def hook_verify(
-    ctx: click.Context, account_id: str, verify_token: str, to: str | None, yes: bool, **options: Any
+    ctx: click.Context, account_id: UUID, verify_token: str, to: str | None, yes: bool, **options: Any
 ) -> None:
-    """Send Meta's hub challenge to ACCOUNT_ID's hook, as the App Dashboard does."""
-    _refuse_if_read_only(ctx)
+    """Send Meta's hub challenge to ACCOUNT_ID's hook, as the App Dashboard does (it changes
+    nothing, so --read-only allows it)."""
     if verify_token == "-":
         verify_token = sys.stdin.readline().rstrip("\r\n")
 

@@ -33,6 +33,13 @@ def flow_names(flows: list[Flow]) -> dict[UUID, str]:
     return {flow.id: flow.name or str(flow.id) for flow in flows}
 
 
+def flows_named(flows: list[Flow], name: str) -> list[Flow]:
+    """Flows called ``name`` (any case); if none is, those whose name contains it."""
+    wanted = name.strip().casefold()
+    exact = [flow for flow in flows if flow.name.casefold() == wanted]
+    return exact or [flow for flow in flows if wanted and wanted in flow.name.casefold()]
+
+
 def flow_label(flow_id: UUID, names: Mapping[UUID, str]) -> str:
     if flow_id == NIL_UUID:
         return NO_FLOW

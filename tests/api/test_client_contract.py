@@ -2,6 +2,7 @@
 
 import json
 import logging
+import socket
 from pathlib import Path
 from uuid import UUID
 
@@ -272,6 +273,17 @@ async def test_unreachable_server_after_retries_is_a_clear_error(client: Voipbin
     with pytest.raises(ConnectionFailed, match="cannot connect to api.example.test"):
         await client.list_flows()
     assert len(sleeps) == 3
+
+
+async def test_a_refused_connection_fails_at_once(sleeps: Sleeps) -> None:
+    """Nothing listens on the port: retrying with backoff only makes the user wait."""
+    with socket.socket() as probe:  # a port that was free a moment ago and has no listener now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with VoipbinClient(f"http://127.0.0.1:{port}/v1.0", accesskey=ACCESSKEY, sleep=sleeps) as closed:
+        with pytest.raises(ConnectionFailed, match="connection refused"):
+            await closed.list_flows()
+    assert sleeps == []
 
 
 @respx.mock

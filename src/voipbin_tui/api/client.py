@@ -11,6 +11,7 @@ import asyncio
 import email.utils
 import logging
 import secrets as random_tokens
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -205,7 +206,7 @@ class VoipbinClient:
                     auth=self._auth if authenticated else None,
                 )
             except httpx.TransportError as exc:
-                if method == "GET" and attempt < self.retry.max_attempts:
+                if method == "GET" and attempt < self.retry.max_attempts and worth_retrying(exc):
                     log.debug("%s %s failed (%s), retry %d", method, display_path, type(exc).__name__, attempt)
                     await self._sleep(self.retry.delay(attempt))
                     continue
@@ -385,9 +386,25 @@ class VoipbinClient:
         return validate_response(Customer, await self._json("GET", "customer"), what="customer")
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
+    return exc
+
+
+def worth_retrying(exc: httpx.TransportError) -> bool:
+    """A timeout or a dropped connection can pass; a refused connection (nothing listens there)
+    or a name that does not resolve will not within a few seconds of backoff: fail at once."""
+    if isinstance(exc, httpx.ConnectError):
+        return not isinstance(_root_cause(exc), ConnectionRefusedError | socket.gaierror)
+    return True
+
+
 def describe_transport_error(exc: httpx.TransportError, host: str) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"{host} did not answer in time ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError) and isinstance(_root_cause(exc), ConnectionRefusedError):
+        return f"cannot connect to {host}: connection refused (is it running, on that port?)"
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {host}: is it running and reachable?"
     if isinstance(exc, httpx.RemoteProtocolError):

@@ -19,7 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 from voipbin_tui.api.client import NO_RETRY, VoipbinClient
-from voipbin_tui.backend.store import DATABASE_FILENAME, DEFAULT_MAX_CAPTURED
+from voipbin_tui.backend.store import DATABASE_FILENAME, DEFAULT_MAX_CAPTURED, CaptureRecord
 
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 """Meta sends notifications of up to 3 MB; anything larger is refused with 413."""
@@ -108,6 +108,8 @@ class BackendConfig:
     """The hook base URL as providers reach it (through a tunnel or proxy), if not local."""
     relay: RelayConfig | None = None
     """Set to relay the provider hook to the real VoIPBIN instead of acting as the sandbox."""
+    on_capture: Callable[[CaptureRecord], None] | None = None
+    """Told of every request once it is stored (``serve --log``); called on the event loop."""
 
     @property
     def database_path(self) -> Path:

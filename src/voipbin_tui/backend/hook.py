@@ -193,6 +193,8 @@ async def record_delivery(
         fallback = unprocessed(delivery, exc)
         capture = await backend.write(lambda store: record(store, fallback))
     backend.arrivals.announce(capture.seq)
+    if backend.config.on_capture is not None:
+        backend.config.on_capture(capture)
     return capture
 
 

@@ -26,6 +26,9 @@ from voipbin_tui.backend.app import create_app
 from voipbin_tui.backend.config import BackendConfig, RelayConfig
 from voipbin_tui.backend.context import open_store
 from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
+from voipbin_tui.backend.store import CaptureRecord
+from voipbin_tui.presentation import printable
+from voipbin_tui.traffic import verdict_label
 
 ACCESSKEY_FILENAME = "accesskey"
 DEFAULT_HOST = "127.0.0.1"
@@ -99,10 +102,13 @@ def run_server(
     seed: bool = True,
     relay: RelayConfig | None = None,
     echo: Callable[[str], None] = print,
+    log_requests: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the backend in the foreground until interrupted (Ctrl+C or SIGTERM); with
-    ``relay``, its provider hook relays to the real VoIPBIN instead of feeding the sandbox."""
-    config = _prepare(data_dir, accesskey, seed=seed, relay=relay)
+    ``relay``, its provider hook relays to the real VoIPBIN instead of feeding the sandbox;
+    with ``log_requests``, a line per stored hook request goes there."""
+    on_capture = (lambda capture: log_requests(capture_log_line(capture))) if log_requests else None
+    config = _prepare(data_dir, accesskey, seed=seed, relay=relay, on_capture=on_capture)
     listener = _listen(host, port)
     base_url = _base_url(host, listener.getsockname()[1])
     echo(f"voipbin-tui backend listening on {base_url} (data in {data_dir})")
@@ -124,6 +130,13 @@ def run_server(
         )
     )
     server.run(sockets=[listener])
+
+
+def capture_log_line(capture: CaptureRecord) -> str:
+    """One hook request for a server log: local time, account, kind, verdict and answer."""
+    when = capture.time.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    account = printable(capture.account_id) or "-"
+    return f"{when}  {account}  {capture.kind.value}  {verdict_label(capture.verdict)}  {capture.status}"
 
 
 class BackendStartError(RuntimeError):
