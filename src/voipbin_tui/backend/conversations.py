@@ -2,7 +2,9 @@
 messages, and provider delivery statuses that only ever move forward.
 
 Shared by the hook (inbound traffic), the REST emulation (sending) and the seed, so that a
-seeded conversation looks exactly like one the hook made. As on VoIPBIN, only WhatsApp
+seeded conversation looks exactly like one the hook made. Every object is stamped through
+``Store.stamp``: the ``now`` given is when it happened, the stamp is that or just after the
+object made before it. As on VoIPBIN, only WhatsApp
 conversations carry their ``account_id``; LINE ones have the nil UUID.
 """
 
@@ -48,7 +50,7 @@ def conversation_for(
         dialog_id=dialog_id,
         self_address={"type": account.type, "target": self_target, "target_name": account.name},
         peer_address={"type": account.type, "target": dialog_id, "target_name": peer_name},
-        tm_create=now,
+        tm_create=store.stamp(now),
     )
     store.add_conversation(conversation)
     return conversation
@@ -75,7 +77,7 @@ def add_incoming_message(
         source=conversation.peer_address,
         destination=conversation.self_address,
         text=text,
-        tm_create=now,
+        tm_create=store.stamp(now),
     )
     store.add_message(message)
     return message
@@ -106,7 +108,7 @@ def add_outgoing_message(
         source=conversation.self_address,
         destination=conversation.peer_address,
         text=text,
-        tm_create=now,
+        tm_create=store.stamp(now),
     )
     store.add_message(message)
     return message
@@ -134,6 +136,6 @@ def apply_delivery_status(store: Store, transaction_id: str, status: str, *, now
         message.id,
         status=MessageStatus.FAILED if status == "failed" else MessageStatus.DONE,
         provider_status=status,
-        now=now,
+        now=store.stamp(now),
     )
     return True

@@ -35,6 +35,7 @@ from voipbin_tui.backend.store import (
     FlowRecord,
     MessageRecord,
     Store,
+    with_action_ids,
 )
 
 MAX_PAGE_SIZE = 100
@@ -85,7 +86,7 @@ def _flow_json(flow: FlowRecord) -> dict[str, Any]:
         "type": flow.type,
         "name": flow.name,
         "detail": flow.detail,
-        "actions": flow.actions,
+        "actions": with_action_ids(flow.id, flow.actions),
         "tm_create": _time(flow.tm_create),
         "tm_update": _time(flow.tm_update),
         "tm_delete": _time(flow.tm_delete),
@@ -295,7 +296,7 @@ def _create_account(store: Store, body: dict[str, Any], *, now: datetime, accoun
         token=body.get("token", ""),
         provider_data=body.get("provider_data"),
         message_flow_id=_flow_id(store, body.get("message_flow_id", ""), updating=False),
-        tm_create=now,
+        tm_create=store.stamp(now),
     )
     _check_account(account)
     store.save_account(account)
@@ -327,7 +328,7 @@ def _update_account(store: Store, account_id: UUID, body: dict[str, Any], *, now
             "The update changes nothing. VoIPBIN answers an empty update with 200 and a zeroed "
             "account, so the sandbox refuses it: send only the fields to change.",
         )
-    updated = replace(current, **changes, tm_update=now)
+    updated = replace(current, **changes, tm_update=store.stamp(now))
     _check_account(updated)
     store.save_account(updated)
     return updated
@@ -337,7 +338,8 @@ def _delete_account(store: Store, account_id: UUID, *, now: datetime) -> Account
     """Soft delete; deleting again answers the account as it is."""
     account = _existing_account(store, account_id)
     if account.tm_delete is None:
-        account = replace(account, tm_update=now, tm_delete=now)
+        stamp = store.stamp(now)
+        account = replace(account, tm_update=stamp, tm_delete=stamp)
         store.save_account(account)
     return account
 
@@ -469,7 +471,7 @@ def _replace_customer(store: Store, body: dict[str, Any], *, now: datetime) -> C
         problems.append(FieldProblem("webhook_uri", "must be an http:// or https:// URL"))
     if problems:
         raise _invalid(problems, "customer")
-    customer = replace(store.get_customer(), **values, tm_update=now)
+    customer = replace(store.get_customer(), **values, tm_update=store.stamp(now))
     store.save_customer(customer)
     return customer
 

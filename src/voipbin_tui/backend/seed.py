@@ -17,7 +17,7 @@ from uuid import UUID
 from voipbin_tui.api.models import NIL_UUID, AccountType
 from voipbin_tui.backend.config import BackendConfig
 from voipbin_tui.backend.conversations import add_incoming_message, add_outgoing_message, conversation_for
-from voipbin_tui.backend.store import AccountRecord, CustomerRecord, FlowRecord, Store
+from voipbin_tui.backend.store import AccountRecord, CustomerRecord, FlowRecord, Store, with_action_ids
 
 SEED_WHATSAPP_VERIFY_TOKEN = "sandbox-verify-token"
 """The seeded WhatsApp account's verify token (its write-only ``secret``), to try the hub
@@ -83,7 +83,7 @@ def initialize_database(store: Store, config: BackendConfig) -> None:
     )
     if config.seed:
         customer = _seed_demo_data(store, customer, now=now, new_id=config.new_id)
-    store.save_customer(customer)
+    store.save_customer(replace(customer, tm_create=store.stamp(now)))
 
 
 def _seed_demo_data(
@@ -92,16 +92,21 @@ def _seed_demo_data(
     def days_ago(days: float) -> datetime:
         return now - timedelta(days=days)
 
-    flows = [
-        FlowRecord(
-            id=new_id(),
+    def flow(age: float, name: str, detail: str, reply: str) -> FlowRecord:
+        flow_id = new_id()
+        return FlowRecord(
+            id=flow_id,
             customer_id=customer.id,
             type="flow",
             name=name,
             detail=detail,
-            actions=[{"type": "conversation_send", "option": {"text": reply}}],
-            tm_create=days_ago(age),
+            actions=with_action_ids(flow_id, [{"type": "conversation_send", "option": {"text": reply}}]),
+            tm_create=store.stamp(days_ago(age)),
         )
+
+    # Made oldest first, as time went: each object is stamped after the one made before it.
+    flows = [
+        flow(age, name, detail, reply)
         for age, name, detail, reply in (
             (
                 30,
@@ -137,7 +142,7 @@ def _seed_demo_data(
         token="",
         provider_data=None,
         message_flow_id=NIL_UUID,
-        tm_create=days_ago(21),
+        tm_create=store.stamp(days_ago(21)),
     )
     line = AccountRecord(
         id=new_id(),
@@ -149,7 +154,7 @@ def _seed_demo_data(
         token=SEED_LINE_CHANNEL_TOKEN,
         provider_data=None,
         message_flow_id=after_hours_flow.id,
-        tm_create=days_ago(14),
+        tm_create=store.stamp(days_ago(14)),
     )
     whatsapp = AccountRecord(
         id=new_id(),
@@ -161,7 +166,7 @@ def _seed_demo_data(
         token=SEED_WHATSAPP_ACCESS_TOKEN,
         provider_data={"phone_number_id": SEED_PHONE_NUMBER_ID, "app_secret": SEED_WHATSAPP_APP_SECRET},
         message_flow_id=support_flow.id,
-        tm_create=days_ago(7),
+        tm_create=store.stamp(days_ago(7)),
     )
     for account in (sms, line, whatsapp):
         store.save_account(account)
@@ -215,6 +220,14 @@ def _seed_demo_data(
         _Said(1.9, "Great, thanks!", provider_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQjE2RjU4QzA3RjNGRUI5NzEA"),
     )
     chat(
+        line,
+        "Ud871bcaf7c3ad13d2a0b0d78a42a287f",
+        "",
+        "U11298214116e3afbad432b5794a6d3a0",
+        _Said(1.2, "Hello, are you open on Sunday?", provider_id="16173792131290"),
+        _Said(1.19, "We are open 10:00-16:00 on Sundays.", incoming=False, provider_status="sent"),
+    )
+    chat(
         whatsapp,
         "447700900123",
         "Tom Baker",
@@ -231,14 +244,6 @@ def _seed_demo_data(
             provider_id=STATUS_FAILED_FIXTURE_WAMID,
             provider_status="sent",
         ),
-    )
-    chat(
-        line,
-        "Ud871bcaf7c3ad13d2a0b0d78a42a287f",
-        "",
-        "U11298214116e3afbad432b5794a6d3a0",
-        _Said(1.2, "Hello, are you open on Sunday?", provider_id="16173792131290"),
-        _Said(1.19, "We are open 10:00-16:00 on Sundays.", incoming=False, provider_status="sent"),
     )
     return replace(
         customer,

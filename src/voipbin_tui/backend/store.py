@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from voipbin_tui.api.models import NIL_UUID
 from voipbin_tui.api.timestamps import format_page_token
@@ -34,6 +34,8 @@ DEFAULT_MAX_CAPTURED = 100_000
 PRUNE_EVERY = 256
 # Meta retries a notification for up to 7 days; a dedupe key older than that cannot match.
 DEDUPE_KEY_LIFETIME = timedelta(days=8)
+# VoIPBIN's times have microsecond resolution: the smallest step between two stamps.
+STAMP_STEP = timedelta(microseconds=1)
 BUSY_TIMEOUT_MS = 5_000
 CACHED_CONVERSATIONS = 10_000
 # Enough for the hot index pages (random-UUID keys touch many), small next to a TUI's memory.
@@ -145,6 +147,26 @@ _MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX dedupe_keys_by_time ON dedupe_keys (tm_create);
     """,
+    # The last time stamped on an object, so that every later one is stamped after it (see
+    # Store.stamp); a database made before this starts from its newest stored time.
+    """
+    CREATE TABLE clock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last_stamp TEXT NOT NULL
+    );
+    INSERT INTO clock (id, last_stamp)
+    SELECT 1, coalesce(max(stamp), '') FROM (
+        SELECT max(tm_create) AS stamp FROM customer UNION ALL SELECT max(tm_update) FROM customer
+        UNION ALL SELECT max(tm_create) FROM flows UNION ALL SELECT max(tm_update) FROM flows
+        UNION ALL SELECT max(tm_delete) FROM flows
+        UNION ALL SELECT max(tm_create) FROM accounts UNION ALL SELECT max(tm_update) FROM accounts
+        UNION ALL SELECT max(tm_delete) FROM accounts
+        UNION ALL SELECT max(tm_create) FROM conversations UNION ALL SELECT max(tm_update) FROM conversations
+        UNION ALL SELECT max(tm_delete) FROM conversations
+        UNION ALL SELECT max(tm_create) FROM messages UNION ALL SELECT max(tm_update) FROM messages
+        UNION ALL SELECT max(tm_delete) FROM messages
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -192,6 +214,16 @@ class CustomerRecord:
     webhook_secret: str = field(repr=False)
     tm_create: datetime
     tm_update: datetime | None
+
+
+def with_action_ids(flow_id: UUID, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The actions, each with the ``id`` VoIPBIN gives every action (its OpenAPI spec requires
+    one). One that has none gets an id derived from the flow and its position: the same on
+    every read, also for flows stored before actions had ids."""
+    return [
+        action if "id" in action else {"id": str(uuid5(flow_id, f"action/{index}")), **action}
+        for index, action in enumerate(actions)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +357,8 @@ class Store:
         self._changed_elsewhere = False
         self._accounts: dict[UUID, AccountRecord] = {}
         self._conversations: dict[tuple[str, UUID, str], ConversationRecord] = {}
+        self._last_stamp: datetime | None = None
+        self._last_stamp_known = False
 
     @classmethod
     def open(
@@ -404,6 +438,30 @@ class Store:
         except BaseException:
             self.rollback()
             raise
+
+    # -- stamps --------------------------------------------------------------------------
+
+    def stamp(self, now: datetime) -> datetime:
+        """The time to stamp an object created or changed now: ``now``, or one microsecond
+        after the last stamp handed out if ``now`` is not later.
+
+        Pages are cut at a ``tm_create`` and continue strictly before it, so two objects sharing
+        one would hide each other; VoIPBIN stamps each object when it makes it. The objects of
+        one request (a batch of 1,000 messages), a frozen clock, or a clock set back still get
+        distinct times, in the order they were made. Call inside a write transaction.
+        """
+        last = self._read_last_stamp()
+        stamped = now if last is None or now > last else last + STAMP_STEP
+        self._db.execute("UPDATE clock SET last_stamp = ?", (_time(stamped),))
+        self._last_stamp = stamped
+        return stamped
+
+    def _read_last_stamp(self) -> datetime | None:
+        if not self._last_stamp_known:
+            value = self._db.execute("SELECT last_stamp FROM clock").fetchone()[0]
+            self._last_stamp = _parse_time(value) if value else None
+            self._last_stamp_known = True
+        return self._last_stamp
 
     # -- customer ------------------------------------------------------------------------
 
@@ -721,6 +779,7 @@ class Store:
     def _forget_cached(self) -> None:
         self._accounts.clear()
         self._conversations.clear()
+        self._last_stamp_known = False
 
     def _cache_conversation(self, conversation: ConversationRecord) -> None:
         if len(self._conversations) >= CACHED_CONVERSATIONS:
