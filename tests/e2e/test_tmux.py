@@ -51,7 +51,8 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     runner("kill-server", check=False)
 
 
-def test_installed_tui_shows_the_sandbox_opens_a_detail_and_quits(tmux: Tmux, tmp_path: Path) -> None:
+def start_tui(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
+    """The installed script in a 100x30 tmux pane with a fresh home; returns (home, exit file)."""
     home = tmp_path / "home"
     home.mkdir()
     exit_file = tmp_path / "exit-status"
@@ -67,7 +68,11 @@ def test_installed_tui_shows_the_sandbox_opens_a_detail_and_quits(tmux: Tmux, tm
     assignments = " ".join(shlex.quote(f"{key}={value}") for key, value in env.items())
     command = f"env -i {assignments} {shlex.quote(str(SCRIPT))}; echo $? > {shlex.quote(str(exit_file))}"
     tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", command)
+    return home, exit_file
 
+
+def test_installed_tui_shows_the_sandbox_opens_a_detail_and_quits(tmux: Tmux, tmp_path: Path) -> None:
+    home, exit_file = start_tui(tmux, tmp_path)
     tmux.wait_for("whatsapp")
     listed = tmux.wait_for("3 accounts")
     assert "SANDBOX" in listed and "line" in listed and "sms" in listed, listed
@@ -86,3 +91,22 @@ def test_installed_tui_shows_the_sandbox_opens_a_detail_and_quits(tmux: Tmux, tm
     secrets = stored_secrets(data_dir)
     assert secrets, "the sandbox seed should hold secrets to look for"
     assert_no_secrets(listed + detail, secrets)
+
+
+def test_keys_sent_in_one_burst_land_in_their_fields(tmux: Tmux, tmp_path: Path) -> None:
+    """What a password manager's auto-type does: every key in one write, tabs between fields."""
+    start_tui(tmux, tmp_path)
+    tmux.wait_for("3 accounts")
+    tmux("send-keys", "-t", SESSION, "n")
+    tmux.wait_for("Choose the type first")
+    tmux("send-keys", "-t", SESSION, "Enter")
+    tmux.wait_for("WhatsApp")
+    tmux("send-keys", "-t", SESSION, "Down", "Enter")
+    tmux.wait_for("Access token")
+    # from the type: name, detail, flow, then the token; everything below is one send-keys
+    burst = ["Tab", "Tab", "Tab", "Tab", "tok", "Tab", "vt", "Tab", "123456789012345", "Tab", "shortsecret", "C-r"]
+    tmux("send-keys", "-t", SESSION, *burst)
+    screen = tmux.wait_for("shortsecret")
+    fields = {" ".join(line.split()) for line in screen.splitlines()}
+    expected = {"Access token tok", "Verify token vt", "Phone number id 123456789012345", "App secret shortsecret"}
+    assert expected <= fields, screen

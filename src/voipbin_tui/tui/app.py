@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -26,6 +26,7 @@ from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.commands import AccountCommands
+from voipbin_tui.tui.key_order import KeyOrder
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
 from voipbin_tui.tui.screens.accounts import AccountsScreen
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
@@ -81,6 +82,13 @@ class VoipbinApp(App[None]):
         self._exit_stack = AsyncExitStack()
         self._keymap = keymap or {}
         self.set_reactive(VoipbinApp.read_only, read_only)
+        self._key_order = KeyOrder(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self._key_order.arrive(event)  # a burst of keys is handled in order
+        else:
+            await super().on_event(event)
 
     def _fatal_error(self) -> None:
         """Textual's crash report, without local variables: those can hold what the user typed
