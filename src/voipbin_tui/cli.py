@@ -662,6 +662,13 @@ def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **
     metavar="KEY",
     help="Relay: VoIPBIN access key to read accounts with (env: VOIPBIN_ACCESSKEY).",
 )
+@click.option(
+    "--max-connections",
+    default=1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Open connections kept; beyond, the longest-waiting sender is dropped.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -675,6 +682,7 @@ def serve(
     profile: str | None,
     api_url: str | None,
     upstream_accesskey: str | None,
+    max_connections: int,
 ) -> None:
     """Run the backend headless: sandbox REST API, provider hook, and captured-traffic feed.
 
@@ -683,7 +691,7 @@ def serve(
     VOIPBIN_ACCESSKEY and VOIPBIN_API_URL), forwarded byte for byte, and answered with what
     VoIPBIN answered. --accesskey stays this backend's own key.
     """
-    from voipbin_tui.backend.server import RelayConfig, run_server  # the one entry into backend/
+    from voipbin_tui.backend.server import ConnectionLimits, RelayConfig, run_server  # the one entry into backend/
 
     relay = None
     if forward_to is not None:
@@ -708,6 +716,7 @@ def serve(
             relay=relay,
             echo=click.echo,
             log_requests=click.echo if log_requests else None,
+            connections=ConnectionLimits(max_connections=max_connections),
         )
     except KeyboardInterrupt:  # ctrl+c is how one stops a server: not a failure
         click.echo("stopped", err=True)

@@ -19,8 +19,9 @@ from voipbin_tui.backend.errors import (
     handle_routing_error,
     handle_unexpected_error,
 )
-from voipbin_tui.backend.hook import HOOK_ROUTES
-from voipbin_tui.backend.inspector import INSPECTOR_ROUTES
+from voipbin_tui.backend.hook import HOOK_ROUTES, is_hook_path
+from voipbin_tui.backend.inspector import INSPECTOR_ROUTES, VOIPBIN_EVENTS_PATH
+from voipbin_tui.backend.limits import BodyLimits
 from voipbin_tui.backend.relay import Relay
 from voipbin_tui.backend.sandbox import SANDBOX_ROUTES
 
@@ -45,7 +46,15 @@ def create_app(config: BackendConfig) -> Starlette:
 
     app = Starlette(
         routes=[*HOOK_ROUTES, *INSPECTOR_ROUTES, *SANDBOX_ROUTES],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(
+                BodyLimits,
+                receiver_limit=config.max_body_bytes,
+                in_flight=config.max_bodies_in_flight,
+                is_receiver=lambda path: is_hook_path(path) or path == VOIPBIN_EVENTS_PATH,
+            ),
+        ],
         exception_handlers={
             ApiProblem: handle_api_problem,
             HTTPException: handle_routing_error,

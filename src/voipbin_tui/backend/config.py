@@ -19,7 +19,9 @@ import httpx
 from pydantic import SecretStr
 
 from voipbin_tui.api.client import NO_RETRY, VoipbinClient
-from voipbin_tui.backend.store import DATABASE_FILENAME, DEFAULT_MAX_CAPTURED, CaptureRecord
+from voipbin_tui.backend.connections import ConnectionLimits
+from voipbin_tui.backend.limits import DEFAULT_MAX_BODIES_IN_FLIGHT
+from voipbin_tui.backend.store import DATABASE_FILENAME, DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_CAPTURED, CaptureRecord
 
 DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 """Meta sends notifications of up to 3 MB; anything larger is refused with 413."""
@@ -101,7 +103,14 @@ class BackendConfig:
     seed: bool = True
     """Fill a new database with a realistic customer (accounts, flows, conversations)."""
     max_captured: int = DEFAULT_MAX_CAPTURED
+    max_capture_bytes: int = DEFAULT_MAX_CAPTURE_BYTES
+    """The most the captured requests may take on disk; the oldest go first."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """The largest body the hook and the event receiver take (larger ones are recorded, 413)."""
+    max_bodies_in_flight: int = DEFAULT_MAX_BODIES_IN_FLIGHT
+    """The bytes all request bodies being received at once may hold (then 503)."""
+    connections: ConnectionLimits = ConnectionLimits()
+    """How many connections, and how long a request may take to arrive."""
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], UUID] = uuid4
     public_hook_url: str | None = None

@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from voipbin_tui.api.models import NIL_UUID, AccountType
 from voipbin_tui.backend.context import BackendContext, backend_of
 from voipbin_tui.backend.conversations import add_incoming_message, apply_delivery_status, conversation_for
+from voipbin_tui.backend.limits import declared_length
 from voipbin_tui.backend.store import AccountRecord, CaptureRecord, Store
 from voipbin_tui.protocols.inspection import (
     HookInspection,
@@ -47,7 +48,8 @@ from voipbin_tui.protocols.line import LineWebhook
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
 from voipbin_tui.protocols.whatsapp import WhatsAppNotification
 
-HOOK_PATH = "/v1.0/conversation/accounts/{account_ref}"
+HOOK_PREFIX = "/v1.0/conversation/accounts/"
+HOOK_PATH = HOOK_PREFIX + "{account_ref}"
 KEPT_BYTES_OF_TOO_LARGE = 64 * 1024
 """How much of a refused, too-large body is kept, so the inspector can show what it was."""
 HUB_SIGNATURE_HEADER = "x-hub-signature-256"
@@ -82,14 +84,13 @@ class Delivery:
 async def receive_delivery(request: Request, *, max_body_bytes: int) -> Delivery:
     """Read a request's body while it streams, up to ``max_body_bytes``.
 
-    A larger body (declared or streamed) stops the reading at once: only its first bytes
-    are kept, the rest is never buffered. A sender that disconnects mid-body yields an
+    A larger declared body is not read at all; a larger streamed one stops the reading at
+    once: only its first bytes are kept, the rest is never buffered. A sender that disconnects mid-body yields an
     incomplete body instead of an error.
     """
-    declared = request.headers.get("content-length", "")
-    # ASCII digits only, and few of them: int() of a hostile header must stay cheap and safe.
-    declared_size = int(declared) if declared.isascii() and declared.isdigit() and len(declared) < 19 else None
-    refuse_at = KEPT_BYTES_OF_TOO_LARGE if declared_size is not None and declared_size > max_body_bytes else None
+    declared_size = declared_length(request.scope)
+    if declared_size is not None and declared_size > max_body_bytes:
+        return _delivery(request, b"", body_size=declared_size, complete=False, too_large=True)  # left unread
     chunks: list[bytes] = []
     size = 0
     complete = True
@@ -98,23 +99,38 @@ async def receive_delivery(request: Request, *, max_body_bytes: int) -> Delivery
             async for chunk in stream:
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > max_body_bytes or (refuse_at is not None and size >= refuse_at):
+                if size > max_body_bytes:
                     complete = False
                     break
     except ClientDisconnect:
         complete = False
-    too_large = refuse_at is not None or size > max_body_bytes
+    too_large = size > max_body_bytes
     body = b"".join(chunks)
+    return _delivery(
+        request,
+        body[:KEPT_BYTES_OF_TOO_LARGE] if too_large else body,
+        body_size=size,
+        complete=complete,
+        too_large=too_large,
+    )
+
+
+def _delivery(request: Request, body: bytes, *, body_size: int, complete: bool, too_large: bool) -> Delivery:
     return Delivery(
         method=request.method,
         path=request.url.path,
         query=request.scope["query_string"].decode("latin-1"),
         headers=tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.scope["headers"]),
-        body=body[:KEPT_BYTES_OF_TOO_LARGE] if too_large else body,
-        body_size=max(size, declared_size or 0) if too_large else size,
+        body=body,
+        body_size=body_size,
         body_complete=complete,
         too_large=too_large,
     )
+
+
+def is_hook_path(path: str) -> bool:
+    """Whether ``path`` is a provider hook's (one segment after the accounts prefix)."""
+    return path.startswith(HOOK_PREFIX) and "/" not in path[len(HOOK_PREFIX) :]
 
 
 def addressed_account_id(account_ref: str) -> str:
@@ -291,7 +307,8 @@ def judge_transfer(delivery: Delivery, kind: RequestKind | None = None) -> Judge
         return decided_here(
             delivery,
             HookVerdict.TOO_LARGE,
-            f"It had {delivery.body_size} bytes; only the first ones were kept.",
+            f"It had {delivery.body_size} bytes; "
+            + (f"only the first {len(delivery.body)} were kept." if delivery.body else "none of them was read."),
             kind=kind,
         )
     if not delivery.body_complete:

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -24,11 +25,31 @@ from starlette.applications import Starlette
 
 from voipbin_tui.backend.app import create_app
 from voipbin_tui.backend.config import BackendConfig, RelayConfig
+from voipbin_tui.backend.connections import (
+    KEEP_ALIVE_SECONDS,
+    MAX_HEADER_BYTES,
+    ArrivingConnections,
+    ConnectionLimits,
+    GuardedH11Protocol,
+    bounded_log_config,
+    connection_cap,
+    raise_descriptor_limit,
+)
 from voipbin_tui.backend.context import open_store
 from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
 from voipbin_tui.backend.store import CaptureRecord
 from voipbin_tui.presentation import printable
 from voipbin_tui.traffic import verdict_label
+
+__all__ = [
+    "BackendStartError",
+    "ConnectionLimits",
+    "EmbeddedBackend",
+    "RelayConfig",
+    "load_or_create_accesskey",
+    "run_server",
+    "start_embedded",
+]
 
 ACCESSKEY_FILENAME = "accesskey"
 DEFAULT_HOST = "127.0.0.1"
@@ -93,6 +114,24 @@ def _prepare(data_dir: Path, accesskey: str | None, **settings: Any) -> BackendC
     return config
 
 
+def _uvicorn_config(app: Starlette, config: BackendConfig, *, log_config: dict[str, Any] | None) -> uvicorn.Config:
+    """uvicorn as the backend runs it: the guarded h11 protocol (request deadlines, a
+    connection cap within the file-descriptor limit), bounded heads, no websockets."""
+    cap = connection_cap(config.connections, raise_descriptor_limit())
+    protocol = partial(GuardedH11Protocol, limits=config.connections, cap=cap, arriving=ArrivingConnections())
+    return uvicorn.Config(
+        app,
+        http=protocol,  # type: ignore[arg-type]  # called like the class
+        ws="none",
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        log_config=log_config,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+
+
 def run_server(
     *,
     host: str = DEFAULT_HOST,
@@ -103,12 +142,14 @@ def run_server(
     relay: RelayConfig | None = None,
     echo: Callable[[str], None] = print,
     log_requests: Callable[[str], None] | None = None,
+    **limits: Any,
 ) -> None:
     """Serve the backend in the foreground until interrupted (Ctrl+C or SIGTERM); with
     ``relay``, its provider hook relays to the real VoIPBIN instead of feeding the sandbox;
-    with ``log_requests``, a line per stored hook request goes there."""
+    with ``log_requests``, a line per stored hook request goes there. ``limits`` are further
+    BackendConfig fields (``connections``, ``max_capture_bytes``)."""
     on_capture = (lambda capture: log_requests(capture_log_line(capture))) if log_requests else None
-    config = _prepare(data_dir, accesskey, seed=seed, relay=relay, on_capture=on_capture)
+    config = _prepare(data_dir, accesskey, seed=seed, relay=relay, on_capture=on_capture, **limits)
     listener = _listen(host, port)
     base_url = _base_url(host, listener.getsockname()[1])
     echo(f"voipbin-tui backend listening on {base_url} (data in {data_dir})")
@@ -121,14 +162,7 @@ def run_server(
         )
     echo(f"  inspector feed:      {base_url}{INSPECTOR_PREFIX}/requests")
     echo(f"  access key:          {config.accesskey.get_secret_value()}  (send it as Cookie: accesskey=...)")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config),
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
-    )
+    server = uvicorn.Server(_uvicorn_config(create_app(config), config, log_config=bounded_log_config()))
     server.run(sockets=[listener])
 
 
@@ -227,15 +261,7 @@ def start_embedded(
     app = create_app(config)
     listener = _listen(DEFAULT_HOST, port)
     bound_port = listener.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_config=None,  # the host process (the TUI) owns logging
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
-    )
+    server = uvicorn.Server(_uvicorn_config(app, config, log_config=None))  # the host process owns logging
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="voipbin-backend", daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT

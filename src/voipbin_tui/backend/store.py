@@ -30,6 +30,7 @@ from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
 
 DATABASE_FILENAME = "backend.sqlite3"
 DEFAULT_MAX_CAPTURED = 100_000
+DEFAULT_MAX_CAPTURE_BYTES = 512 * 1024 * 1024
 # Retention runs every so many captures: one indexed DELETE instead of one per insert.
 PRUNE_EVERY = 256
 # Meta retries a notification for up to 7 days; a dedupe key older than that cannot match.

@@ -1,0 +1,146 @@
+"""Bounds on request bodies, for every route: per request, and all requests together.
+
+A body is refused before it is read when its declared length is over the route's limit
+(413), or when the bytes that the bodies in flight may hold are all spoken for (503, so that
+a provider retries). A body without a declared length (chunked) is counted as it streams and
+refused when it passes the limit. The receivers (the provider hook and the VoIPBIN event
+receiver) bound their own reading and record a body that is too large, so for them a declared
+oversize only means no budget is held for it. What arrives of a body after its refusal is
+discarded, for a moment only (see ``connections``), so that the sender reads the refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voipbin_tui.backend.errors import ApiProblem, problem_response
+
+DEFAULT_MAX_API_BODY_BYTES = 256 * 1024
+"""The REST API's bodies are an account, a message, a login: a few KiB."""
+DEFAULT_MAX_BODIES_IN_FLIGHT = 64 * 1024 * 1024
+"""The bytes all bodies being received at once may hold: 21 bodies of Meta's 3 MB maximum,
+or thousands of ordinary notifications."""
+
+log = logging.getLogger(__name__)
+
+
+class _BodyTooLarge(Exception):
+    """A body without a declared length streamed past its route's limit."""
+
+
+class BodyBudget:
+    """The bytes of bodies in flight: each request holds what it may read, until it is answered."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.held = 0
+
+    def take(self, size: int) -> bool:
+        if self.held + size > self.capacity:
+            return False
+        self.held += size
+        return True
+
+    def give_back(self, size: int) -> None:
+        self.held -= size
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The Content-Length as a number; None when absent or not plain ASCII digits (h11 has
+    already refused a malformed one). Few digits: int() of a hostile header stays cheap."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() and len(value) < 19 else None
+    return None
+
+
+def _has_body(scope: Scope, declared: int | None) -> bool:
+    if declared is not None:
+        return declared > 0
+    return any(name == b"transfer-encoding" for name, _ in scope["headers"])
+
+
+class BodyLimits:
+    """ASGI middleware bounding every request's body; see the module docstring."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        receiver_limit: int,
+        api_limit: int = DEFAULT_MAX_API_BODY_BYTES,
+        in_flight: int = DEFAULT_MAX_BODIES_IN_FLIGHT,
+        is_receiver: Callable[[str], bool],
+    ) -> None:
+        self.app = app
+        self._receiver_limit = receiver_limit
+        self._api_limit = api_limit
+        self._is_receiver = is_receiver
+        self.budget = BodyBudget(in_flight)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        receiver = self._is_receiver(scope["path"])
+        limit = self._receiver_limit if receiver else self._api_limit
+        declared = declared_length(scope)
+        if not _has_body(scope, declared):
+            await self.app(scope, receive, send)
+            return
+        if declared is not None and declared > limit:
+            if not receiver:
+                await self._refuse(scope, send, 413, "REQUEST_TOO_LARGE", f"The body is over {limit} bytes.")
+                return
+            held = 0  # the receiver records it without reading it
+        else:
+            held = limit if declared is None else declared
+        if not self.budget.take(held):
+            log.warning("request bodies in flight are at their limit: a request was refused with 503")
+            await self._refuse(scope, send, 503, "SERVER_BUSY", "Too many request bodies at once; retry shortly.")
+            return
+        try:
+            await self._bounded(scope, receive, send, limit=None if receiver else limit)
+        finally:
+            self.budget.give_back(held)
+
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send, *, limit: int | None) -> None:
+        received = 0
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if limit is not None and received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watched_send)
+        except _BodyTooLarge:
+            if response_started:
+                raise
+            await self._refuse(scope, send, 413, "REQUEST_TOO_LARGE", f"The body is over {limit} bytes.")
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, status: int, reason: str, message: str) -> None:
+        """Answer with the error envelope; the body stays unread."""
+        response = problem_response(Request(scope), ApiProblem(status, reason, message))
+        if status == 503:
+            response.headers["retry-after"] = "1"
+
+        async def no_body() -> Message:
+            return {"type": "http.disconnect"}
+
+        await response(scope, no_body, send)

@@ -1,0 +1,253 @@
+"""Hostile senders over real loopback: bodies too large or too many at once, requests that
+never finish arriving, more connections than the backend keeps open."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from tests.backend.conftest import (
+    ACCESSKEY,
+    captured_since,
+    create_whatsapp_account,
+    hook_path,
+    latest_seq,
+)
+from voipbin_tui.api import VoipbinClient
+from voipbin_tui.api.feed import FeedClient
+from voipbin_tui.backend.connections import ConnectionLimits
+from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.protocols import HookVerdict, build_text_message_payload, sign_hub_signature
+
+MB = 1024 * 1024
+HEAD_TIMEOUT = 5.0  # how long a test waits for an answer that should come at once
+
+
+async def _send_head(port: int, head: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head.encode("ascii"))
+    await writer.drain()
+    return reader, writer
+
+
+def _post_head(path: str, length: int, *extra: str) -> str:
+    headers = "".join(f"{line}\r\n" for line in extra)
+    return f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n{headers}\r\n"
+
+
+async def _status(reader: asyncio.StreamReader) -> int:
+    line = await asyncio.wait_for(reader.readline(), HEAD_TIMEOUT)
+    return int(line.split()[1])
+
+
+async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bool:
+    """Whether the server ends the connection within ``seconds`` (reading whatever it sends)."""
+    try:
+        async with asyncio.timeout(seconds):
+            while await reader.read(65536):
+                pass
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        pass
+    return True
+
+
+# -- item 2: bodies ------------------------------------------------------------------------
+
+
+async def test_a_declared_oversize_login_is_refused_before_its_body_is_sent(sandbox: EmbeddedBackend) -> None:
+    reader, writer = await _send_head(sandbox.port, _post_head("/auth/login", 400 * MB))
+    try:
+        assert await _status(reader) == 413  # no byte of the body was sent: nothing was waited for
+    finally:
+        writer.close()
+
+
+async def test_a_streamed_api_body_is_refused_once_it_passes_the_limit(sandbox: EmbeddedBackend) -> None:
+    reader, writer = await _send_head(
+        sandbox.port, "POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    try:
+        chunk = b"x" * (64 * 1024)
+        for _ in range(5):  # 320 KiB, over the REST limit, and the final chunk never comes
+            writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        await writer.drain()
+        assert await _status(reader) == 413
+    finally:
+        writer.close()
+
+
+async def test_the_hook_records_a_declared_oversize_without_reading_it(
+    sandbox: EmbeddedBackend, client: VoipbinClient, feed: FeedClient
+) -> None:
+    account, _ = await create_whatsapp_account(client)
+    cursor = await latest_seq(feed)
+    reader, writer = await _send_head(sandbox.port, _post_head(hook_path(account.id), 400 * MB))
+    try:
+        assert await _status(reader) == 413
+    finally:
+        writer.close()
+    (capture,) = await captured_since(feed, cursor, account_id=account.id)
+    assert (capture.verdict, capture.body_size, capture.body_complete) == (HookVerdict.TOO_LARGE, 400 * MB, False)
+
+
+async def test_bodies_in_flight_share_one_bound(fresh_backend: Callable[..., EmbeddedBackend]) -> None:
+    backend = fresh_backend(max_bodies_in_flight=100_000)
+    path = hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11")
+    first_reader, first = await _send_head(backend.port, _post_head(path, 80_000))  # its body never comes
+    try:
+        second_reader, second = await _send_head(backend.port, _post_head(path, 80_000))
+        try:
+            assert await _status(second_reader) == 503
+        finally:
+            second.close()
+        first.write(b"x" * 80_000)  # once the first is in, the budget is free again
+        assert await _status(first_reader) == 200
+        third_reader, third = await _send_head(backend.port, _post_head(path, 10))
+        third.write(b"x" * 10)
+        try:
+            assert await _status(third_reader) == 200
+        finally:
+            third.close()
+    finally:
+        first.close()
+
+
+# -- item 3: slow senders and many connections -------------------------------------------------
+
+
+@pytest.fixture
+def strict(fresh_backend: Callable[..., EmbeddedBackend]) -> EmbeddedBackend:
+    return fresh_backend(
+        seed=True, connections=ConnectionLimits(max_connections=20, header_timeout=0.5, body_timeout=0.5)
+    )
+
+
+async def test_a_request_whose_headers_do_not_arrive_in_time_is_dropped(strict: EmbeddedBackend) -> None:
+    reader, writer = await _send_head(strict.port, "POST /v1.0/conversation/accounts/x HTTP/1.1\r\nHost: a")
+    try:
+        assert await _closed_within(reader, 3.0)
+    finally:
+        writer.close()
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_dropped(strict: EmbeddedBackend) -> None:
+    reader, writer = await _send_head(strict.port, _post_head(hook_path("x"), 100))
+    try:
+        for _ in range(3):  # a trickle keeps the connection busy, but not past the deadline
+            writer.write(b"x")
+            await asyncio.sleep(0.2)
+        assert await _closed_within(reader, 3.0)
+    finally:
+        writer.close()
+
+
+async def test_a_keep_alive_request_trickled_a_byte_at_a_time_is_dropped(strict: EmbeddedBackend) -> None:
+    reader, writer = await _send_head(strict.port, "GET /v1.0/customer HTTP/1.1\r\nHost: a\r\n\r\n")
+    try:
+        assert await _status(reader) == 401
+        started = time.monotonic()
+        for byte in b"GET /v1.0/cus":  # each byte well within keep-alive, all of them beyond the deadline
+            writer.write(bytes([byte]))
+            await asyncio.sleep(0.1)
+        assert await _closed_within(reader, 1.0) and time.monotonic() - started < 2.5
+    finally:
+        writer.close()
+
+
+async def test_a_signed_post_is_answered_with_more_slow_connections_than_the_cap(strict: EmbeddedBackend) -> None:
+    async with VoipbinClient(strict.api_url, accesskey=ACCESSKEY) as client:
+        account, app_secret = await create_whatsapp_account(client)
+    body = build_text_message_payload(phone_number_id="106540352242922", text="hi")
+    slow = [await _send_head(strict.port, "POST / HTTP/1.1\r\nHost: a") for _ in range(60)]
+    try:
+        started = time.monotonic()
+        reader, writer = await _send_head(
+            strict.port,
+            _post_head(
+                hook_path(account.id),
+                len(body),
+                "Content-Type: application/json",
+                f"X-Hub-Signature-256: {sign_hub_signature(app_secret, body)}",
+            ),
+        )
+        writer.write(body)
+        try:
+            assert await _status(reader) == 200
+        finally:
+            writer.close()
+        assert time.monotonic() - started < 1.0
+    finally:
+        for _, slow_writer in slow:
+            slow_writer.close()
+    async with FeedClient(strict.inspector_url, accesskey=ACCESSKEY) as feed:
+        verdicts = [r.verdict for r in (await feed.poll(0, limit=1000, account_id=account.id)).requests]
+    assert verdicts == [HookVerdict.OK]
+
+
+def _serve(data_dir: Path, stderr: IO[bytes], *, descriptors: int) -> tuple[subprocess.Popen[str], int]:
+    """``voipbin-tui serve`` on a free port, with at most ``descriptors`` open files."""
+
+    def limit_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
+    command = [sys.executable, "-m", "voipbin_tui", "serve", "--port", "0", "--data-dir", str(data_dir)]
+    process = subprocess.Popen(
+        [*command, "--accesskey", ACCESSKEY],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        preexec_fn=limit_descriptors,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if match := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
+            return process, int(match.group(1))
+    raise AssertionError(f"serve exited with {process.wait()} before listening")
+
+
+async def test_serve_answers_a_signed_post_past_its_descriptor_limit_and_logs_little(tmp_path: Path) -> None:
+    """More slow connections than the process has file descriptors: the cap keeps it below
+    the limit, so a signed POST still gets in, and nothing floods stderr."""
+    with (tmp_path / "stderr").open("w+b") as stderr:
+        process, port = _serve(tmp_path / "data", stderr, descriptors=128)
+        try:
+            async with VoipbinClient(f"http://127.0.0.1:{port}/v1.0", accesskey=ACCESSKEY) as client:
+                account, app_secret = await create_whatsapp_account(client)
+            body = build_text_message_payload(phone_number_id="106540352242922", text="hi")
+            slow = [await _send_head(port, "POST / HTTP/1.1\r\nHost: a") for _ in range(150)]
+            try:
+                await asyncio.sleep(0.5)  # let the server take them all
+                started = time.monotonic()
+                reader, writer = await _send_head(
+                    port,
+                    _post_head(
+                        hook_path(account.id),
+                        len(body),
+                        "Content-Type: application/json",
+                        f"X-Hub-Signature-256: {sign_hub_signature(app_secret, body)}",
+                    ),
+                )
+                writer.write(body)
+                try:
+                    assert await _status(reader) == 200
+                finally:
+                    writer.close()
+                assert time.monotonic() - started < 1.0
+            finally:
+                for _, slow_writer in slow:
+                    slow_writer.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        assert stderr.tell() < 10_000, stderr.seek(0) or stderr.read()[:2000]
