@@ -42,6 +42,7 @@ from voipbin_tui.config import (
     Target,
     config_path,
     data_dir,
+    data_dir_warning,
     load_config,
     permission_warning,
     resolve_target,
@@ -228,12 +229,14 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
 
     from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
 
-    warning = permission_warning(config_path())
+    warnings = [permission_warning(config_path())]
+    if isinstance(target, SandboxTarget):
+        warnings.append(data_dir_warning(target.data_dir))
     app = VoipbinApp(
         lambda: open_connection(target, password_prompt=password, sandbox=sandbox),
         read_only=read_only,
         keymap=keymap,
-        notices=[warning] if warning else [],
+        notices=[warning for warning in warnings if warning],
     )
     app.run()
 
@@ -706,11 +709,15 @@ def serve(
         raise click.UsageError("--profile, --api-url and --upstream-accesskey are for a relay: add --forward-to URL")
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}: the hook and the API are reachable from the network", err=True)
+    data_dir = data_dir or _data_dir_from_environment()
+    warning = data_dir_warning(data_dir)
+    if warning:
+        click.echo(warning, err=True)
     try:
         run_server(
             host=host,
             port=port,
-            data_dir=data_dir or _data_dir_from_environment(),
+            data_dir=data_dir,
             accesskey=accesskey,
             seed=not no_seed,
             relay=relay,
@@ -718,6 +725,8 @@ def serve(
             log_requests=click.echo if log_requests else None,
             connections=ConnectionLimits(max_connections=max_connections),
         )
+    except sqlite3.DatabaseError as exc:  # a StoreError: it names the file and what to do
+        _fail(str(exc), EXIT_API_ERROR)
     except KeyboardInterrupt:  # ctrl+c is how one stops a server: not a failure
         click.echo("stopped", err=True)
     except OSError as exc:

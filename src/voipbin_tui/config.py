@@ -91,6 +91,15 @@ def permission_warning(path: Path) -> str | None:
     return None
 
 
+def data_dir_warning(path: Path) -> str | None:
+    """A warning when the sandbox's data dir lets other users in: it holds the access key, the
+    accounts' secrets and every captured request (its files are 0600, but a dir made before
+    may hold older ones)."""
+    if readable_by_others(path):
+        return f"warning: the data dir {path} is readable by other users; run: chmod 700 {path}"
+    return None
+
+
 def load_config(path: Path) -> ConfigFile:
     """Read the config file; a missing file is an empty configuration."""
     try:

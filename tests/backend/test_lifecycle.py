@@ -34,7 +34,7 @@ def test_the_access_key_is_generated_once_and_kept_private(tmp_path: Path) -> No
     assert load_or_create_accesskey(tmp_path / "data") == key
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["accesskey"]  # no temporary left behind
     key_file.write_text("")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(StoreError, match="empty: delete it"):
         load_or_create_accesskey(tmp_path / "data")
 
 

@@ -205,7 +205,7 @@ class VoipbinClient:
                     headers={"X-Request-Id": request_id},
                     auth=self._auth if authenticated else None,
                 )
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError) as exc:
                 if method == "GET" and attempt < self.retry.max_attempts and worth_retrying(exc):
                     log.debug("%s %s failed (%s), retry %d", method, display_path, type(exc).__name__, attempt)
                     await self._sleep(self.retry.delay(attempt))
@@ -392,15 +392,23 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def worth_retrying(exc: httpx.TransportError) -> bool:
-    """A timeout or a dropped connection can pass; a refused connection (nothing listens there)
-    or a name that does not resolve will not within a few seconds of backoff: fail at once."""
+def worth_retrying(exc: httpx.TransportError | httpx.DecodingError) -> bool:
+    """A timeout or a dropped connection can pass; a refused connection (nothing listens there),
+    a name that does not resolve or a body that cannot be decoded will not within a few seconds
+    of backoff: fail at once."""
+    if isinstance(exc, httpx.DecodingError):
+        return False
     if isinstance(exc, httpx.ConnectError):
         return not isinstance(_root_cause(exc), ConnectionRefusedError | socket.gaierror)
     return True
 
 
-def describe_transport_error(exc: httpx.TransportError, host: str) -> str:
+def describe_transport_error(exc: httpx.TransportError | httpx.DecodingError, host: str) -> str:
+    if isinstance(exc, httpx.DecodingError):
+        return (
+            f"{host} answered with a body its Content-Encoding does not decode: the server, or a "
+            "proxy in between, mangles responses (check the URL, or that proxy)"
+        )
     if isinstance(exc, httpx.TimeoutException):
         return f"{host} did not answer in time ({type(exc).__name__})"
     if isinstance(exc, httpx.ConnectError) and isinstance(_root_cause(exc), ConnectionRefusedError):

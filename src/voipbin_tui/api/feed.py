@@ -236,7 +236,7 @@ class FeedClient:
             response = await self._http.request(
                 method, path, params=params, headers={"X-Request-Id": request_id}, timeout=timeout or self._timeout
             )
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             host = urlsplit(self.inspector_url).netloc
             raise ConnectionFailed(describe_transport_error(exc, host), method=method, path=display_path) from None
         if response.status_code >= 400:

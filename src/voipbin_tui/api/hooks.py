@@ -116,7 +116,7 @@ class HookSender:
             response = await self._http.request(
                 method, url, content=body or None, headers=request_headers, params=params
             )
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             where = urlsplit(url)
             raise ConnectionFailed(
                 describe_transport_error(exc, where.netloc), method=method, path=where.path

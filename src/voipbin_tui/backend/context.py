@@ -66,7 +66,6 @@ class BackendContext:
 
 def open_store(config: BackendConfig, *, auto_checkpoint: bool = True) -> Store:
     """Open the data dir's database, creating, upgrading and (when new) initializing it."""
-    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return Store.open(
         config.database_path,
         max_captured=config.max_captured,

@@ -37,7 +37,7 @@ from voipbin_tui.backend.connections import (
 )
 from voipbin_tui.backend.context import open_store
 from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
-from voipbin_tui.backend.store import CaptureRecord
+from voipbin_tui.backend.store import CaptureRecord, StoreError
 from voipbin_tui.presentation import printable
 from voipbin_tui.traffic import verdict_label
 
@@ -46,6 +46,7 @@ __all__ = [
     "ConnectionLimits",
     "EmbeddedBackend",
     "RelayConfig",
+    "StoreError",
     "load_or_create_accesskey",
     "run_server",
     "start_embedded",
@@ -66,8 +67,21 @@ def load_or_create_accesskey(data_dir: Path) -> SecretStr:
     The file is written whole under a temporary name and then linked into place, so two
     processes starting at once agree on one key and never read a half-written file.
     """
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = data_dir / ACCESSKEY_FILENAME
+    try:
+        key = _read_or_create_accesskey(data_dir, path)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot use {path}: {exc.strerror or exc}; make {data_dir} writable by you, "
+            "or choose another data dir (--data-dir)"
+        ) from None
+    if not key:
+        raise StoreError(f"the access key file {path} is empty: delete it to generate a new key")
+    return SecretStr(key)
+
+
+def _read_or_create_accesskey(data_dir: Path, path: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
         temporary = data_dir / f".{ACCESSKEY_FILENAME}.{os.getpid()}.{secrets.token_hex(4)}"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -79,10 +93,7 @@ def load_or_create_accesskey(data_dir: Path) -> SecretStr:
             pass  # another process won the race: its key is the key
         finally:
             temporary.unlink()
-    key = path.read_text(encoding="utf-8").strip()
-    if not key:
-        raise ValueError(f"the access key file {path} is empty: delete it to generate a new key")
-    return SecretStr(key)
+    return path.read_text(encoding="utf-8", errors="replace").strip()
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -13,8 +13,10 @@ format), so text order is time order and a page token compares directly against 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +40,8 @@ DEDUPE_KEY_LIFETIME = timedelta(days=8)
 # VoIPBIN's times have microsecond resolution: the smallest step between two stamps.
 STAMP_STEP = timedelta(microseconds=1)
 BUSY_TIMEOUT_MS = 5_000
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""A checkpointed WAL is truncated to this, so a burst of writes does not keep its disk."""
 CACHED_CONVERSATIONS = 10_000
 # Enough for the hot index pages (random-UUID keys touch many), small next to a TUI's memory.
 PAGE_CACHE_KIB = 16 * 1024
@@ -172,8 +176,9 @@ _MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
-class StoreError(RuntimeError):
-    """The database cannot be used (e.g. it was written by a newer voipbin-tui)."""
+class StoreError(sqlite3.DatabaseError):
+    """The data dir or its database cannot be used (not writable, not a database, written by a
+    newer voipbin-tui...): the message is one line naming the file and what to do."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -378,23 +383,47 @@ class Store:
         """
         if max_captured < 1:
             raise ValueError("max_captured must be at least 1")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None)
-        connection.row_factory = sqlite3.Row
         try:
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
-            if not auto_checkpoint:
-                connection.execute("PRAGMA wal_autocheckpoint = 0")
-            store = cls(connection, max_captured=max_captured)
-            store._migrate(initialize)
-            store.prune()
-        except BaseException:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(path)
+            connection = sqlite3.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(_unusable(path, exc)) from None
+        try:
+            serving = not auto_checkpoint
+            return cls._set_up(connection, max_captured=max_captured, initialize=initialize, serving=serving)
+        except BaseException as exc:
             connection.close()
+            if isinstance(exc, sqlite3.Error) and not isinstance(exc, StoreError):
+                raise StoreError(_unusable(path, exc)) from None
             raise
+
+    @classmethod
+    def _set_up(
+        cls,
+        connection: sqlite3.Connection,
+        *,
+        max_captured: int,
+        initialize: Callable[[Store], None] | None,
+        serving: bool,
+    ) -> Self:
+        """Configure the connection, then migrate and prune. The serving connection runs no
+        checkpoint of its own (a thread does) and never waits on a lock: it runs on the event
+        loop, so a lock held by another process is waited for asynchronously (``group_commit``)."""
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+        connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+        if serving:
+            connection.execute("PRAGMA wal_autocheckpoint = 0")
+        store = cls(connection, max_captured=max_captured)
+        store._migrate(initialize)
+        store.prune()
+        if serving:
+            connection.execute("PRAGMA busy_timeout = 0")
         return store
 
     def close(self) -> None:
@@ -799,6 +828,38 @@ class Store:
             f"SELECT * FROM {table} WHERE {where} ORDER BY tm_create DESC, rowid DESC LIMIT ?",
             (*params, limit),
         ).fetchall()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives its WAL and shared
+    memory files the same mode), or make an existing one so: it holds tokens and secrets."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                if file.stat().st_mode & 0o077:
+                    file.chmod(0o600)
+
+
+def _unusable(path: Path, error: OSError | sqlite3.Error) -> str:
+    """Why the database cannot be used, in one line that names the file and what to do."""
+    if isinstance(error, OSError):
+        return (
+            f"cannot use {path}: {error.strerror or error}; make {path.parent} writable by you, "
+            "or choose another data dir (--data-dir)"
+        )
+    name = getattr(error, "sqlite_errorname", "")
+    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+        return f"{path} is not a voipbin-tui database ({error}): move it away, or choose another data dir (--data-dir)"
+    if name in ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"):
+        return (
+            f"cannot write {path} ({error}): make it and {path.parent} writable by you, "
+            "or choose another data dir (--data-dir)"
+        )
+    if name == "SQLITE_BUSY":
+        return f"{path} stayed locked by another process ({error}): stop it, or choose another data dir (--data-dir)"
+    return f"cannot use {path} ({error}): choose another data dir (--data-dir)"
 
 
 def _uuid(value: str | None) -> UUID:
