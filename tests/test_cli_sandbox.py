@@ -203,3 +203,36 @@ def test_set_profile_prompt_reads_a_piped_key(isolated_environment: Path) -> Non
     assert finished.returncode == 0, finished.stderr
     assert "Warning" not in finished.stderr and "piped-key" not in finished.stdout + finished.stderr
     assert 'accesskey = "piped-key-123456"' in config.read_text()
+
+
+def test_create_strips_a_pasted_secret_and_says_so() -> None:
+    secret = "0123456789abcdef0123456789abcdef"
+    created = run(
+        "accounts",
+        "create",
+        "--type",
+        "whatsapp",
+        "--name",
+        "pasted",
+        "--phone-number-id",
+        "106540352242111 ",
+        "--token",
+        "EAApasted",
+        "--secret",
+        "verify",
+        "--app-secret",
+        "-",
+        "--no-flow",
+        "--json",
+        input=f"{secret} \n",
+    )
+    assert created.exit_code == 0, created.output
+    assert "warning: app_secret: removed a trailing space" in created.stderr
+    assert "warning: phone_number_id: removed a trailing space" in created.stderr
+    saved = json.loads(run("accounts", "get", json.loads(created.stdout)["id"], "--json", "--show-secrets").stdout)
+    assert saved["provider_data"] == {"phone_number_id": "106540352242111", "app_secret": secret}
+
+
+def test_send_test_refuses_a_sender_that_is_not_a_wa_id() -> None:
+    result = run("hook", "send-test", account_id("whatsapp"), "--from", "x")
+    assert result.exit_code == 2 and "digits only" in result.output

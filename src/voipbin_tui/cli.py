@@ -31,7 +31,7 @@ from voipbin_tui.api import (
 )
 from voipbin_tui.api.client import parse_uuid
 from voipbin_tui.api.feed import FeedClient
-from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
 from voipbin_tui.config import (
     ConfigError,
     ConfigFile,
@@ -457,7 +457,10 @@ def _apply_fields(draft: AccountDraft, fields: dict[str, Any], *, creating: bool
         ask=fields["prompt_secrets"],
         creating=creating,
     )
-    return draft.model_copy(update={**updates, **secrets})
+    trimmed, notes = draft.model_copy(update={**updates, **secrets}).trimmed()
+    for note in notes:  # a pasted id or secret with a stray space: stripped, and said
+        click.echo(f"warning: {note.field}: {note.message}", err=True)
+    return trimmed
 
 
 def _report_warnings(draft: AccountDraft, *, creating: bool) -> None:
@@ -811,11 +814,26 @@ async def _feed_cursor(connection: Connection) -> int | None:
         return await feed.latest_cursor()
 
 
+def _checked_wa_id(value: str) -> str:
+    problem = wa_id_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 @hook.command("send-test")
 @_connection_options
 @click.argument("account_id", type=ACCOUNT_ID)
 @click.option("--text", default="Hello from voipbin-tui", show_default=True, help="The message text.")
-@click.option("--from", "sender", default=DEFAULT_TEST_SENDER, show_default=True, metavar="WA_ID", help="Sender wa_id.")
+@click.option(
+    "--from",
+    "sender",
+    default=DEFAULT_TEST_SENDER,
+    show_default=True,
+    metavar="WA_ID",
+    help="Sender wa_id.",
+    callback=lambda _ctx, _param, value: _checked_wa_id(value),
+)
 @click.option("--to", metavar="URL", help="Hook base URL to post to instead (e.g. https://hook.voipbin.net/v1.0).")
 @click.option("--channel-secret", metavar="VALUE|-", help="LINE: sign with this channel secret ('-': stdin).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before posting to a live hook.")

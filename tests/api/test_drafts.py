@@ -121,3 +121,27 @@ def test_type_cannot_change() -> None:
     current = current_whatsapp()
     with pytest.raises(AccountValidationError, match="type"):
         AccountDraft(type=AccountType.SMS, name="x").update_body(current)
+
+
+@pytest.mark.parametrize("field", ["token", "secret", "app_secret"])
+def test_whitespace_around_a_secret_is_an_error_and_trimmed_says_what_it_removed(field: str) -> None:
+    value = APP_SECRET if field == "app_secret" else "value"
+    draft = whatsapp_draft(**{field: SecretStr(value + " ")})
+    assert fields_of(draft.errors(creating=True)) == {field}
+    with pytest.raises(AccountValidationError):
+        draft.create_body()
+    trimmed, notes = draft.trimmed()
+    assert getattr(trimmed, field).get_secret_value() == value
+    assert [(note.field, note.message, note.is_warning) for note in notes] == [
+        (field, "removed a trailing space", True)
+    ]
+    assert trimmed.errors(creating=True) == []
+
+
+def test_trimmed_phone_number_id_and_what_is_described() -> None:
+    trimmed, notes = whatsapp_draft(phone_number_id="\t106540352242922\r\n").trimmed()
+    assert trimmed.phone_number_id == "106540352242922"
+    assert notes[0].message == "removed a leading tab and 2 trailing whitespace characters"
+    _, notes = whatsapp_draft(token=SecretStr("  ")).trimmed()
+    assert notes[0].message == "removed only whitespace"
+    assert whatsapp_draft().trimmed() == (whatsapp_draft(), [])

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, Select, Static
 
-from tests.tui.conftest import make_app, settle, wait_for_accounts, wait_until
-from tests.tui.test_account_flows import choose
+from tests.tui.conftest import make_app, screen_text, settle, wait_for_accounts, wait_until
+from tests.tui.test_account_flows import RecordingTransport, choose, select_type, type_into
 from voipbin_tui.api import AccountType
 from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
+from voipbin_tui.tui.screens.prompt import PromptScreen
 
 TAB = ("tab", None)
 
@@ -73,3 +75,137 @@ async def test_backspace_in_a_burst_edits_the_field_it_was_typed_in(sandbox: Emb
         await pilot.pause()
         await burst(pilot, keys_of("abcx", ("backspace", None), TAB, "de"))
         assert values(form, "token", "secret") == {"token": "abc", "secret": "de"}
+
+
+WHATSAPP_FIELDS = {
+    "#input-token": "EAAtoken",
+    "#input-secret": "verify",
+    "#input-phone_number_id": "106540352242999",
+}
+
+
+async def fill(pilot, fields: dict[str, str]) -> None:
+    for selector, text in fields.items():
+        await type_into(pilot, selector, text)
+
+
+def note_at(form: AccountFormScreen, field: str) -> str:
+    return str(form.query_one(f"#field-{field} .field-problem", Static).render())
+
+
+async def test_warnings_show_at_their_fields_and_are_asked_about_before_saving(sandbox: EmbeddedBackend) -> None:
+    transport = RecordingTransport()
+    async with make_app(sandbox, transport=transport).run_test(size=(100, 40)) as pilot:
+        form = await open_new_form(pilot, AccountType.WHATSAPP)
+        await fill(pilot, {**WHATSAPP_FIELDS, "#input-app_secret": "shortsecret"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        assert "Save with 2 warnings?" in screen_text(pilot)
+        assert "32 lowercase hex" in screen_text(pilot) and "no flow" in screen_text(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert pilot.app.screen is form and transport.bodies("POST") == []
+        assert form.query_one("#field-app_secret").has_class("-warning")
+        assert "32 lowercase hex" in note_at(form, "app_secret") and "no flow" in note_at(form, "message_flow_id")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not isinstance(pilot.app.screen, AccountFormScreen))
+        assert transport.bodies("POST")[-1]["provider_data"]["app_secret"] == "shortsecret"
+
+
+async def test_a_pasted_secret_with_a_trailing_space_is_stripped_and_said(sandbox: EmbeddedBackend) -> None:
+    transport = RecordingTransport()
+    secret = "0123456789abcdef0123456789abcdef"
+    async with make_app(sandbox, transport=transport).run_test(size=(100, 40)) as pilot:
+        form = await open_new_form(pilot, AccountType.WHATSAPP)
+        await choose(pilot, "#input-message_flow_id", form.query_one("#input-message_flow_id", Select)._options[1][1])
+        await fill(pilot, WHATSAPP_FIELDS)
+        form.query_one("#input-app_secret", Input).focus()
+        pilot.app.post_message(events.Paste(secret + " "))
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        assert "App secret: removed a trailing space" in screen_text(pilot)
+        assert form.query_one("#input-app_secret", Input).value == secret
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not isinstance(pilot.app.screen, AccountFormScreen))
+        assert transport.bodies("POST")[-1]["provider_data"]["app_secret"] == secret
+
+
+async def test_a_long_name_is_kept_and_the_limit_shown(sandbox: EmbeddedBackend) -> None:
+    transport = RecordingTransport()
+    async with make_app(sandbox, transport=transport).run_test(size=(100, 40)) as pilot:
+        form = await open_new_form(pilot, AccountType.SMS)
+        form.query_one("#input-name", Input).focus()
+        pilot.app.post_message(events.Paste("x" * 300))
+        await settle(pilot)
+        assert form.query_one("#input-name", Input).value == "x" * 300
+        assert "at most 255 characters (300 given)" in note_at(form, "name")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is form and transport.bodies("POST") == []
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert "299 given" in note_at(form, "name")
+
+
+async def test_notes_go_away_once_they_are_answered(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 40)) as pilot:
+        await wait_for_accounts(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await settle(pilot)
+        form = pilot.app.screen
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Choose the account type first" in screen_text(pilot)
+        await choose(pilot, "#input-type", AccountType.WHATSAPP)
+        await settle(pilot)
+        assert "Choose the account type first" not in screen_text(pilot)
+        await fill(pilot, {**WHATSAPP_FIELDS, "#input-phone_number_id": "12ab"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "no flow" in note_at(form, "message_flow_id") and "Fix 2 fields" in screen_text(pilot)
+        flows = form.query_one("#input-message_flow_id", Select)
+        await choose(pilot, "#input-message_flow_id", flows._options[1][1])
+        await settle(pilot)
+        assert note_at(form, "message_flow_id") == ""
+        widget = form.query_one("#input-phone_number_id", Input)
+        widget.value = "106540352242999"
+        await settle(pilot)
+        assert note_at(form, "phone_number_id") == "" and "Fix 1 field before" in screen_text(pilot)
+
+
+async def open_test_message(pilot) -> PromptScreen:
+    screen = await wait_for_accounts(pilot)
+    select_type(screen, AccountType.WHATSAPP)
+    await pilot.press("t")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, PromptScreen))
+    await settle(pilot)
+    return pilot.app.screen
+
+
+async def test_enter_in_the_test_message_dialog_sends_at_once(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        await open_test_message(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("hook answered 200" in n.message for n in pilot.app._notifications))
+        assert not isinstance(pilot.app.screen, PromptScreen)
+
+
+async def test_a_sender_that_is_not_a_wa_id_is_refused_and_kept(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        dialog = await open_test_message(pilot)
+        sender = dialog.query_one("#prompt-sender", Input)
+        sender.value = ""
+        await type_into(pilot, "#prompt-sender", "x")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen is dialog and sender.value == "x" and sender.has_focus
+        assert "digits only" in screen_text(pilot)
+        sender.value = "16505550000"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(pilot.app.screen, PromptScreen))

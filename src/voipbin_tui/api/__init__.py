@@ -4,7 +4,7 @@ Used by the CLI, the TUI, the inspector feed and the tests alike; it never impor
 """
 
 from voipbin_tui.api.client import DEFAULT_API_URL, DEFAULT_HOOK_URL, VoipbinClient
-from voipbin_tui.api.drafts import AccountDraft, FieldProblem
+from voipbin_tui.api.drafts import MAX_NAME_LENGTH, AccountDraft, FieldProblem
 from voipbin_tui.api.errors import (
     AccountValidationError,
     ApiError,
@@ -34,6 +34,7 @@ from voipbin_tui.api.models import (
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_HOOK_URL",
+    "MAX_NAME_LENGTH",
     "NIL_UUID",
     "Account",
     "AccountDraft",

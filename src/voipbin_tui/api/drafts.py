@@ -19,6 +19,8 @@ from voipbin_tui.api.errors import AccountValidationError, NothingToUpdate
 from voipbin_tui.api.models import NIL_UUID, Account, AccountType
 
 MAX_NAME_LENGTH = 255
+TRIMMED_FIELDS = ("token", "secret", "phone_number_id", "app_secret")
+"""Ids and secrets: pasted with a stray space or newline they break signatures silently."""
 _DIGITS = re.compile(r"^[0-9]+$")
 _APP_SECRET_SHAPE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -34,6 +36,27 @@ class FieldProblem:
 
 def _present(secret: SecretStr | None) -> bool:
     return secret is not None and secret.get_secret_value() != ""
+
+
+def _plain(value: SecretStr | str | None) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value or ""
+
+
+def describe_surrounding_whitespace(value: str) -> str:
+    """What surrounds ``value`` ("a trailing space", "2 leading newlines"), or "" for nothing."""
+    if value and not value.strip():
+        return "only whitespace"
+    parts = []
+    leading = value[: len(value) - len(value.lstrip())]
+    trailing = value[len(value.rstrip()) :]
+    for where, extra in (("leading", leading), ("trailing", trailing)):
+        if extra:
+            names = {" ": "space", "\n": "newline", "\r": "carriage return", "\t": "tab"}
+            kind = names.get(extra[0], "whitespace character") if len(set(extra)) == 1 else "whitespace character"
+            parts.append(f"a {where} {kind}" if len(extra) == 1 else f"{len(extra)} {where} {kind}s")
+    return " and ".join(parts)
 
 
 class AccountDraft(BaseModel):
@@ -69,6 +92,10 @@ class AccountDraft(BaseModel):
         found: list[FieldProblem] = []
         if len(self.name) > MAX_NAME_LENGTH:
             found.append(FieldProblem("name", f"at most {MAX_NAME_LENGTH} characters ({len(self.name)} given)"))
+        for field in TRIMMED_FIELDS:
+            around = describe_surrounding_whitespace(_plain(getattr(self, field)))
+            if around:
+                found.append(FieldProblem(field, f"has {around}: remove it (pasted values often carry one)"))
         if self.type is AccountType.WHATSAPP:
             found.extend(self._whatsapp_problems(creating=creating))
         elif self.type is AccountType.LINE and creating:
@@ -105,6 +132,20 @@ class AccountDraft(BaseModel):
         if creating and self.message_flow_id == NIL_UUID:
             found.append(FieldProblem("message_flow_id", "no flow: inbound messages will not be answered", True))
         return found
+
+    def trimmed(self) -> tuple[AccountDraft, list[FieldProblem]]:
+        """This draft with whitespace around ids and secrets removed, and a warning per field
+        that had some, to say so: callers strip and tell rather than save it, or refuse."""
+        updates: dict[str, Any] = {}
+        notes: list[FieldProblem] = []
+        for field in TRIMMED_FIELDS:
+            value = getattr(self, field)
+            around = describe_surrounding_whitespace(_plain(value))
+            if around:
+                stripped = _plain(value).strip()
+                updates[field] = stripped if isinstance(value, str) else (SecretStr(stripped) if stripped else None)
+                notes.append(FieldProblem(field, f"removed {around}", True))
+        return self.model_copy(update=updates), notes
 
     def errors(self, *, creating: bool) -> list[FieldProblem]:
         return [problem for problem in self.problems(creating=creating) if not problem.is_warning]

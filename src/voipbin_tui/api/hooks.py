@@ -27,6 +27,16 @@ from voipbin_tui.protocols import (
 DEFAULT_TEST_SENDER = "16505551234"
 
 
+def wa_id_problem(wa_id: str) -> str:
+    """Why ``wa_id`` cannot be a WhatsApp sender (a phone number in international format,
+    as Meta sends it: digits only, no ``+``, at most 15 by E.164), or "" when it can."""
+    if not wa_id.isascii() or not wa_id.isdigit():
+        return "a wa_id is the sender's phone number, digits only (no +, spaces or letters)"
+    if not 7 <= len(wa_id) <= 15:
+        return f"a wa_id has 7 to 15 digits, the country code first ({len(wa_id)} given)"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class HookDelivery:
     """What was sent to a hook and what it answered."""

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 
 from voipbin_tui.api import Account, AccountType, VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
-from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.key_order import KeyOrder
@@ -233,7 +233,7 @@ class VoipbinApp(App[None]):
             return
         fields = [PromptField("text", "Message text", value="Hello from voipbin-tui")]
         if account.type == AccountType.WHATSAPP:
-            fields.append(PromptField("sender", "Sender wa_id", value=DEFAULT_TEST_SENDER))
+            fields.append(PromptField("sender", "Sender wa_id", value=DEFAULT_TEST_SENDER, check=wa_id_problem))
         else:
             fields.append(
                 PromptField(

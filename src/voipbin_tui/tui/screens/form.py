@@ -1,5 +1,9 @@
 """Create or edit an account: fields follow the type, problems show at the field before sending.
 
+Errors block saving; warnings (an unusual app secret, no flow, whitespace stripped from a
+pasted id or secret) show at their fields and the user is asked before saving with them.
+Once a field shows a problem it is checked again as the user types, so no note goes stale.
+
 On edit, secret inputs start empty and empty means "keep" (VoIPBIN never returns ``token`` or
 ``secret``); only what changed is sent, and ``provider_data`` whole. If the account changed on
 the server since the form opened, the user is asked before it is overwritten.
@@ -20,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from voipbin_tui.api import (
+    MAX_NAME_LENGTH,
     NIL_UUID,
     Account,
     AccountDraft,
@@ -61,6 +66,8 @@ class AccountFormScreen(Screen[Account | None]):
         self._original = account
         self._saving = False
         self._flows_loaded = False
+        self._fields_with_problems: set[str] = set()
+        self._error_count_shown = False
 
     @property
     def creating(self) -> bool:
@@ -84,7 +91,9 @@ class AccountFormScreen(Screen[Account | None]):
                     )
                 else:
                     yield Static(f"{original.type} (fixed after create)", id="input-type-fixed", markup=False)
-            yield from self._field("name", "Name", original.name if original else "", max_length=255)
+            yield from self._field(
+                "name", "Name", original.name if original else "", placeholder=f"up to {MAX_NAME_LENGTH} characters"
+            )
             yield from self._field("detail", "Detail", original.detail if original else "")
             with Vertical(id="field-message_flow_id", classes="field"):
                 yield Label("Flow")
@@ -101,10 +110,9 @@ class AccountFormScreen(Screen[Account | None]):
                 yield from self._field(field, field, value, secret=field in SECRET_FIELDS)
         yield Footer()
 
-    def _field(self, field: str, label: str, value: str, *, secret: bool = False, max_length: int = 0):
+    def _field(self, field: str, label: str, value: str, *, secret: bool = False, placeholder: str = ""):
         with Vertical(id=f"field-{field}", classes="field"):
             yield Label(label, id=f"label-{field}")
-            placeholder = ""
             if secret and not self.creating:
                 is_unset_app_secret = field == "app_secret" and self._original and self._original.app_secret is None
                 placeholder = "not set: VoIPBIN drops every message until it is" if is_unset_app_secret else KEEP_HINT
@@ -113,7 +121,6 @@ class AccountFormScreen(Screen[Account | None]):
                 password=secret,
                 placeholder=placeholder,
                 id=f"input-{field}",
-                max_length=max_length,
                 compact=True,
                 select_on_focus=False,
             )
@@ -143,6 +150,7 @@ class AccountFormScreen(Screen[Account | None]):
             for field in used:
                 self.query_one(f"#label-{field}", Label).update(field_label(account_type, field))
         self._show_problems([])
+        self._show_form_error("")  # "choose the type first" is answered
         self.refresh_bindings()
 
     # -- flows ------------------------------------------------------------------------
@@ -212,10 +220,28 @@ class AccountFormScreen(Screen[Account | None]):
 
     # -- problems at the fields -------------------------------------------------------
 
+    @on(Input.Changed)
+    @on(Select.Changed, "#input-message_flow_id")
+    def _check_again(self) -> None:
+        """Fields showing a problem, and the name's length, follow what is typed now."""
+        if self.account_type is None:
+            return
+        problems = self.draft().problems(creating=self.creating)
+        live = [p for p in problems if p.field in self._fields_with_problems or p.field == "name"]
+        self._show_problems(live)
+        if self._error_count_shown:
+            self._show_error_count([p for p in live if not p.is_warning])
+
+    def _show_error_count(self, errors: list[FieldProblem]) -> None:
+        fields = len({problem.field for problem in errors})
+        self._show_form_error(f"Fix {fields} field{'s' if fields > 1 else ''} before saving." if errors else "")
+        self._error_count_shown = bool(errors)
+
     def _show_problems(self, problems: list[FieldProblem]) -> None:
         by_field: dict[str, list[FieldProblem]] = {}
         for problem in problems:
             by_field.setdefault(problem.field, []).append(problem)
+        self._fields_with_problems = set(by_field)
         for container in self.query(".field"):
             field = (container.id or "").removeprefix("field-")
             found = by_field.get(field, [])
@@ -229,6 +255,7 @@ class AccountFormScreen(Screen[Account | None]):
             container.set_class(bool(found) and all(p.is_warning for p in found), "-warning")
 
     def _show_form_error(self, text: str) -> None:
+        self._error_count_shown = False
         error = self.query_one("#form-error", Static)
         error.update(text)
         error.set_class(bool(text), "-visible")
@@ -266,16 +293,36 @@ class AccountFormScreen(Screen[Account | None]):
             self._show_form_error("Choose the account type first.")
             self.query_one("#input-type", Select).focus()
             return
-        draft = self.draft()
-        problems = draft.problems(creating=self.creating)
+        draft, trimmed = self.draft().trimmed()
+        self._show_trimmed_values(draft, trimmed)
+        problems = trimmed + draft.problems(creating=self.creating)
         self._show_problems(problems)
         errors = [problem for problem in problems if not problem.is_warning]
         if errors:
-            self._show_form_error(f"Fix {len(errors)} field{'s' if len(errors) > 1 else ''} before saving.")
+            self._show_error_count(errors)
             self._focus_field(errors[0].field)
             return
         self._show_form_error("")
-        self._save(draft)
+        warnings = [problem for problem in problems if problem.is_warning]
+        if not warnings:
+            self._save(draft)
+            return
+        assert self.account_type is not None
+        listed = "\n".join(f"{field_label(self.account_type, w.field)}: {w.message}" for w in warnings)
+        count = f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
+        self.app.push_screen(
+            ConfirmScreen(f"Save with {count}?", detail=listed, confirm_label="Save anyway"),
+            lambda save: self._save(draft) if save else self._focus_field(warnings[0].field),
+        )
+
+    def _show_trimmed_values(self, draft: AccountDraft, trimmed: list[FieldProblem]) -> None:
+        """Put what will be saved back in the inputs the whitespace was typed in."""
+        for problem in trimmed:
+            widget = self.query_one(f"#input-{problem.field}", Input)
+            if widget.value:
+                value = getattr(draft, problem.field)
+                with widget.prevent(Input.Changed):  # the note saying so stays
+                    widget.value = value.get_secret_value() if isinstance(value, SecretStr) else (value or "")
 
     def _focus_field(self, field: str) -> None:
         for widget in self.query(f"#input-{field}"):

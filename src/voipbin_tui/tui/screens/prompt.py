@@ -1,7 +1,9 @@
-"""A small modal form: a few labelled inputs, enter to accept, escape to cancel."""
+"""A small modal form: a few labelled inputs; enter accepts from any of them, tab moves
+between them, escape cancels. A value its check refuses is said under it, and kept."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -20,6 +22,8 @@ class PromptField:
     value: str = ""
     placeholder: str = ""
     password: bool = False
+    check: Callable[[str], str] | None = None
+    """Why a value cannot be used, or "" when it can."""
 
 
 class PromptScreen(ModalScreen[dict[str, str] | None]):
@@ -49,17 +53,25 @@ class PromptScreen(ModalScreen[dict[str, str] | None]):
                     id=f"prompt-{field.key}",
                     compact=True,
                 )
-            yield Static("enter accepts · esc cancels", id="prompt-keys")
+                yield Static("", id=f"prompt-{field.key}-problem", classes="prompt-problem", markup=False)
+            yield Static("enter accepts · tab next field · esc cancels", id="prompt-keys")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        inputs = list(self.query(Input))
-        position = inputs.index(event.input)
-        if position < len(inputs) - 1:
-            inputs[position + 1].focus()
+        values = {field.key: self.query_one(f"#prompt-{field.key}", Input).value for field in self._fields}
+        refused: list[str] = []
+        for field in self._fields:
+            problem = field.check(values[field.key]) if field.check else ""
+            note = self.query_one(f"#prompt-{field.key}-problem", Static)
+            note.update(f"✗ {problem}" if problem else "")
+            note.set_class(bool(problem), "-visible")
+            if problem:
+                refused.append(field.key)
+        if refused:
+            self.query_one(f"#prompt-{refused[0]}", Input).focus()
             return
-        self.dismiss({field.key: self.query_one(f"#prompt-{field.key}", Input).value for field in self._fields})
+        self.dismiss(values)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
