@@ -209,3 +209,42 @@ async def test_a_sender_that_is_not_a_wa_id_is_refused_and_kept(sandbox: Embedde
         sender.value = "16505550000"
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(pilot.app.screen, PromptScreen))
+
+
+def toasts(pilot) -> list[str]:
+    return [notification.message for notification in pilot.app._notifications]
+
+
+async def test_refused_keys_say_why_in_read_only_mode(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox, read_only=True).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        for key, what in (("n", "creating"), ("e", "editing"), ("d", "deleting"), ("t", "sending test messages")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert pilot.app.screen is screen
+            assert toasts(pilot)[-1].startswith(f"Read-only: {what}")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pilot.app.screen is not screen)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert "Read-only: editing accounts" in toasts(pilot)[-1]
+
+
+async def test_t_on_an_sms_account_says_why_and_the_pane_does_not_offer_it(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.SMS)
+        await settle(pilot)
+        assert "t sends a test message" not in screen_text(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, PromptScreen)
+        assert "sms accounts do not receive through the hook" in toasts(pilot)[-1]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pilot.app.screen is not screen)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "no URL to copy" in toasts(pilot)[-1]

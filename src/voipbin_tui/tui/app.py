@@ -7,7 +7,7 @@ place that enforces ``--read-only``; screens bind keys to ``app.*`` actions.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import datetime
 from pathlib import Path
@@ -15,9 +15,11 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from textual import events, work
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 
@@ -39,6 +41,14 @@ ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
 MUTATING_ACTIONS = frozenset(
     {"new_account", "edit_account", "delete_account", "send_test", "replay_request", "hub_challenge"}
 )
+_ACTION_NAMES = {
+    "new_account": "creating accounts",
+    "edit_account": "editing accounts",
+    "delete_account": "deleting accounts",
+    "send_test": "sending test messages",
+    "replay_request": "replaying requests",
+    "hub_challenge": "sending the hub challenge",
+}
 EXPORT_BODY_CONCURRENCY = 8
 
 
@@ -145,24 +155,52 @@ class VoipbinApp(App[None]):
             return False  # q is a letter in a form with unsaved changes; esc asks before leaving
         if action == "reconnect":
             return self.connection is None
-        if action == "edit_account":
-            account = self.selected_account()
-            if account is not None and not isinstance(account.type, AccountType):
-                return None  # a type this version does not know cannot be edited safely
-        if action in MUTATING_ACTIONS:
-            if self.read_only:
-                return None  # shown greyed out, so the user sees why nothing happens
-            if action == "replay_request":
-                return isinstance(self.screen, RequestDetailScreen) or None
-            if action != "new_account" and self.selected_account() is None:
-                return None
-            if action == "send_test":
-                account = self.selected_account()
-                return account is not None and account.type in (AccountType.WHATSAPP, AccountType.LINE) or None
-            if action == "hub_challenge":
-                account = self.selected_account()
-                return account is not None and account.type == AccountType.WHATSAPP or None
-        return True
+        # refused actions stay in the footer, greyed out; pressing their key says why
+        return None if self.refusal(action) else True
+
+    def refusal(self, action: str) -> str:
+        """Why ``action`` cannot run now (said when its key is pressed anyway), or ""."""
+        if action == "quit" and getattr(self.screen, "is_dirty", False):
+            return "Unsaved changes: esc leaves the form (and asks first)."
+        if action == "reconnect" and self.connection is not None:
+            return "Already connected."
+        if action not in MUTATING_ACTIONS:
+            return ""
+        if self.read_only:
+            return f"Read-only: {_ACTION_NAMES[action]} is turned off (started with --read-only)."
+        if action == "replay_request":
+            return (
+                "" if isinstance(self.screen, RequestDetailScreen) else "Open a request first (enter in the inspector)."
+            )
+        account = self.selected_account()
+        if action == "new_account":
+            return ""
+        if account is None:
+            return "Select an account first."
+        if action == "edit_account" and not isinstance(account.type, AccountType):
+            return f"This version does not know the account type {account.type!r}: it cannot be edited safely."
+        if action == "send_test" and account.type not in (AccountType.WHATSAPP, AccountType.LINE):
+            return f"{account.type} accounts do not receive through the hook: there is no test message to send."
+        if action == "hub_challenge" and account.type != AccountType.WHATSAPP:
+            return "Only WhatsApp has a hub challenge: select a WhatsApp account."
+        return ""
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run ``action``, or, if it is refused and its target can say why, say it in a toast."""
+        target, name, parameters = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if not target.check_action(name, parameters):
+            why = target.refusal(name) if callable(getattr(target, "refusal", None)) else ""
+            if why:
+                self.notify(why, title="Not available", severity="warning", timeout=5, markup=False)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def selected_account(self) -> Account | None:
         """The account the user is on: in the list, or the one whose detail is open. The command

@@ -95,6 +95,14 @@ class AccountDetailScreen(Screen[None]):
             return self._account.type in (AccountType.WHATSAPP, AccountType.LINE)
         return True
 
+    def refusal(self, action: str) -> str:
+        """Why a key of this screen does nothing for this account (the app toasts it)."""
+        if action == "toggle_reveal" and self._account.app_secret is None:
+            return f"Nothing to reveal: this {self._account.type} account has no app secret."
+        if action == "copy_hook_url" and not self.check_action(action, ()):
+            return f"{self._account.type} accounts do not use the hook: no URL to copy."
+        return ""
+
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
 

@@ -268,6 +268,14 @@ class AccountFormScreen(Screen[Account | None]):
             return bool(set(used) & set(SECRET_FIELDS))
         return True
 
+    def refusal(self, action: str) -> str:
+        """Why a key of this form does nothing now (the app toasts it)."""
+        if action == "toggle_reveal" and not self.check_action(action, ()):
+            if self.account_type is None:
+                return "Choose the account type first."
+            return f"{self.account_type} accounts have no secrets to reveal."
+        return ""
+
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
 

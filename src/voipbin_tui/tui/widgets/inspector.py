@@ -242,6 +242,8 @@ class InspectorPane(Vertical):
         self._account_id, self._account_label = account_id, label
         if not self._all_accounts:
             self._refilter()
+        else:
+            self._update_title()  # whether t can send depends on the account
 
     def _matches(self, row: TrafficRow) -> bool:
         if not self._all_accounts and self._account_id is not None and row.account_id not in (self._account_id, ""):
@@ -352,7 +354,8 @@ class InspectorPane(Vertical):
         if self._status:
             state = self._status
         elif not self._visible and self.connected:
-            state = "nothing yet: t sends a test message"
+            can_send = self.app.check_action("send_test", ())  # not read-only, not on SMS
+            state = "nothing yet: t sends a test message" if can_send else "nothing yet"
         elif not self.following and self._new_count:
             state = f"{self._new_count} new · end follows"
         elif self.connected:
