@@ -236,3 +236,11 @@ def test_create_strips_a_pasted_secret_and_says_so() -> None:
 def test_send_test_refuses_a_sender_that_is_not_a_wa_id() -> None:
     result = run("hook", "send-test", account_id("whatsapp"), "--from", "x")
     assert result.exit_code == 2 and "digits only" in result.output
+
+
+def test_get_shows_checked_facts_and_console_steps_apart() -> None:
+    result = run("accounts", "get", account_id("whatsapp"))
+    assert result.exit_code == 0, result.output
+    steps = [line for line in result.stdout.splitlines() if "Meta's App Dashboard" in line]
+    assert steps and all(line.split()[:2] == ["step", "→"] for line in steps), result.stdout
+    assert "✓ phone number id set" in result.stdout

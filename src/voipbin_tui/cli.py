@@ -337,7 +337,7 @@ def _account_lines(
     if account.type in (AccountType.WHATSAPP, AccountType.LINE):
         lines.append(("hook url", connection.hook_url_for(account.id)))
     for item in setup_checklist(account, connection.hook_url_for(account.id)):
-        lines.append(("check", f"{'✓' if item.done else '✗'} {item.text}"))
+        lines.append(("step" if item.is_step else "check", f"{item.mark} {item.text}"))
     return lines
 
 

@@ -48,10 +48,20 @@ def flow_label(flow_id: UUID, names: Mapping[UUID, str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
-    """One setup step: done or not, and what to do about it."""
+    """A fact this tool checked (``done`` is True or False), or a step only the user can do and
+    check (``done`` is None): in Meta's or LINE's console, which this tool cannot see."""
 
-    done: bool
+    done: bool | None
     text: str
+
+    @property
+    def is_step(self) -> bool:
+        return self.done is None
+
+    @property
+    def mark(self) -> str:
+        """✓ / ✗ for a checked fact, → for a step: never a tick for what was not checked."""
+        return "→" if self.done is None else ("✓" if self.done else "✗")
 
 
 def _app_secret_step(secret: str) -> str:
@@ -63,7 +73,8 @@ def _app_secret_step(secret: str) -> str:
 
 
 def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
-    """What must be true for this account to receive messages, per type."""
+    """What must be true for this account to receive messages, per type: checked facts first,
+    then the steps in the provider's console."""
     if account.type == AccountType.WHATSAPP:
         number = account.phone_number_id
         secret = account.app_secret.get_secret_value() if account.app_secret else ""
@@ -77,18 +88,18 @@ def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
                 account.has_flow,
                 "a flow is assigned" if account.has_flow else "no flow assigned: messages arrive but nothing answers",
             ),
-            ChecklistItem(True, f"Meta App Dashboard > WhatsApp > Configuration: callback URL {hook_url}"),
-            ChecklistItem(True, "verify token: the account's secret (write-only, as you saved it)"),
-            ChecklistItem(True, "subscribe the webhook field 'messages'"),
+            ChecklistItem(None, f"in Meta's App Dashboard > WhatsApp > Configuration, set the callback URL {hook_url}"),
+            ChecklistItem(None, "there, set the verify token to this account's secret (write-only: as you saved it)"),
+            ChecklistItem(None, "there, subscribe the webhook field 'messages'"),
         ]
     if account.type == AccountType.LINE:
         return [
-            ChecklistItem(True, "VoIPBIN registers the webhook URL with LINE itself on save"),
-            ChecklistItem(True, f"the LINE console shows {hook_url}; 'Verify' there should succeed"),
             ChecklistItem(account.has_flow, "a flow is assigned" if account.has_flow else "no flow assigned"),
+            ChecklistItem(None, "VoIPBIN registers the webhook URL with LINE itself when the account is saved"),
+            ChecklistItem(None, f"in the LINE Developers console, check it shows {hook_url} and 'Verify' succeeds"),
         ]
     if account.type == AccountType.SMS:
-        return [ChecklistItem(True, "inbound SMS follows the number's flow, not the account's")]
+        return [ChecklistItem(None, "inbound SMS follows the number's flow, not the account's")]
     return [ChecklistItem(False, f"unknown account type {account.type!r}")]
 
 

@@ -58,7 +58,7 @@ class AccountDetailScreen(Screen[None]):
             yield Static(id="detail-fields")
             yield Static("Webhook", classes="section-title")
             yield Static(id="detail-hook")
-            yield Static("Setup checklist", classes="section-title")
+            yield Static("Setup checklist  ✓ ✗ checked here · → yours to do", classes="section-title")
             yield Static(id="detail-checklist")
         yield Footer()
 
@@ -143,8 +143,12 @@ class AccountDetailScreen(Screen[None]):
         for index, item in enumerate(setup_checklist(account, self.hook_url)):
             if index:
                 checklist.append("\n")
-            checklist.append("✓ " if item.done else "✗ ", style="green" if item.done else "bold red")
-            checklist.append(printable(item.text))
+            if item.is_step:  # only the user can check it: an instruction, not a tick
+                checklist.append(f"{item.mark} ", style="bold cyan")
+                checklist.append(printable(item.text), style="italic")
+            else:
+                checklist.append(f"{item.mark} ", style="green" if item.done else "bold red")
+                checklist.append(printable(item.text))
         self.query_one("#detail-checklist", Static).update(checklist)
 
     def _fields_table(self, account: Account) -> Table:
