@@ -13,6 +13,7 @@ from textual.widgets._select import SelectOverlay
 from tests.tui.conftest import make_app, screen_text, settle, start_sandbox, wait_for_accounts, wait_until
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 
@@ -97,6 +98,9 @@ async def test_create_each_type(sandbox: EmbeddedBackend, account_type: AccountT
         for selector, text in fields.items():
             await type_into(pilot, selector, text)
         await pilot.press("ctrl+s")
+        if account_type is AccountType.WHATSAPP:  # no flow is a warning: saving asks first
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+            await pilot.press("y")
         await wait_until(pilot, lambda: pilot.app.screen is screen)
         await settle(pilot)
         assert screen.table.row_count == 4  # no reload: the saved row was added in place
