@@ -17,12 +17,21 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No VOIPBIN_* from the shell, and config and data in a fresh temp dir per test."""
+    """No VOIPBIN_* from the shell, config and data in a fresh temp dir per test, and a sandbox
+    on a free port: the fixed 8631 is never bound by a test (test runs share this machine)."""
     home = tmp_path_factory.mktemp("home")
-    for name in ("VOIPBIN_API_URL", "VOIPBIN_ACCESSKEY", "VOIPBIN_PROFILE", "VOIPBIN_PASSWORD"):
+    for name in (
+        "VOIPBIN_API_URL",
+        "VOIPBIN_HOOK_URL",
+        "VOIPBIN_ACCESSKEY",
+        "VOIPBIN_INSPECTOR_ACCESSKEY",
+        "VOIPBIN_PROFILE",
+        "VOIPBIN_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VOIPBIN_TUI_CONFIG", str(home / "config" / "config.toml"))
     monkeypatch.setenv("VOIPBIN_TUI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("VOIPBIN_TUI_PORT", "0")
     return home
 
 

@@ -69,8 +69,9 @@ def test_group_level_connection_options_are_inherited(api: respx.MockRouter) -> 
     result = run(*REMOTE, "accounts", "get", ACCOUNT_ID)
     assert result.exit_code == 0
     assert "write-only: set on save, never returned" in result.output
-    assert f"{API.replace('api.', 'hook.')}" not in result.output  # hook url comes from the profile default
-    assert f"https://hook.voipbin.net/v1.0/conversation/accounts/{ACCOUNT_ID}" in result.output
+    # the hook follows the API given at the group level, and says it was derived
+    assert f"https://hook.cli.test/v1.0/conversation/accounts/{ACCOUNT_ID}  (derived from the API URL)" in result.stdout
+    assert "hook.voipbin.net" not in result.output
     assert "••••7890" in result.output and APP_SECRET not in result.output
 
 
@@ -189,3 +190,51 @@ def test_config_set_profile_show_and_path(isolated_environment: Path) -> None:
     assert "[profiles.prod]" in shown.output and "default_profile = prod" in shown.output
     assert "prod-key-123456" not in shown.output and "••••3456" in shown.output
     assert str(isolated_environment / "data") in run("config", "path").output
+
+
+def test_set_profile_takes_the_relays_key_from_stdin_and_keeps_it_apart(isolated_environment: Path) -> None:
+    result = run(
+        "config",
+        "set-profile",
+        "ops",
+        "--accesskey",
+        "-",
+        "--inspector-url",
+        "https://ops-box.example/inspector/v1",
+        "--inspector-accesskey",
+        "-",
+        input="voipbin-key-1111\nrelay-key-2222\n",
+    )
+    assert result.exit_code == 0, result.output
+    saved = (isolated_environment / "config" / "config.toml").read_text()
+    assert 'accesskey = "voipbin-key-1111"' in saved and 'inspector_accesskey = "relay-key-2222"' in saved
+    assert "hook_url" not in saved  # derived from the API URL unless given
+    shown = run("config", "show").output
+    assert "relay-key-2222" not in shown and "••••2222" in shown
+
+
+def test_set_profile_prompts_for_the_relays_key_without_echo(isolated_environment: Path) -> None:
+    result = run("config", "set-profile", "ops", "--prompt-inspector-accesskey", input="relay-key-3333\n")
+    assert result.exit_code == 0, result.output
+    assert "relay-key-3333" not in result.output
+    assert 'inspector_accesskey = "relay-key-3333"' in (isolated_environment / "config" / "config.toml").read_text()
+
+
+def test_plain_http_to_a_remote_api_is_warned_about_on_stderr(api: respx.MockRouter) -> None:
+    plain = "http://voipbin.lan/v1.0"
+    with respx.mock(base_url=plain) as router:
+        router.get("/flows").mock(return_value=httpx.Response(200, json={"result": []}))
+        result = run("flows", "list", "--api-url", plain, "--accesskey", "k")
+    assert result.exit_code == 0, result.output
+    assert "warning: the API URL http://voipbin.lan/v1.0 sends credentials unencrypted" in result.stderr
+    assert "unencrypted" not in run("flows", "list", *REMOTE).stderr
+
+
+def test_the_tui_repeats_plain_http_warnings_inside_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voipbin_tui.tui.app import VoipbinApp
+
+    shown: list[str] = []
+    monkeypatch.setattr(VoipbinApp, "run", lambda self: shown.extend(self._notices))
+    result = run("--api-url", "http://voipbin.lan/v1.0", "--accesskey", "k")
+    assert result.exit_code == 0, result.output
+    assert any("http://voipbin.lan/v1.0 sends credentials unencrypted" in notice for notice in shown)

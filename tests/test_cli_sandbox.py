@@ -6,11 +6,13 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
@@ -244,3 +246,83 @@ def test_get_shows_checked_facts_and_console_steps_apart() -> None:
     steps = [line for line in result.stdout.splitlines() if "Meta's App Dashboard" in line]
     assert steps and all(line.split()[:2] == ["step", "→"] for line in steps), result.stdout
     assert "✓ phone number id set" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def hook_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("hook url")).split()[-1]
+
+
+def test_cli_runs_print_one_stable_hook_url_and_say_it_listens_only_while_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("VOIPBIN_TUI_PORT", str(port))
+    whatsapp = account_id("whatsapp")
+    first, second = run("accounts", "get", whatsapp), run("accounts", "get", whatsapp)
+    assert first.exit_code == 0, first.output
+    assert hook_line(first.stdout) == hook_line(second.stdout)
+    assert hook_line(first.stdout) == f"http://127.0.0.1:{port}/v1.0/conversation/accounts/{whatsapp}"
+    assert "listens only while `voipbin-tui` or `voipbin-tui serve` runs" in first.stderr
+    created = run("accounts", "create", "--type", "line", "--name", "L", "--token", "t", "--secret", "s")
+    assert f"http://127.0.0.1:{port}/v1.0/conversation/accounts/" in created.stdout
+    assert "listens only while" in created.stderr
+
+
+def test_a_taken_sandbox_port_is_a_visible_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        port = other_program.getsockname()[1]
+        monkeypatch.setenv("VOIPBIN_TUI_PORT", str(port))
+        result = run("accounts", "list")
+    assert result.exit_code == 0, result.output
+    assert f"note: port {port} is taken by another program" in result.stderr
+
+
+def start_serve(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voipbin_tui", "serve", "--port", "0", "--data-dir", str(data_dir), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = process.stdout.readline()
+    base = re.search(r"listening on (http://127\.0\.0\.1:\d+)", first)
+    assert base, first + process.stderr.read()
+    return process, base.group(1)
+
+
+def test_the_cli_uses_a_running_serve_on_the_same_data_dir(isolated_environment: Path) -> None:
+    data = isolated_environment / "data"
+    process, base = start_serve(data)
+    try:
+        assert json.loads((data / "backend.json").read_text())["pid"] == process.pid
+        whatsapp = account_id("whatsapp")
+        shown = run("accounts", "get", whatsapp)
+        assert hook_line(shown.stdout) == f"{base}/v1.0/conversation/accounts/{whatsapp}"
+        assert "listens only while" not in shown.stderr  # serve keeps it listening
+        assert run("accounts", "update", whatsapp, "--name", "renamed by the CLI").exit_code == 0
+        served = httpx.get(f"{base}/v1.0/conversation_accounts/{whatsapp}", cookies={"accesskey": _key(data)})
+        assert served.json()["name"] == "renamed by the CLI"  # one backend, one database
+
+        second = subprocess.run(
+            [sys.executable, "-m", "voipbin_tui", "serve", "--port", "0", "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode == 1 and f"already served by process {process.pid}" in second.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert not (data / "backend.json").exists()
+
+
+def _key(data: Path) -> str:
+    return (data / "accesskey").read_text().strip()

@@ -14,8 +14,10 @@ from voipbin_tui.config import (
     SandboxTarget,
     config_path,
     data_dir,
+    derive_hook_url,
     load_config,
     permission_warning,
+    plain_http_warnings,
     resolve_target,
     save_config,
 )
@@ -36,8 +38,8 @@ PROFILES = ConfigFile(
 
 def test_nothing_configured_means_the_sandbox(isolated_environment: Path) -> None:
     target = resolve_target(config=ConfigFile())
-    assert target == SandboxTarget(data_dir=isolated_environment / "data")
-    assert resolve_target(config=ConfigFile(), data_dir_option=Path("/x")) == SandboxTarget(Path("/x"))
+    assert target == SandboxTarget(data_dir=isolated_environment / "data", port=0)
+    assert resolve_target(config=ConfigFile(), data_dir_option=Path("/x")) == SandboxTarget(Path("/x"), port=0)
 
 
 def test_default_profile_applies(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,3 +107,81 @@ def test_paths_follow_the_environment(isolated_environment: Path) -> None:
     env = Environment()
     assert config_path(env) == isolated_environment / "config" / "config.toml"
     assert data_dir(env) == isolated_environment / "data"
+
+
+@pytest.mark.parametrize(
+    ("api_url", "hook_url"),
+    [
+        ("https://api.voipbin.net/v1.0", "https://hook.voipbin.net/v1.0"),
+        ("https://api.staging.example/v1.0/", "https://hook.staging.example/v1.0"),
+        ("https://API.Staging.example:8443/v1.0", "https://hook.staging.example:8443/v1.0"),
+        ("http://127.0.0.1:8631/v1.0", "http://127.0.0.1:8631/v1.0"),  # a `serve` serves both
+        ("https://voipbin.internal/v1.0", "https://voipbin.internal/v1.0"),
+    ],
+)
+def test_the_hook_url_is_derived_from_the_api_url(api_url: str, hook_url: str) -> None:
+    target = resolve_target(config=ConfigFile(), api_url=api_url, accesskey="k")
+    assert (target.hook_url, target.hook_url_derived) == (hook_url, True)
+    assert derive_hook_url(api_url) == hook_url
+
+
+def test_a_given_hook_url_wins_flag_then_env_then_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    staging = resolve_target(config=PROFILES, profile="staging")
+    assert (staging.hook_url, staging.hook_url_derived) == ("https://hook.staging.test/v1.0", False)
+    monkeypatch.setenv("VOIPBIN_HOOK_URL", "https://env-hook.test/v1.0")
+    assert resolve_target(config=PROFILES, profile="staging").hook_url == "https://env-hook.test/v1.0"
+    flagged = resolve_target(config=PROFILES, profile="staging", hook_url="https://flag-hook.test/v1.0/")
+    assert (flagged.hook_url, flagged.hook_url_derived) == ("https://flag-hook.test/v1.0", False)
+
+
+def test_a_profile_hook_does_not_follow_another_api_given_by_flag() -> None:
+    target = resolve_target(config=PROFILES, profile="staging", api_url="https://api.other.test/v1.0")
+    assert target.hook_url == "https://hook.other.test/v1.0"
+
+
+def test_an_old_file_with_the_production_hook_derives_it_from_its_api(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[profiles.staging]\napi_url = "https://api.staging.test/v1.0"\n'
+        'hook_url = "https://hook.voipbin.net/v1.0"\naccesskey = "k"\n'
+    )
+    target = resolve_target(config=load_config(path), profile="staging")
+    assert (target.hook_url, target.hook_url_derived) == ("https://hook.staging.test/v1.0", True)
+
+
+def test_the_inspector_key_comes_from_env_or_profile_never_from_the_voipbin_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    relay = ConfigFile(profiles={"ops": Profile(accesskey=SecretStr("voipbin"), inspector_url="https://relay.test")})
+    assert resolve_target(config=relay, profile="ops").inspector_accesskey is None
+    saved = relay.profiles["ops"].model_copy(update={"inspector_accesskey": SecretStr("relay")})
+    from_file = resolve_target(config=ConfigFile(profiles={"ops": saved}), profile="ops")
+    assert from_file.inspector_accesskey.get_secret_value() == "relay"
+    monkeypatch.setenv("VOIPBIN_INSPECTOR_ACCESSKEY", "relay-env")
+    assert resolve_target(config=relay, profile="ops").inspector_accesskey.get_secret_value() == "relay-env"
+
+
+def test_the_sandbox_port_flag_env_file_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOIPBIN_TUI_PORT")
+    assert resolve_target(config=ConfigFile()).port == 8631
+    assert resolve_target(config=ConfigFile(sandbox_port=9100)).port == 9100
+    monkeypatch.setenv("VOIPBIN_TUI_PORT", "9200")
+    assert resolve_target(config=ConfigFile(sandbox_port=9100)).port == 9200
+    assert resolve_target(config=ConfigFile(sandbox_port=9100), port=9300).port == 9300
+
+
+def test_plain_http_to_another_host_is_warned_about() -> None:
+    def warnings(api_url: str, inspector_url: str | None = None) -> list[str]:
+        config = ConfigFile(
+            profiles={"p": Profile(api_url=api_url, accesskey=SecretStr("k"), inspector_url=inspector_url)}
+        )
+        return plain_http_warnings(resolve_target(config=config, profile="p"))
+
+    assert warnings("https://api.voipbin.net/v1.0", "https://relay.test/inspector/v1") == []
+    assert warnings("http://127.0.0.1:8631/v1.0", "http://localhost:8631/inspector/v1") == []
+    assert warnings("http://[::1]:8631/v1.0") == []
+    api_only = warnings("http://voipbin.lan/v1.0")
+    assert len(api_only) == 1 and "API URL http://voipbin.lan/v1.0" in api_only[0]
+    relay = warnings("https://api.voipbin.net/v1.0", "http://ops-box:8631/inspector/v1")
+    assert len(relay) == 1 and "inspector URL http://ops-box:8631/inspector/v1" in relay[0]
+    assert "https or an SSH tunnel" in relay[0]

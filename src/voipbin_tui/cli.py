@@ -45,7 +45,9 @@ from voipbin_tui.config import (
     data_dir_warning,
     load_config,
     permission_warning,
+    plain_http_warnings,
     resolve_target,
+    sandbox_port,
     save_config,
 )
 from voipbin_tui.connection import Connection, open_connection, start_sandbox_early
@@ -85,16 +87,29 @@ class UuidParam(click.ParamType):
 ACCOUNT_ID = UuidParam("account id")
 
 
+CONNECTION_OPTIONS = ("profile", "api_url", "hook_url", "accesskey", "data_dir", "port")
+
+
 def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The connection flags every command takes; a subcommand's value wins over the group's."""
     options = [
         click.option("--profile", metavar="NAME", help="Use a saved profile (env: VOIPBIN_PROFILE)."),
         click.option("--api-url", metavar="URL", help="VoIPBIN REST base, e.g. https://api.voipbin.net/v1.0."),
+        click.option(
+            "--hook-url",
+            metavar="URL",
+            help="Hook base providers post to (env: VOIPBIN_HOOK_URL; default: derived from the API URL).",
+        ),
         click.option("--accesskey", metavar="KEY", help="VoIPBIN access key (env: VOIPBIN_ACCESSKEY)."),
         click.option(
             "--data-dir",
             type=click.Path(file_okay=False, path_type=Path),
             help="Sandbox data directory (default: the platform data dir).",
+        ),
+        click.option(
+            "--port",
+            type=click.IntRange(0, 65535),
+            help="Sandbox loopback port (env: VOIPBIN_TUI_PORT; default 8631).",
         ),
     ]
     for option in reversed(options):
@@ -103,17 +118,26 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _target(ctx: click.Context, **given: Any) -> Target:
-    inherited = ctx.find_root().params
-    pick = {name: given.get(name) or inherited.get(name) for name in ("profile", "api_url", "accesskey", "data_dir")}
-    warning = permission_warning(config_path())
-    if warning:
+    """The resolved target; warnings about the config file and plain-http URLs go to stderr."""
+    target, warnings = _target_and_warnings(ctx, **given)
+    for warning in warnings:
         click.echo(warning, err=True)
-    return resolve_target(
+    return target
+
+
+def _target_and_warnings(ctx: click.Context, **given: Any) -> tuple[Target, list[str]]:
+    inherited = ctx.find_root().params
+    pick = {name: inherited.get(name) if given.get(name) is None else given[name] for name in CONNECTION_OPTIONS}
+    target = resolve_target(
         profile=pick["profile"],
         api_url=pick["api_url"],
+        hook_url=pick["hook_url"],
         accesskey=pick["accesskey"],
         data_dir_option=pick["data_dir"],
+        port=pick["port"],
     )
+    warning = permission_warning(config_path())
+    return target, ([warning] if warning else []) + plain_http_warnings(target)
 
 
 def _fail(message: str, code: int) -> None:
@@ -147,6 +171,8 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 def _with_connection(ctx: click.Context, options: dict[str, Any], work: Callable[[Connection], Awaitable[T]]) -> T:
     async def main() -> T:
         async with open_connection(_target(ctx, **options), password_prompt=_prompt_password) as connection:
+            for notice in connection.notices:
+                click.echo(f"note: {notice}", err=True)
             return await work(connection)
 
     return _run(main())
@@ -219,24 +245,26 @@ def main(ctx: click.Context, read_only: bool, **options: Any) -> None:
 
 def _run_tui(ctx: click.Context, read_only: bool) -> None:
     try:
-        target = _target(ctx)
+        target, warnings = _target_and_warnings(ctx)
         keymap = load_config(config_path()).keys
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
+    for warning in warnings:
+        click.echo(warning, err=True)
     # the sandbox starts on a thread while Textual is imported and draws its first frame
     sandbox = start_sandbox_early(target) if isinstance(target, SandboxTarget) else None
     password = _password_up_front(target)
 
     from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
 
-    warnings = [permission_warning(config_path())]
+    notices = list(warnings)
     if isinstance(target, SandboxTarget):
-        warnings.append(data_dir_warning(target.data_dir))
+        notices.append(data_dir_warning(target.data_dir))
     app = VoipbinApp(
         lambda: open_connection(target, password_prompt=password, sandbox=sandbox),
         read_only=read_only,
         keymap=keymap,
-        notices=[warning for warning in warnings if warning],
+        notices=[notice for notice in notices if notice],
     )
     app.run()
 
@@ -335,7 +363,7 @@ def _account_lines(
     if account.is_deleted:
         lines.append(("deleted", local_time(account.tm_delete)))
     if account.type in (AccountType.WHATSAPP, AccountType.LINE):
-        lines.append(("hook url", connection.hook_url_for(account.id)))
+        lines.append(("hook url", _hook_url_shown(connection, account.id)))
     for item in setup_checklist(account, connection.hook_url_for(account.id)):
         lines.append(("step" if item.is_step else "check", f"{item.mark} {item.text}"))
     return lines
@@ -359,6 +387,8 @@ def accounts_get(ctx: click.Context, account_id: UUID, as_json: bool, show_secre
         width = 16
         for label, value in _account_lines(account, connection, names, show_secrets):
             click.echo(f"{label:<{width}}{printable(value)}")
+        if account.type in (AccountType.WHATSAPP, AccountType.LINE):
+            _note_temporary_hook(connection)
 
     _with_connection(ctx, options, work)
 
@@ -474,7 +504,22 @@ def _show_saved(account: Account, connection: Connection, as_json: bool, verb: s
     else:
         click.echo(f"{verb} {account.type} account {account.id} ({account.name or 'no name'})")
         if account.type in (AccountType.WHATSAPP, AccountType.LINE):
-            click.echo(f"hook url: {connection.hook_url_for(account.id)}")
+            click.echo(f"hook url: {_hook_url_shown(connection, account.id)}")
+            _note_temporary_hook(connection)
+
+
+def _hook_url_shown(connection: Connection, account_id: UUID) -> str:
+    url = connection.hook_url_for(account_id)
+    return f"{url}  (derived from the API URL)" if connection.hook_url_derived else url
+
+
+def _note_temporary_hook(connection: Connection) -> None:
+    """A sandbox this command started stops with it: its hook URL is right, but not listening."""
+    if connection.owns_sandbox:
+        click.echo(
+            "note: this hook listens only while `voipbin-tui` or `voipbin-tui serve` runs on this data dir",
+            err=True,
+        )
 
 
 @accounts.command("create")
@@ -486,7 +531,7 @@ def _show_saved(account: Account, connection: Connection, as_json: bool, verb: s
 def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) -> None:
     """Create an account; secrets can come from stdin or a no-echo prompt."""
     _refuse_if_read_only(ctx)
-    options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
+    options = {key: rest.pop(key) for key in CONNECTION_OPTIONS}
     draft = _apply_fields(AccountDraft(type=AccountType(type_)), rest, creating=True)
 
     async def work(connection: Connection) -> None:
@@ -506,7 +551,7 @@ def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) 
 def accounts_update(ctx: click.Context, account_id: UUID, as_json: bool, **rest: Any) -> None:
     """Change only the given fields (the type cannot change)."""
     _refuse_if_read_only(ctx)
-    options = {key: rest.pop(key) for key in ("profile", "api_url", "accesskey", "data_dir")}
+    options = {key: rest.pop(key) for key in CONNECTION_OPTIONS}
 
     async def work(connection: Connection) -> None:
         current = await connection.client.get_account(account_id)
@@ -606,7 +651,7 @@ def config_show(show_secrets: bool) -> None:
                 value = value.get_secret_value() if show_secrets else mask_secret(value)
             click.echo(f"{key} = {value}")
     env = Environment()
-    for key in ("api_url", "accesskey", "profile"):
+    for key in ("api_url", "hook_url", "accesskey", "inspector_accesskey", "profile", "tui_port"):
         value = getattr(env, key)
         if value is not None:
             shown = mask_secret(value) if isinstance(value, SecretStr) and not show_secrets else value
@@ -618,34 +663,54 @@ def config_show(show_secrets: bool) -> None:
 @config_group.command("set-profile")
 @click.argument("name")
 @click.option("--api-url", metavar="URL", help="REST base (default https://api.voipbin.net/v1.0).")
-@click.option("--hook-url", metavar="URL", help="Hook base (default https://hook.voipbin.net/v1.0).")
+@click.option("--hook-url", metavar="URL", help="Hook base (default: derived from the API URL).")
 @click.option("--accesskey", metavar="KEY|-", help="Access key ('-' reads a line from stdin).")
 @click.option("--prompt-accesskey", is_flag=True, help="Ask for the access key without echo.")
 @click.option("--username", help="Log in with this username instead of an access key.")
 @click.option("--inspector-url", metavar="URL", help="A `voipbin-tui serve --forward-to` relay to inspect.")
+@click.option(
+    "--inspector-accesskey",
+    metavar="KEY|-",
+    help="The relay's own access key for its feed ('-' reads a line from stdin, after --accesskey's).",
+)
+@click.option("--prompt-inspector-accesskey", is_flag=True, help="Ask for the relay's access key without echo.")
 @click.option("--default", "make_default", is_flag=True, help="Make it the default profile.")
-def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **fields: str | None) -> None:
+def config_set_profile(
+    name: str, make_default: bool, prompt_accesskey: bool, prompt_inspector_accesskey: bool, **fields: str | None
+) -> None:
     """Create or change a saved profile (the file is written 0600)."""
     path = config_path()
     try:
         config = load_config(path)
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
-    key = fields.pop("accesskey")
-    if key == "-" or (prompt_accesskey and not sys.stdin.isatty()):
-        key = sys.stdin.readline().strip()  # piped: the pipe holds the key (getpass would warn and echo)
-    elif prompt_accesskey:
-        key = click.prompt("Access key", hide_input=True, err=True)
+    secrets = {
+        "accesskey": _read_key(fields.pop("accesskey"), prompt_accesskey, "Access key"),
+        "inspector_accesskey": _read_key(
+            fields.pop("inspector_accesskey"), prompt_inspector_accesskey, "The relay's access key"
+        ),
+    }
     current = config.profiles.get(name, Profile())
     changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
-    if key:
-        changes["accesskey"] = SecretStr(key)
-    profiles = {**config.profiles, name: current.model_copy(update=changes)}
+    changes.update({field: SecretStr(value) for field, value in secrets.items() if value})
+    profiles = {**config.profiles, name: Profile.model_validate({**dict(current), **changes})}
     updated = ConfigFile(
-        default_profile=name if make_default else config.default_profile, profiles=profiles, keys=config.keys
+        default_profile=name if make_default else config.default_profile,
+        sandbox_port=config.sandbox_port,
+        profiles=profiles,
+        keys=config.keys,
     )
     save_config(updated, path)
     click.echo(f"saved profile {name!r} in {path}")
+
+
+def _read_key(given: str | None, prompt: bool, label: str) -> str | None:
+    """A key from the flag, a line of stdin (``-``), or a no-echo prompt."""
+    if given == "-" or (given is None and prompt and not sys.stdin.isatty()):
+        return sys.stdin.readline().strip()  # piped: the pipe holds the key (getpass would warn and echo)
+    if given is None and prompt:
+        return click.prompt(label, hide_input=True, err=True)
+    return given
 
 
 # -- serve ------------------------------------------------------------------------------
@@ -653,7 +718,7 @@ def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless you say so).")
-@click.option("--port", default=8631, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks one).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (0 picks one; env: VOIPBIN_TUI_PORT; default 8631).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the data lives.")
 @click.option("--accesskey", metavar="KEY", help="Access key for REST and the feed (default: generated, kept 0600).")
 @click.option("--no-seed", is_flag=True, help="Start with an empty customer instead of demo accounts.")
@@ -679,7 +744,7 @@ def config_set_profile(name: str, make_default: bool, prompt_accesskey: bool, **
 def serve(
     ctx: click.Context,
     host: str,
-    port: int,
+    port: int | None,
     data_dir: Path | None,
     accesskey: str | None,
     no_seed: bool,
@@ -697,7 +762,12 @@ def serve(
     VOIPBIN_ACCESSKEY and VOIPBIN_API_URL), forwarded byte for byte, and answered with what
     VoIPBIN answered. --accesskey stays this backend's own key.
     """
-    from voipbin_tui.backend.server import ConnectionLimits, RelayConfig, run_server  # the one entry into backend/
+    from voipbin_tui.backend.server import (  # the one entry into backend/
+        BackendStartError,
+        ConnectionLimits,
+        RelayConfig,
+        run_server,
+    )
 
     relay = None
     if forward_to is not None:
@@ -716,6 +786,8 @@ def serve(
     warning = data_dir_warning(data_dir)
     if warning:
         click.echo(warning, err=True)
+    if port is None:
+        port = _sandbox_port()
     try:
         run_server(
             host=host,
@@ -732,6 +804,8 @@ def serve(
         _fail(str(exc), EXIT_API_ERROR)
     except KeyboardInterrupt:  # ctrl+c is how one stops a server: not a failure
         click.echo("stopped", err=True)
+    except BackendStartError as exc:
+        _fail(str(exc), EXIT_API_ERROR)
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}", EXIT_API_ERROR)
 
@@ -766,6 +840,15 @@ def _relay_credentials(ctx: click.Context, **given: str | None) -> tuple[str, Se
 
 def _data_dir_from_environment() -> Path:
     return data_dir(Environment())
+
+
+def _sandbox_port() -> int:
+    """The sandbox port from the environment or the config file (8631 if neither says)."""
+    try:
+        return sandbox_port(None, Environment(), load_config(config_path()))
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    raise AssertionError("unreachable")
 
 
 # -- hook -------------------------------------------------------------------------------

@@ -6,20 +6,25 @@ the target is the embedded sandbox, so a fresh install shows real, working scree
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import stat
 import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voipbin_tui.api.client import DEFAULT_API_URL, DEFAULT_HOOK_URL
+
+DEFAULT_SANDBOX_PORT = 8631
 
 APP_NAME = "voipbin-tui"
 
@@ -34,10 +39,22 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     api_url: str = DEFAULT_API_URL
-    hook_url: str = DEFAULT_HOOK_URL
+    hook_url: str | None = None
+    """None: derived from ``api_url`` (see ``derive_hook_url``)."""
     accesskey: SecretStr | None = None
     username: str | None = None
     inspector_url: str | None = None
+    inspector_accesskey: SecretStr | None = None
+    """The relay's own key for its feed: the VoIPBIN key never travels to ``inspector_url``."""
+
+    @field_validator("hook_url")
+    @classmethod
+    def _old_default_means_derive(cls, value: str | None) -> str | None:
+        """Files written before hook URLs were derived saved the production hook in every
+        profile; kept, it would send a staging profile's test traffic to production."""
+        if value is not None and value.rstrip("/") == DEFAULT_HOOK_URL:
+            return None
+        return value
 
 
 class ConfigFile(BaseModel):
@@ -46,6 +63,8 @@ class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_profile: str | None = None
+    sandbox_port: int | None = Field(default=None, ge=0, le=65535)
+    """The sandbox's loopback port (default 8631)."""
     profiles: dict[str, Profile] = Field(default_factory=dict)
     keys: dict[str, str] = Field(default_factory=dict)
 
@@ -56,11 +75,14 @@ class Environment(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOIPBIN_", extra="ignore")
 
     api_url: str | None = None
+    hook_url: str | None = None
     accesskey: SecretStr | None = None
+    inspector_accesskey: SecretStr | None = None
     profile: str | None = None
     password: SecretStr | None = None
     tui_config: Path | None = None
     tui_data_dir: Path | None = None
+    tui_port: int | None = Field(default=None, ge=0, le=65535)
 
 
 def config_path(env: Environment | None = None) -> Path:
@@ -143,9 +165,10 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class SandboxTarget:
-    """Use the embedded backend, with its data in ``data_dir``."""
+    """Use the embedded backend, with its data in ``data_dir``, on loopback ``port``."""
 
     data_dir: Path
+    port: int = DEFAULT_SANDBOX_PORT
 
     @property
     def label(self) -> str:
@@ -162,6 +185,9 @@ class RemoteTarget:
     username: str | None
     profile: str | None
     inspector_url: str | None
+    inspector_accesskey: SecretStr | None = None
+    hook_url_derived: bool = False
+    """True when nobody gave the hook URL and it was derived from the API URL."""
 
     @property
     def label(self) -> str:
@@ -172,12 +198,54 @@ class RemoteTarget:
 Target = SandboxTarget | RemoteTarget
 
 
+def sandbox_port(given: int | None, env: Environment, config: ConfigFile) -> int:
+    """The sandbox's port: flag, then ``VOIPBIN_TUI_PORT``, then the file's ``sandbox_port``, then 8631."""
+    return next(p for p in (given, env.tui_port, config.sandbox_port, DEFAULT_SANDBOX_PORT) if p is not None)
+
+
+def derive_hook_url(api_url: str) -> str:
+    """Where the hook of the VoIPBIN behind ``api_url`` lives: ``api.X`` -> ``hook.X`` (so
+    api.voipbin.net -> hook.voipbin.net), any other host -> the API's own origin, as
+    ``voipbin-tui serve`` serves both. The path (``/v1.0``) is kept."""
+    parts = urlsplit(api_url.rstrip("/"))
+    host = parts.hostname or ""
+    if host.startswith("api."):
+        netloc = re.sub(re.escape(host), "hook." + host.removeprefix("api."), parts.netloc, count=1, flags=re.I)
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_warnings(target: Target) -> list[str]:
+    """Warnings for URLs that carry credentials in clear over the network (http to a host
+    that is not this machine)."""
+    if not isinstance(target, RemoteTarget):
+        return []
+    carried = [("API URL", target.api_url), ("inspector URL", target.inspector_url)]
+    return [
+        f"warning: the {what} {url} sends credentials unencrypted over the network; use https or an SSH tunnel"
+        for what, url in carried
+        if url and urlsplit(url).scheme == "http" and not is_loopback(url)
+    ]
+
+
 def resolve_target(
     *,
     profile: str | None = None,
     api_url: str | None = None,
+    hook_url: str | None = None,
     accesskey: str | None = None,
     data_dir_option: Path | None = None,
+    port: int | None = None,
     env: Environment | None = None,
     config: ConfigFile | None = None,
 ) -> Target:
@@ -200,16 +268,22 @@ def resolve_target(
     url = api_url or env.api_url or (chosen.api_url if chosen else None)
 
     if chosen is None and key is None and url is None:
-        return SandboxTarget(data_dir=data_dir_option or data_dir(env))
+        return SandboxTarget(data_dir=data_dir_option or data_dir(env), port=sandbox_port(port, env, config))
     if key is None and not (chosen and chosen.username):
         raise ConfigError(
             "no credentials: give --accesskey (or VOIPBIN_ACCESSKEY), or a profile with an access key or username"
         )
+    url = (url or DEFAULT_API_URL).rstrip("/")
+    # a profile's hook belongs to the profile's API, not to one given by flag or environment
+    profile_hook = chosen.hook_url if chosen and url == chosen.api_url.rstrip("/") else None
+    given_hook = hook_url or env.hook_url or profile_hook
     return RemoteTarget(
-        api_url=(url or DEFAULT_API_URL).rstrip("/"),
-        hook_url=(chosen.hook_url if chosen else DEFAULT_HOOK_URL).rstrip("/"),
+        api_url=url,
+        hook_url=(given_hook or derive_hook_url(url)).rstrip("/"),
         accesskey=key,
         username=chosen.username if chosen and key is None else None,
         profile=profile_name,
         inspector_url=chosen.inspector_url if chosen else None,
+        inspector_accesskey=env.inspector_accesskey or (chosen.inspector_accesskey if chosen else None),
+        hook_url_derived=given_hook is None,
     )

@@ -22,7 +22,7 @@ from voipbin_tui.api.hooks import hook_url_for
 from voipbin_tui.config import ConfigError, Environment, RemoteTarget, SandboxTarget, Target
 
 if TYPE_CHECKING:
-    from voipbin_tui.backend.server import EmbeddedBackend
+    from voipbin_tui.backend.service import SandboxLease
 
 PasswordPrompt = Callable[[str], str]
 
@@ -39,6 +39,14 @@ class Connection:
     feed_accesskey: SecretStr | None
     local_hook_base_url: str | None = None
     """Where test traffic from this machine is delivered, if not ``hook_base_url``."""
+    hook_url_derived: bool = False
+    """Nobody gave the hook URL: it was derived from the API URL."""
+    owns_sandbox: bool = False
+    """This process started the sandbox backend: its hook listens only while this process runs."""
+    notices: tuple[str, ...] = ()
+    """What the user should be told once (e.g. the sandbox's port was taken)."""
+    inspector_key_hint: str | None = None
+    """How to give the feed its key, for when the relay refuses the one sent (or none)."""
 
     @property
     def test_hook_base_url(self) -> str:
@@ -53,16 +61,16 @@ class Connection:
         return hook_url_for(self.hook_base_url, account_id)
 
 
-def start_sandbox_early(target: SandboxTarget) -> Future[EmbeddedBackend]:
-    """Import and start the embedded backend on a thread right away, so that it gets ready
-    while the caller is still importing and drawing the TUI."""
-    started: Future[EmbeddedBackend] = Future()
+def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:
+    """Find or start the data dir's sandbox backend on a thread right away, so that it gets
+    ready while the caller is still importing and drawing the TUI."""
+    started: Future[SandboxLease] = Future()
 
     def start() -> None:
         try:
-            from voipbin_tui.backend.server import start_embedded  # the one entry into backend/
+            from voipbin_tui.backend.service import acquire_sandbox  # the one entry into backend/
 
-            started.set_result(start_embedded(target.data_dir))
+            started.set_result(acquire_sandbox(target.data_dir, port=target.port))
         except BaseException as exc:  # handed to whoever awaits the backend
             started.set_exception(exc)
 
@@ -76,9 +84,10 @@ async def open_connection(
     *,
     password_prompt: PasswordPrompt | None = None,
     env: Environment | None = None,
-    sandbox: Future[EmbeddedBackend] | None = None,
+    sandbox: Future[SandboxLease] | None = None,
 ) -> AsyncIterator[Connection]:
-    """Yield a ready connection; the sandbox backend stops on exit (also one started early)."""
+    """Yield a ready connection. A sandbox backend this process started stops on exit (also one
+    started early); one that another process runs for the same data dir is used and left running."""
     if isinstance(target, SandboxTarget):
         async with _sandbox_connection(target, sandbox or start_sandbox_early(target)) as connection:
             yield connection
@@ -88,20 +97,22 @@ async def open_connection(
 
 
 @asynccontextmanager
-async def _sandbox_connection(target: SandboxTarget, starting: Future[EmbeddedBackend]) -> AsyncIterator[Connection]:
-    backend = await asyncio.wrap_future(starting)
+async def _sandbox_connection(target: SandboxTarget, starting: Future[SandboxLease]) -> AsyncIterator[Connection]:
+    lease = await asyncio.wrap_future(starting)
     try:
-        async with VoipbinClient(backend.api_url, accesskey=backend.accesskey) as client:
+        async with VoipbinClient(lease.api_url, accesskey=lease.accesskey) as client:
             yield Connection(
                 client=client,
                 target=target,
-                hook_base_url=backend.hook_url,
-                inspector_url=backend.inspector_url,
-                feed_accesskey=backend.accesskey,
-                local_hook_base_url=backend.local_hook_url,
+                hook_base_url=lease.hook_url,
+                inspector_url=lease.inspector_url,
+                feed_accesskey=lease.accesskey,
+                local_hook_base_url=lease.local_hook_url,
+                owns_sandbox=lease.owned,
+                notices=(lease.notice,) if lease.notice else (),
             )
     finally:
-        await asyncio.to_thread(backend.stop)
+        await asyncio.to_thread(lease.release)
 
 
 @asynccontextmanager
@@ -121,5 +132,13 @@ async def _remote_connection(
             target=target,
             hook_base_url=target.hook_url,
             inspector_url=target.inspector_url,
-            feed_accesskey=target.accesskey,
+            feed_accesskey=target.inspector_accesskey,  # the relay's own key, never VoIPBIN's
+            hook_url_derived=target.hook_url_derived,
+            inspector_key_hint=_inspector_key_hint(target),
         )
+
+
+def _inspector_key_hint(target: RemoteTarget) -> str:
+    where = f"voipbin-tui config set-profile {target.profile} --inspector-accesskey -" if target.profile else None
+    how = f"{where} (or VOIPBIN_INSPECTOR_ACCESSKEY)" if where else "set VOIPBIN_INSPECTOR_ACCESSKEY"
+    return f"give it the relay's access key (the one `voipbin-tui serve` prints): {how}"

@@ -63,6 +63,7 @@ def start_tui(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
         "LANG": "C.UTF-8",
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_DATA_HOME": str(home / ".local/share"),
+        "VOIPBIN_TUI_PORT": "0",  # never the fixed 8631: test runs share this machine
     }
     # env -i: nothing from the test process (its temp config and data dirs) leaks in
     assignments = " ".join(shlex.quote(f"{key}={value}") for key, value in env.items())

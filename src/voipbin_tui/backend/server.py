@@ -112,7 +112,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-def _base_url(host: str, port: int) -> str:
+def base_url_for(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
@@ -158,11 +158,29 @@ def run_server(
     """Serve the backend in the foreground until interrupted (Ctrl+C or SIGTERM); with
     ``relay``, its provider hook relays to the real VoIPBIN instead of feeding the sandbox;
     with ``log_requests``, a line per stored hook request goes there. ``limits`` are further
-    BackendConfig fields (``connections``, ``max_capture_bytes``)."""
+    BackendConfig fields (``connections``, ``max_capture_bytes``).
+
+    It publishes itself in the data dir's runtime file, so the TUI and the CLI on the same data
+    dir use it, and refuses a data dir another backend already serves."""
+    from voipbin_tui.backend.service import publish_served  # it builds on this module
+
     on_capture = (lambda capture: log_requests(capture_log_line(capture))) if log_requests else None
     config = _prepare(data_dir, accesskey, seed=seed, relay=relay, on_capture=on_capture, **limits)
-    listener = _listen(host, port)
-    base_url = _base_url(host, listener.getsockname()[1])
+    published = {"host": host, "relay": relay is not None, "accesskey": accesskey}
+    with publish_served(data_dir, published, lambda: _listen(host, port)) as listener:
+        _serve_in_foreground(config, listener, host=host, data_dir=data_dir, relay=relay, echo=echo)
+
+
+def _serve_in_foreground(
+    config: BackendConfig,
+    listener: socket.socket,
+    *,
+    host: str,
+    data_dir: Path,
+    relay: RelayConfig | None,
+    echo: Callable[[str], None],
+) -> None:
+    base_url = base_url_for(host, listener.getsockname()[1])
     echo(f"voipbin-tui backend listening on {base_url} (data in {data_dir})")
     echo(f"  REST API (sandbox):  {base_url}/v1.0")
     echo(f"  provider hook:       {base_url}/v1.0/conversation/accounts/{{account_id}}")
@@ -195,7 +213,7 @@ class EmbeddedBackend:
     def __init__(
         self, *, port: int, config: BackendConfig, app: Starlette, server: uvicorn.Server, thread: threading.Thread
     ) -> None:
-        self.base_url = _base_url(DEFAULT_HOST, port)
+        self.base_url = base_url_for(DEFAULT_HOST, port)
         self.config = config
         self._port = port
         self._app = app

@@ -133,6 +133,8 @@ class VoipbinApp(App[None]):
             self.feed = await self._exit_stack.enter_async_context(
                 FeedClient(self.connection.inspector_url, accesskey=self.connection.feed_accesskey)
             )
+        for notice in self.connection.notices:  # e.g. the sandbox's port was taken
+            self.notify(notice, severity="warning", timeout=20, markup=False)
         self.sub_title = self._describe_connection(self.connection)
         self.broadcast(ConnectionReady)
 

@@ -146,7 +146,7 @@ class AccountsScreen(Screen[None]):
         self.load_accounts()
         feed = getattr(self.app, "feed", None)
         if feed is not None:
-            self.inspector.start(feed)
+            self.inspector.start(feed, key_hint=self.app.connection.inspector_key_hint)  # type: ignore[attr-defined]
         else:
             self.inspector.start_conversations(ConversationWatcher(self.app.connection.client))  # type: ignore[attr-defined]
 

@@ -137,6 +137,8 @@ class AccountDetailScreen(Screen[None]):
             hook = Text("SMS does not use this hook: inbound SMS arrives through the SMS carrier.", style="dim")
         else:
             hook = Text(self.hook_url, style="bold")
+            if getattr(self.app.connection, "hook_url_derived", False):  # type: ignore[attr-defined]
+                hook.append("  derived from the API URL", style="dim")
             hook.append("\nc copies it (works over SSH)", style="dim")
         self.query_one("#detail-hook", Static).update(hook)
         checklist = Text()

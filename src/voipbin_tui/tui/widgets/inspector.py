@@ -23,6 +23,7 @@ from textual.widgets import Input, Static
 
 from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
+from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.traffic import TrafficRow, row_from_capture, row_from_message
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
@@ -117,6 +118,8 @@ class InspectorPane(Vertical):
         self._status = "connecting…"
         self._source = ""
         self._feed: FeedClient | None = None
+        self._key_hint: str | None = None
+        self._refusal_told = False
         self._keys: list[str] = [key for key, _, _ in COLUMNS]
 
     def compose(self) -> ComposeResult:
@@ -162,9 +165,11 @@ class InspectorPane(Vertical):
             self._update_title()
             await asyncio.sleep(CONVERSATION_POLL_SECONDS)
 
-    def start(self, feed: FeedClient) -> None:
-        """Begin following the feed (once the app is connected)."""
+    def start(self, feed: FeedClient, *, key_hint: str | None = None) -> None:
+        """Begin following the feed (once the app is connected); ``key_hint`` says how to give
+        the feed its key if it refuses the one sent."""
         self._feed = feed
+        self._key_hint = key_hint
         self._follow_feed()
 
     @work(exclusive=True, group="inspector-feed", exit_on_error=False)
@@ -202,7 +207,13 @@ class InspectorPane(Vertical):
 
     def _disconnected(self, exc: VoipbinError, retry_in: float) -> None:
         self.connected = False
-        self._status = f"disconnected, retrying in {retry_in:.0f} s ({exc})"
+        if isinstance(exc, Unauthenticated | PermissionDenied):
+            self._status = f"the feed refused its access key: {self._key_hint or 'check the key'}"
+            if not self._refusal_told:  # the title can be cut at 80 columns: say it in full once
+                self._refusal_told = True
+                self.notify(self._status, title="Inspector", severity="error", timeout=30, markup=False)
+        else:
+            self._status = f"disconnected, retrying in {retry_in:.0f} s ({exc})"
         self._update_title()
 
     def _add(self, rows: list[TrafficRow]) -> None:
