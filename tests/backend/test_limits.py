@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+import httpx
 import pytest
 
 from tests.backend.conftest import (
@@ -251,3 +252,42 @@ async def test_serve_answers_a_signed_post_past_its_descriptor_limit_and_logs_li
             process.terminate()
             process.wait(timeout=10)
         assert stderr.tell() < 10_000, stderr.seek(0) or stderr.read()[:2000]
+
+
+# -- item 8: requests a web page makes a browser send --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("browser_header", "refused"),
+    [
+        ({"Origin": "https://evil.example"}, True),
+        ({"Origin": "null"}, True),
+        ({"Sec-Fetch-Site": "cross-site"}, True),
+        ({"Sec-Fetch-Site": "same-origin"}, True),
+        ({"Sec-Fetch-Site": "none"}, False),  # typed in the address bar: no page behind it
+    ],
+)
+async def test_hook_requests_carrying_browser_only_headers_are_refused_and_recorded(
+    http: httpx.AsyncClient,
+    client: VoipbinClient,
+    feed: FeedClient,
+    browser_header: dict[str, str],
+    refused: bool,
+) -> None:
+    account, app_secret = await create_whatsapp_account(client)
+    body = build_text_message_payload(phone_number_id="106540352242922", text="from a page")
+    cursor = await latest_seq(feed)
+    headers = {"X-Hub-Signature-256": sign_hub_signature(app_secret, body), **browser_header}
+    response = await http.post(hook_path(account.id), content=body, headers=headers)
+    (capture,) = await captured_since(feed, cursor, account_id=account.id)
+    if refused:
+        assert (response.status_code, capture.verdict, capture.status) == (403, HookVerdict.CROSS_SITE, 403)
+    else:
+        assert (response.status_code, capture.verdict) == (200, HookVerdict.OK)
+
+
+async def test_the_events_receiver_refuses_a_browser_too(http: httpx.AsyncClient, feed: FeedClient) -> None:
+    cursor = await latest_seq(feed)
+    response = await http.post("/inspector/v1/voipbin-events", content=b"{}", headers={"Origin": "https://x.example"})
+    assert response.status_code == 403
+    assert [c.verdict for c in await captured_since(feed, cursor)][-1] == HookVerdict.CROSS_SITE

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from uuid import UUID, uuid4
 
 import httpx
@@ -341,17 +342,122 @@ async def test_an_account_unknown_to_the_api_is_forwarded_and_judged_unknown_and
 
     for _ in range(2):
         assert (await post(relay, hook_path(unknown), WHATSAPP_BODY, headers)).status_code == 200
-    answer = await post(relay, hook_path("not-a-uuid"), WHATSAPP_BODY, headers)
 
-    assert answer.status_code == 200
-    assert [r.path for r in upstream_hook.received] == [hook_path(unknown)] * 2 + [hook_path("not-a-uuid")]
+    assert [r.path for r in upstream_hook.received] == [hook_path(unknown)] * 2
     assert counted_api.reads_of(unknown) == 1
-    assert not any("not-a-uuid" in path for path in counted_api.paths)
     async with FeedClient(relay.inspector_url, accesskey=relay.accesskey) as feed:
         captures = (await feed.poll(0, limit=1000, account_id=unknown)).requests
-        captures += (await feed.poll(0, limit=1000, account_id="not-a-uuid")).requests
-    assert [c.verdict for c in captures] == [HookVerdict.UNKNOWN_ACCOUNT] * 3
+    assert [c.verdict for c in captures] == [HookVerdict.UNKNOWN_ACCOUNT] * 2
     assert all((c.upstream or {}).get("status") == 200 for c in captures)
+
+
+@pytest.mark.parametrize("account_ref", ["not-a-uuid", "..", "%2e%2e", "%2E%2e"])
+async def test_a_path_that_is_no_account_id_is_never_forwarded(
+    relay: EmbeddedBackend, upstream_hook: StandIn, counted_api: CountedApi, account_ref: str
+) -> None:
+    headers = signed_headers(secrets.token_hex(16), WHATSAPP_BODY)
+    reads_before = len(counted_api.paths)
+    # Sent as written: an HTTP client would resolve the "..".
+    reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    writer.write(
+        f"POST /v1.0/conversation/accounts/{account_ref} HTTP/1.1\r\nHost: a\r\n{head}"
+        f"Content-Length: {len(WHATSAPP_BODY)}\r\n\r\n".encode()
+        + WHATSAPP_BODY
+    )
+    status_line = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status_line.split()[1] == b"404"
+    assert upstream_hook.received == [] and len(counted_api.paths) == reads_before
+    async with FeedClient(relay.inspector_url, accesskey=relay.accesskey) as feed:
+        capture = (await feed.poll(0, limit=1000)).requests[-1]
+    assert capture.path == f"/v1.0/conversation/accounts/{unquote(account_ref)}"
+    assert capture.verdict == HookVerdict.UNKNOWN_ACCOUNT and capture.upstream == {"forwarded": False}
+
+
+async def test_the_query_is_forwarded_byte_for_byte_and_an_empty_one_adds_no_question_mark(
+    start_relay: Callable[..., EmbeddedBackend],
+) -> None:
+    async with RawUpstream() as upstream:
+        backend = start_relay(forward_to=f"{upstream.url}/v1.0")
+        account = uuid4()
+        async with httpx.AsyncClient(base_url=backend.base_url, timeout=10) as http:
+            await http.post(hook_path(account), content=b"{}")
+            request = http.build_request("POST", hook_path(account), content=b"{}")
+            request.url = request.url.copy_with(raw_path=f"{hook_path(account)}?a=1&b=%2F+c&d=%7e&e=''&f".encode())
+            await http.send(request)
+    assert upstream.request_lines == [
+        f"POST /v1.0/conversation/accounts/{account} HTTP/1.1",
+        f"POST /v1.0/conversation/accounts/{account}?a=1&b=%2F+c&d=%7e&e=''&f HTTP/1.1",
+    ]
+
+
+async def test_an_upstream_trickling_its_answer_is_cut_at_one_deadline_for_the_whole_exchange(
+    start_relay: Callable[..., EmbeddedBackend],
+) -> None:
+    async with RawUpstream(trickle=0.2) as upstream:
+        backend = start_relay(forward_to=f"{upstream.url}/v1.0", forward_timeout=1.0)
+        started = time.monotonic()
+        async with httpx.AsyncClient(base_url=backend.base_url, timeout=10) as http:
+            answer = await http.post(hook_path(uuid4()), content=b"{}")
+    assert answer.status_code == 502 and time.monotonic() - started < 2.5  # a byte every 0.2 s, for 10 s
+
+
+async def test_lookups_of_unknown_accounts_are_bounded_per_second(
+    start_relay: Callable[..., EmbeddedBackend], voipbin_api: EmbeddedBackend, upstream_hook: StandIn
+) -> None:
+    api = CountedApi(voipbin_api)
+    backend = start_relay(forward_to=f"{upstream_hook.url}/v1.0", api_client=api)
+    unknown = [uuid4() for _ in range(40)]
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=backend.base_url, timeout=10) as http:
+        for account in unknown:
+            assert (await http.post(hook_path(account), content=b"{}")).status_code == 200
+        assert (await http.post(hook_path(unknown[0]), content=b"{}")).status_code == 200  # cached: no call
+    elapsed = time.monotonic() - started
+    reads = sum(api.reads_of(account) for account in unknown)
+    assert 10 <= reads <= 10 + 2 * elapsed + 1
+    assert len(upstream_hook.received) == 41  # each one is forwarded all the same: VoIPBIN decides
+
+
+class RawUpstream:
+    """An upstream hook on raw asyncio streams: it notes each request line exactly as sent,
+    and answers 200, or (with ``trickle``) a body of a byte every ``trickle`` seconds."""
+
+    def __init__(self, trickle: float = 0.0) -> None:
+        self.request_lines: list[str] = []
+        self._trickle = trickle
+
+    async def __aenter__(self) -> RawUpstream:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                self.request_lines.append(line.decode("latin-1").rstrip("\r\n"))
+                length = 0
+                while (header := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = header.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                if not self._trickle:
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    continue
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n")
+                for _ in range(50):
+                    await writer.drain()
+                    await asyncio.sleep(self._trickle)
+                    writer.write(b"x")
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
 
 
 @pytest.mark.parametrize(
@@ -660,3 +766,14 @@ def test_serve_forward_to_relays_end_to_end_with_credentials_from_the_environmen
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_a_request_from_a_browser_is_refused_and_not_forwarded(
+    relay: EmbeddedBackend, upstream_hook: StandIn, whatsapp_account: tuple[Account, str]
+) -> None:
+    account, app_secret = whatsapp_account
+    headers = {**signed_headers(app_secret, WHATSAPP_BODY), "Origin": "https://evil.example"}
+    assert (await post(relay, hook_path(account.id), WHATSAPP_BODY, headers)).status_code == 403
+    assert upstream_hook.received == []
+    capture = await relayed_capture(relay, account.id)
+    assert capture.verdict == HookVerdict.CROSS_SITE and capture.upstream == {"forwarded": False}

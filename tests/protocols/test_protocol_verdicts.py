@@ -32,6 +32,7 @@ def test_verdict_values_are_the_stored_strings() -> None:
         "duplicate",
         "dashboard_test",
         "unsupported_account",
+        "cross_site",
     ]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -301,6 +301,18 @@ def decided_here(
     )
 
 
+def judge_browser(delivery: Delivery, kind: RequestKind | None = None) -> Judgement | None:
+    """A request a web page had a browser send (it carries ``Origin``, or ``Sec-Fetch-Site``
+    other than ``none``), refused with 403, else None. Meta, LINE and VoIPBIN send neither, and
+    the hook listens on a fixed local port any page could post to."""
+    origin = delivery.header("origin")
+    fetch_site = delivery.header("sec-fetch-site")
+    if origin is None and (fetch_site is None or fetch_site.strip().lower() == "none"):
+        return None
+    sent = f"Origin: {origin[:80]!r}" if origin is not None else f"Sec-Fetch-Site: {(fetch_site or '')[:40]!r}"
+    return replace(decided_here(delivery, HookVerdict.CROSS_SITE, f"It carried {sent}.", kind=kind), status=403)
+
+
 def judge_transfer(delivery: Delivery, kind: RequestKind | None = None) -> Judgement | None:
     """The verdict when the body itself did not arrive whole, else None."""
     if delivery.too_large:
@@ -336,9 +348,9 @@ def provider_guess(delivery: Delivery) -> HookInspection:
 def _judge(
     store: Store, delivery: Delivery, account_ref: str, *, now: datetime, new_id: Callable[[], UUID]
 ) -> Judgement:
-    transfer_problem = judge_transfer(delivery)
-    if transfer_problem is not None:
-        return transfer_problem
+    refusal = judge_browser(delivery) or judge_transfer(delivery)
+    if refusal is not None:
+        return refusal
     account = _account_at(store, account_ref)
     if account is None:
         guess = None if is_challenge(delivery) else provider_guess(delivery)
@@ -362,9 +374,9 @@ def _judge(
 
 
 def _judge_voipbin_event(store: Store, delivery: Delivery) -> Judgement:
-    transfer_problem = judge_transfer(delivery, RequestKind.VOIPBIN_EVENT)
-    if transfer_problem is not None:
-        return transfer_problem
+    refusal = judge_browser(delivery, RequestKind.VOIPBIN_EVENT) or judge_transfer(delivery, RequestKind.VOIPBIN_EVENT)
+    if refusal is not None:
+        return refusal
     webhook_secret = store.get_customer().webhook_secret
     inspection = inspect_voipbin_event(delivery.body, delivery.header(VOIPBIN_SIGNATURE_HEADER), webhook_secret or None)
     return Judgement(

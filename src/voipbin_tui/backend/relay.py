@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from uuid import UUID
 
 from starlette.datastructures import QueryParams
 
@@ -27,6 +28,7 @@ from voipbin_tui.backend.hook import (
     Judgement,
     decided_here,
     is_challenge,
+    judge_browser,
     judge_transfer,
     provider_guess,
     unprocessed,
@@ -36,6 +38,7 @@ from voipbin_tui.protocols.inspection import HookInspection, RequestSummary, ins
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
 
 UNREACHABLE_STATUS = 502
+NOT_AN_ACCOUNT_STATUS = 404
 _LINE_KINDS = frozenset({RequestKind.LINE, RequestKind.LINE_VERIFY})
 _CANNOT_SEE_VERIFY_TOKEN = (
     "The relay cannot check hub.verify_token itself (VoIPBIN's API never returns an account's "
@@ -65,6 +68,9 @@ class Relay:
     async def judge(self, delivery: Delivery, account_ref: str) -> Judgement:
         """Forward the request (while its account is read), then judge it; the judgement
         carries the upstream's answer as the answer to give. Never raises."""
+        browser = judge_browser(delivery)
+        if browser is not None:
+            return replace(browser, explanation=f"{browser.explanation} Not forwarded.", upstream={"forwarded": False})
         transfer_problem = judge_transfer(delivery)
         if transfer_problem is not None:  # a body that did not arrive whole is not forwarded
             return replace(
@@ -72,6 +78,15 @@ class Relay:
                 explanation=f"{transfer_problem.explanation} Not forwarded: the upstream would get a cut body.",
                 upstream={"forwarded": False, "url": self._upstream.url_for(account_ref)},
             )
+        if not _is_account_id(account_ref):  # ".." and made-up names never reach the upstream
+            judgement = decided_here(
+                delivery,
+                HookVerdict.UNKNOWN_ACCOUNT,
+                f"{account_ref[:80]!r} is not an account id (a UUID), so no account can have it: not "
+                f"forwarded, answered {NOT_AN_ACCOUNT_STATUS}.",
+                guess=None if is_challenge(delivery) else provider_guess(delivery),
+            )
+            return replace(judgement, status=NOT_AN_ACCOUNT_STATUS, upstream={"forwarded": False})
         lookup, answer = await asyncio.gather(
             self._accounts.lookup(account_ref), self._upstream.forward(delivery, account_ref)
         )
@@ -81,6 +96,14 @@ class Relay:
             log.exception("failed to judge relayed %s %s; recording it unjudged", delivery.method, delivery.path)
             judgement = unprocessed(delivery, exc)
         return _with_upstream_answer(judgement, answer)
+
+
+def _is_account_id(account_ref: str) -> bool:
+    try:
+        UUID(account_ref)
+    except ValueError:
+        return False
+    return True
 
 
 def _judge_relayed(delivery: Delivery, account_ref: str, lookup: AccountLookup, answer: UpstreamAnswer) -> Judgement:

@@ -36,12 +36,14 @@ credential (cookies, Authorization) stay here; the relay adds none of its own.""
 MAX_UPSTREAM_ANSWER_BYTES = 64 * 1024
 """A hook answers a bare status or a hub challenge; a longer answer is cut there."""
 EXCERPT_BYTES = 200
+LOOKUPS_PER_SECOND = 2.0
+LOOKUP_BURST = 10
+"""API calls for accounts not in the cache: a burst of ten, then two a second (real traffic
+addresses a few accounts, which stay cached)."""
 UNREADABLE_TTL = 5.0
 """Seconds a failed account read is reused, so a burst of requests waits on the API once."""
 MAX_CACHED_ACCOUNTS = 10_000
 """Bounds the cache, which anyone who can reach the hook can fill with made-up ids."""
-# RFC 3986 pchar: an account ref that is a UUID (every real one) goes through unchanged.
-_PATH_SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
 # What a URL's query can carry as is; any other byte is percent-encoded.
 _RAW_QUERY_BYTES = frozenset(range(0x21, 0x7F)) - {ord("#")}
 
@@ -64,10 +66,31 @@ class AccountLookup:
     """Why the account could not be read (UNREADABLE only)."""
 
 
+class TokenBucket:
+    """At most ``rate`` takes a second on average, ``burst`` at once."""
+
+    def __init__(self, *, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self.rate = rate
+        self._burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._updated = clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 class AccountDirectory:
     """Accounts as VoIPBIN's API returns them (``provider_data.app_secret`` included; ``secret``
     never is), cached per id for ``ttl`` seconds, unknown ids included. Concurrent lookups of
-    one id share one API call."""
+    one id share one API call, and API calls are bounded per second: anyone can address made-up
+    ids, and each call spends the customer's rate limit."""
 
     def __init__(
         self,
@@ -81,6 +104,7 @@ class AccountDirectory:
         self._ttl = ttl
         self._timeout = timeout
         self._clock = clock
+        self._lookups = TokenBucket(rate=LOOKUPS_PER_SECOND, burst=LOOKUP_BURST, clock=clock)
         self._cache: OrderedDict[UUID, tuple[float, AccountLookup]] = OrderedDict()
         self._reading: dict[UUID, asyncio.Task[AccountLookup]] = {}
 
@@ -92,11 +116,21 @@ class AccountDirectory:
             return AccountLookup(LookupOutcome.UNKNOWN)
         if account_id == NIL_UUID:
             return AccountLookup(LookupOutcome.UNKNOWN)
-        cached = self._cached(account_id)
-        if cached is not None:
+        expires, cached = self._cache.get(account_id, (0.0, None))
+        if cached is not None and self._clock() < expires:
             return cached
         reading = self._reading.get(account_id)
         if reading is None:
+            if not self._lookups.take():
+                if cached is not None:
+                    return cached  # out of date beats unknown
+                return AccountLookup(
+                    LookupOutcome.UNREADABLE,
+                    problem=(
+                        f"not asked: more than {self._lookups.rate:g} new account ids a second were addressed "
+                        "(someone guessing ids?), and each question spends the customer's API rate limit"
+                    ),
+                )
             reading = asyncio.create_task(self._read(account_id))
             self._reading[account_id] = reading
             reading.add_done_callback(lambda _done: self._reading.pop(account_id, None))
@@ -126,16 +160,6 @@ class AccountDirectory:
         else:
             lookup, ttl = AccountLookup(LookupOutcome.FOUND, account=account), self._ttl
         self._remember(account_id, lookup, ttl)
-        return lookup
-
-    def _cached(self, account_id: UUID) -> AccountLookup | None:
-        entry = self._cache.get(account_id)
-        if entry is None:
-            return None
-        expires, lookup = entry
-        if self._clock() >= expires:
-            del self._cache[account_id]
-            return None
         return lookup
 
     def _remember(self, account_id: UUID, lookup: AccountLookup, ttl: float) -> None:
@@ -186,33 +210,45 @@ class UpstreamHook:
     def __init__(self, base_url: str, *, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
         self._host = urlsplit(self.base_url).hostname or self.base_url
+        self._timeout = timeout
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=False)
         del self._http.headers["user-agent"]  # the sender's, if it sent one, is forwarded instead
 
     def url_for(self, account_ref: str) -> str:
-        return f"{self.base_url}/conversation/accounts/{quote(account_ref, safe=_PATH_SEGMENT_SAFE)}"
+        """Where a request for ``account_ref`` goes: its canonical UUID, so no path can climb
+        out of the accounts (a ref that is no UUID is never forwarded; this names it only)."""
+        try:
+            segment = str(UUID(account_ref))
+        except ValueError:
+            segment = quote(account_ref, safe="")
+        return f"{self.base_url}/conversation/accounts/{segment}"
 
     async def forward(self, delivery: Delivery, account_ref: str) -> UpstreamAnswer:
-        """Send the request on and read the answer; never raises, whatever the upstream does."""
+        """Send the request on and read the answer, all within the timeout (one deadline for
+        the whole exchange, however slowly the upstream trickles); never raises."""
         url = self.url_for(account_ref)
         headers = [
             (name.encode("latin-1"), value.encode("latin-1"))
             for name, value in delivery.headers
             if name.lower() in FORWARDED_HEADERS
         ]
+        target = httpx.URL(url)
+        if delivery.query:  # an empty query is no query: no "?" is added
+            target = target.copy_with(query=_url_query(delivery.query))
         started = time.perf_counter()
         try:
-            request = self._http.build_request(
-                delivery.method,
-                httpx.URL(url).copy_with(query=_url_query(delivery.query)),
-                headers=headers,
-                content=delivery.body or None,
-            )
-            response = await self._http.send(request, stream=True)
-            try:
-                body, truncated = await _read_at_most(response, MAX_UPSTREAM_ANSWER_BYTES)
-            finally:
-                await response.aclose()
+            async with asyncio.timeout(self._timeout):
+                request = self._http.build_request(
+                    delivery.method, target, headers=headers, content=delivery.body or None
+                )
+                response = await self._http.send(request, stream=True)
+                try:
+                    body, truncated = await _read_at_most(response, MAX_UPSTREAM_ANSWER_BYTES)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            error = f"{self._host} did not complete its answer within {self._timeout:g} s"
+            return UpstreamAnswer(url=url, elapsed_ms=_ms_since(started), error=error)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             if isinstance(exc, httpx.TransportError):
                 error = describe_transport_error(exc, self._host)
@@ -233,8 +269,8 @@ class UpstreamHook:
 
 
 def _url_query(query: str) -> bytes:
-    """The raw query as received, with the bytes a URL cannot carry raw (controls, spaces,
-    non-ASCII, '#') percent-encoded: a well-formed query goes through unchanged."""
+    """The raw query as received, byte for byte, but for the bytes a URL cannot carry raw
+    (controls, spaces, non-ASCII, '#'), percent-encoded (h11 lets none through but '#')."""
     return b"".join(bytes([byte]) if byte in _RAW_QUERY_BYTES else b"%%%02X" % byte for byte in query.encode("latin-1"))
 
 

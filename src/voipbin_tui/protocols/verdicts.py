@@ -43,6 +43,8 @@ class HookVerdict(StrEnum):
     DASHBOARD_TEST = "dashboard_test"
     UNSUPPORTED_ACCOUNT = "unsupported_account"
     """An SMS account addressed on the provider hook path, which only serves WhatsApp and LINE."""
+    CROSS_SITE = "cross_site"
+    """Sent by a web browser on a web page's behalf (Origin, Sec-Fetch-Site): refused."""
 
 
 # The explanations depend on which provider the request came from: the same verdict names a
@@ -148,6 +150,11 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
     (HookVerdict.UNSUPPORTED_ACCOUNT, _WHATSAPP): (
         "This is an SMS account: SMS arrives through the carrier's own hook, not through the "
         "conversation hook path, so the request is ignored."
+    ),
+    # CROSS_SITE
+    (HookVerdict.CROSS_SITE, _WHATSAPP): (
+        "A web browser sent this on a web page's behalf (it carries Origin or Sec-Fetch-Site, which "
+        "Meta, LINE and VoIPBIN never send): refused with 403, and nothing in it was processed."
     ),
 }
 
