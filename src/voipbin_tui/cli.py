@@ -50,7 +50,7 @@ from voipbin_tui.config import (
     sandbox_port,
     save_config,
 )
-from voipbin_tui.connection import Connection, open_connection, start_sandbox_early
+from voipbin_tui.connection import Connection, connection_opener, open_connection
 from voipbin_tui.presentation import (
     WRITE_ONLY,
     flow_label,
@@ -251,9 +251,9 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
         _fail(str(exc), EXIT_USAGE)
     for warning in warnings:
         click.echo(warning, err=True)
-    # the sandbox starts on a thread while Textual is imported and draws its first frame
-    sandbox = start_sandbox_early(target) if isinstance(target, SandboxTarget) else None
     password = _password_up_front(target)
+    # the sandbox starts on a thread while Textual is imported and draws its first frame
+    opener = connection_opener(target, password_prompt=password)
 
     from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
 
@@ -261,7 +261,7 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
     if isinstance(target, SandboxTarget):
         notices.append(data_dir_warning(target.data_dir))
     app = VoipbinApp(
-        lambda: open_connection(target, password_prompt=password, sandbox=sandbox),
+        opener,
         read_only=read_only,
         keymap=keymap,
         notices=[notice for notice in notices if notice],

@@ -10,7 +10,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -76,6 +76,20 @@ def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:
 
     threading.Thread(target=start, name="voipbin-sandbox-start", daemon=True).start()
     return started
+
+
+def connection_opener(
+    target: Target, *, password_prompt: PasswordPrompt | None = None
+) -> Callable[[], AbstractAsyncContextManager[Connection]]:
+    """What the TUI connects with, and again with R after a failed start. A sandbox is looked
+    for (or started) at once, on a thread; a retry looks again rather than repeating the first
+    answer, so a backend that was in the way (a relay, one not answering) can be stopped meanwhile."""
+    early = [start_sandbox_early(target)] if isinstance(target, SandboxTarget) else []
+
+    def opener() -> AbstractAsyncContextManager[Connection]:
+        return open_connection(target, password_prompt=password_prompt, sandbox=early.pop() if early else None)
+
+    return opener
 
 
 @asynccontextmanager
