@@ -740,6 +740,13 @@ def _read_key(given: str | None, prompt: bool, label: str) -> str | None:
     type=click.IntRange(1),
     help="Open connections kept; beyond, the longest-waiting sender is dropped.",
 )
+@click.option(
+    "--max-capture-mb",
+    default=512,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Disk the captured requests may take; the oldest are dropped first.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -754,6 +761,7 @@ def serve(
     api_url: str | None,
     upstream_accesskey: str | None,
     max_connections: int,
+    max_capture_mb: int,
 ) -> None:
     """Run the backend headless: sandbox REST API, provider hook, and captured-traffic feed.
 
@@ -799,6 +807,7 @@ def serve(
             echo=click.echo,
             log_requests=click.echo if log_requests else None,
             connections=ConnectionLimits(max_connections=max_connections),
+            max_capture_bytes=max_capture_mb * 1024 * 1024,
         )
     except sqlite3.DatabaseError as exc:  # a StoreError: it names the file and what to do
         _fail(str(exc), EXIT_API_ERROR)

@@ -133,3 +133,28 @@ async def test_a_lock_held_by_another_process_never_stalls_the_event_loop(tmp_pa
                 assert (await asyncio.wait_for(post, 5)).status_code == 200
         finally:
             other.close()
+
+
+def test_captures_stored_before_the_byte_budget_count_against_it_after_the_upgrade(tmp_path: Path) -> None:
+    from voipbin_tui.backend.store import _MIGRATIONS, Store
+
+    path = tmp_path / DATABASE_FILENAME
+    with sqlite3.connect(path) as db:
+        for script in _MIGRATIONS[:2]:
+            for statement in script.split(";"):
+                db.execute(statement)
+        for number in range(5):
+            db.execute(
+                "INSERT INTO captured_requests (id, time, method, path, query, headers, body, body_size, "
+                "body_complete, account_id, kind, verdict, status, answer, summary, explanation) VALUES "
+                "(?, '2026-03-01T10:00:00.000000Z', 'POST', '/p', '', '[]', ?, 10000, 1, '', 'unknown', "
+                "'malformed', 200, x'', '{}', '')",
+                (f"id-{number}", bytes([number]) * 10_000),
+            )
+        db.execute("PRAGMA user_version = 2")
+    db.close()
+    store = Store.open(path, max_capture_bytes=25_000)  # opening prunes to the budget
+    rows = store._db.execute("SELECT id, stored_total FROM captured_requests ORDER BY seq").fetchall()
+    store.close()
+    assert [row["id"] for row in rows] == ["id-3", "id-4"]  # two of 10 KB fit 25 KB, the newest first
+    assert rows[1]["stored_total"] - rows[0]["stored_total"] == 10_000 + len("[]{}/p") + 200  # body, texts, row

@@ -291,3 +291,35 @@ async def test_the_events_receiver_refuses_a_browser_too(http: httpx.AsyncClient
     response = await http.post("/inspector/v1/voipbin-events", content=b"{}", headers={"Origin": "https://x.example"})
     assert response.status_code == 403
     assert [c.verdict for c in await captured_since(feed, cursor)][-1] == HookVerdict.CROSS_SITE
+
+
+# -- item 4: the disk -------------------------------------------------------------------------
+
+
+async def test_captures_are_bounded_by_bytes_and_the_feed_says_what_was_dropped(
+    fresh_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    backend = fresh_backend(seed=True, max_capture_bytes=300_000)
+    async with VoipbinClient(backend.api_url, accesskey=ACCESSKEY) as client:
+        account, _ = await create_whatsapp_account(client)
+    async with httpx.AsyncClient(base_url=backend.base_url) as http:
+        for number in range(40):  # 2 MB in all, stored whole (the account exists)
+            await http.post(hook_path(account.id), content=b"%03d" % number + b" " * 50_000)
+    async with FeedClient(backend.inspector_url, accesskey=ACCESSKEY) as feed:
+        batch = await feed.poll(0, limit=1000)
+        kept = [await feed.get(request.id) for request in batch.requests]
+    assert sum(len(request.body or b"") for request in kept) <= 300_000
+    assert len(kept) >= 4 and (kept[-1].body or b"").startswith(b"039")  # the newest stay
+    assert batch.oldest == kept[0].seq > 1  # the feed tells a reader what retention dropped
+
+
+async def test_a_body_sent_to_a_made_up_account_keeps_its_first_64_kib_and_its_length(
+    http: httpx.AsyncClient, feed: FeedClient
+) -> None:
+    cursor = await latest_seq(feed)
+    for account_ref in ("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11", "made-up"):
+        assert (await http.post(hook_path(account_ref), content=b"x" * (2 * MB))).status_code == 200
+    captures = [await feed.get(request.id) for request in await captured_since(feed, cursor)]
+    assert [(c.verdict, c.body_size, len(c.body or b""), c.body_complete) for c in captures] == [
+        (HookVerdict.UNKNOWN_ACCOUNT, 2 * MB, 64 * 1024, False)
+    ] * 2

@@ -8,10 +8,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.tui.conftest import make_app, screen_text, settle, start_sandbox, wait_for_accounts, wait_until
+from tests.tui.conftest import (
+    PUBLIC_HOOK_URL,
+    SteppingClock,
+    make_app,
+    screen_text,
+    sequential_ids,
+    settle,
+    start_sandbox,
+    wait_for_accounts,
+    wait_until,
+)
 from voipbin_tui.api import AccountType
 from voipbin_tui.api.hooks import HookSender, hook_url_for
-from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 
@@ -292,3 +302,19 @@ async def test_a_full_buffer_drops_old_rows_without_moving_the_reader(sandbox: E
         assert [r.summary.text for r in pane.shown] == ["m2", "m3", "m4", "m5", "m6", "m7"]
         assert not pane.following and pane.shown[pane.table.cursor_row].summary.text == "m2"
         assert "3 new" in screen_text(pilot)
+
+
+async def test_the_pane_says_when_retention_dropped_requests(tmp_path: Path) -> None:
+    settings = {"clock": SteppingClock(), "new_id": sequential_ids(), "public_hook_url": PUBLIC_HOOK_URL}
+    with start_embedded(tmp_path / "small", max_capture_bytes=20_000, **settings) as backend:
+        async with make_app(backend).run_test(size=(120, 40)) as pilot:
+            screen, account, pane = await pane_ready(pilot)
+            await settle(pilot)
+            assert "dropped" not in screen_text(pilot)
+        await send_messages(backend, account, [f"m{i}" for i in range(30)])  # ~2 KB each: 60 KB
+        async with make_app(backend).run_test(size=(120, 40)) as pilot:  # a pane that comes later
+            screen, account, pane = await pane_ready(pilot)
+            await wait_until(pilot, lambda: "m29" in screen_text(pilot))
+            await settle(pilot)
+            assert "older ones dropped" in screen_text(pilot)
+            assert "m0" not in [r.summary.text for r in pane.shown]

@@ -152,11 +152,15 @@ class FeedBatch:
 
     requests: list[CapturedRequest]
     next: int
+    oldest: int = 0
+    """The oldest seq the backend still holds (0 when none, or not told): a cursor below
+    ``oldest - 1`` means retention dropped requests before they were read."""
 
 
 class _FeedPage(BaseModel):
     result: list[CapturedRequest] = Field(default_factory=list)
     next: int
+    oldest: int = 0
 
 
 class FeedClient:
@@ -207,7 +211,7 @@ class FeedClient:
             timeout = httpx.Timeout(timeout.connect, read=read, write=timeout.write, pool=timeout.pool)
         data = await self._json("GET", "requests", params=params, timeout=timeout)
         page = validate_response(_FeedPage, data, what="feed page")
-        return FeedBatch(requests=page.result, next=page.next)
+        return FeedBatch(requests=page.result, next=page.next, oldest=page.oldest)
 
     async def latest_cursor(self) -> int:
         """The seq of the newest captured request (0 when none): polling from it shows only

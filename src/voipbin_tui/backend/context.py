@@ -69,6 +69,7 @@ def open_store(config: BackendConfig, *, auto_checkpoint: bool = True) -> Store:
     return Store.open(
         config.database_path,
         max_captured=config.max_captured,
+        max_capture_bytes=config.max_capture_bytes,
         initialize=lambda store: initialize_database(store, config),
         auto_checkpoint=auto_checkpoint,
     )

@@ -51,7 +51,9 @@ from voipbin_tui.protocols.whatsapp import WhatsAppNotification
 HOOK_PREFIX = "/v1.0/conversation/accounts/"
 HOOK_PATH = HOOK_PREFIX + "{account_ref}"
 KEPT_BYTES_OF_TOO_LARGE = 64 * 1024
-"""How much of a refused, too-large body is kept, so the inspector can show what it was."""
+"""How much of a body too large, or sent to no account, is kept: enough for the inspector to
+show what it was, too little for made-up account ids to fill the disk."""
+_NOBODYS_REQUESTS = frozenset({HookVerdict.UNKNOWN_ACCOUNT, HookVerdict.CROSS_SITE})
 HUB_SIGNATURE_HEADER = "x-hub-signature-256"
 LINE_SIGNATURE_HEADER = "x-line-signature"
 VOIPBIN_SIGNATURE_HEADER = "x-voipbin-signature"
@@ -246,6 +248,9 @@ def unprocessed(delivery: Delivery, error: Exception) -> Judgement:
 def _capture(
     capture_id: UUID, delivery: Delivery, account_id: str, judgement: Judgement, now: datetime
 ) -> CaptureRecord:
+    body, complete = delivery.body, delivery.body_complete
+    if judgement.verdict in _NOBODYS_REQUESTS and len(body) > KEPT_BYTES_OF_TOO_LARGE:
+        body, complete = body[:KEPT_BYTES_OF_TOO_LARGE], False  # its length stays in body_size
     return CaptureRecord(
         id=capture_id,
         time=now,
@@ -253,9 +258,9 @@ def _capture(
         path=delivery.path,
         query=delivery.query,
         headers=delivery.headers,
-        body=delivery.body,
+        body=body,
         body_size=delivery.body_size,
-        body_complete=delivery.body_complete,
+        body_complete=complete,
         account_id=account_id,
         kind=judgement.kind,
         verdict=judgement.verdict,

@@ -1,7 +1,8 @@
 """The captured-traffic feed: a long-poll list, one request in full, replay, and the receiver
 for VoIPBIN's own customer events.
 
-``GET /inspector/v1/requests?after=SEQ`` answers what came after the cursor, oldest first; with
+``GET /inspector/v1/requests?after=SEQ`` answers what came after the cursor, oldest first (and
+``oldest``, the oldest seq retention kept: a reader behind it missed what was dropped); with
 ``wait`` it holds the request until something arrives (woken at once for this process's
 captures, within ~100 ms for another process's). The feed needs the access key; the VoIPBIN
 event receiver does not (VoIPBIN cannot send one), it checks ``X-VoIPBIN-Signature`` instead.
@@ -110,7 +111,8 @@ async def list_requests(request: Request) -> Response:
         if remaining <= 0 or await backend.arrivals.wait_beyond(page.next, remaining) <= page.next:
             break
         page = page_after(page.next)
-    return JSONResponse({"result": [capture_json(c, in_full=False) for c in page.captures], "next": page.next})
+    captures = [capture_json(c, in_full=False) for c in page.captures]
+    return JSONResponse({"result": captures, "next": page.next, "oldest": page.oldest})
 
 
 async def _existing_capture(request: Request) -> CaptureRecord:

@@ -33,8 +33,16 @@ from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
 DATABASE_FILENAME = "backend.sqlite3"
 DEFAULT_MAX_CAPTURED = 100_000
 DEFAULT_MAX_CAPTURE_BYTES = 512 * 1024 * 1024
-# Retention runs every so many captures: one indexed DELETE instead of one per insert.
+# Retention runs every so many captures (or bytes stored, a sixteenth of the budget): one
+# indexed DELETE instead of one per insert.
 PRUNE_EVERY = 256
+CAPTURE_ROW_OVERHEAD = 200
+"""Bytes a capture takes beyond its variable fields (ids, times, verdict, index entries)."""
+# What one capture counts against the byte budget, in SQL (as record_capture counts it).
+_CAPTURE_SIZE = (
+    "length(body) + length(headers) + length(answer) + length(summary) + length(explanation) "
+    f"+ coalesce(length(upstream), 0) + length(path) + length(query) + {CAPTURE_ROW_OVERHEAD}"
+)
 # Meta retries a notification for up to 7 days; a dedupe key older than that cannot match.
 DEDUPE_KEY_LIFETIME = timedelta(days=8)
 # VoIPBIN's times have microsecond resolution: the smallest step between two stamps.
@@ -171,6 +179,17 @@ _MIGRATIONS: tuple[str, ...] = (
         UNION ALL SELECT max(tm_create) FROM messages UNION ALL SELECT max(tm_update) FROM messages
         UNION ALL SELECT max(tm_delete) FROM messages
     );
+    """,
+    # Retention by bytes: each capture holds the running total of the bytes stored up to it,
+    # so the captures beyond a byte budget are one indexed range (see Store.prune).
+    """
+    ALTER TABLE captured_requests ADD COLUMN stored_total INTEGER NOT NULL DEFAULT 0;
+    UPDATE captured_requests SET stored_total = running.total FROM (
+        SELECT seq, sum(length(body) + length(headers) + length(answer) + length(summary)
+            + length(explanation) + coalesce(length(upstream), 0) + length(path) + length(query) + 200
+        ) OVER (ORDER BY seq) AS total FROM captured_requests
+    ) AS running WHERE running.seq = captured_requests.seq;
+    CREATE INDEX captured_by_stored_total ON captured_requests (stored_total);
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -339,6 +358,8 @@ class CapturePage:
     next: int
     """The last returned seq, or (when the page is not full) the newest seq looked at, so a
     filtered reader does not rescan requests its filter skipped."""
+    oldest: int = 0
+    """The oldest seq still stored (0 when none): retention dropped those before it."""
 
 
 _CAPTURE_COLUMNS = (
@@ -355,10 +376,14 @@ class Store:
     committed, which ``PRAGMA data_version`` tells in one cheap read.
     """
 
-    def __init__(self, connection: sqlite3.Connection, *, max_captured: int) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, *, max_captured: int, max_capture_bytes: int = DEFAULT_MAX_CAPTURE_BYTES
+    ) -> None:
         self._db = connection
         self.max_captured = max_captured
+        self.max_capture_bytes = max_capture_bytes
         self._captures_since_prune = 0
+        self._bytes_since_prune = 0
         self._data_version = self._read_data_version()
         self._changed_elsewhere = False
         self._accounts: dict[UUID, AccountRecord] = {}
@@ -372,6 +397,7 @@ class Store:
         path: Path,
         *,
         max_captured: int = DEFAULT_MAX_CAPTURED,
+        max_capture_bytes: int = DEFAULT_MAX_CAPTURE_BYTES,
         initialize: Callable[[Store], None] | None = None,
         auto_checkpoint: bool = True,
     ) -> Self:
@@ -381,8 +407,8 @@ class Store:
         schema, so another process opening the same file never sees it half made. Without
         ``auto_checkpoint`` no COMMIT ever runs a WAL checkpoint: the caller runs them.
         """
-        if max_captured < 1:
-            raise ValueError("max_captured must be at least 1")
+        if max_captured < 1 or max_capture_bytes < 1:
+            raise ValueError("max_captured and max_capture_bytes must be at least 1")
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _create_private(path)
@@ -391,25 +417,20 @@ class Store:
             raise StoreError(_unusable(path, exc)) from None
         try:
             serving = not auto_checkpoint
-            return cls._set_up(connection, max_captured=max_captured, initialize=initialize, serving=serving)
+            store = cls(connection, max_captured=max_captured, max_capture_bytes=max_capture_bytes)
+            store._set_up(initialize=initialize, serving=serving)
+            return store
         except BaseException as exc:
             connection.close()
             if isinstance(exc, sqlite3.Error) and not isinstance(exc, StoreError):
                 raise StoreError(_unusable(path, exc)) from None
             raise
 
-    @classmethod
-    def _set_up(
-        cls,
-        connection: sqlite3.Connection,
-        *,
-        max_captured: int,
-        initialize: Callable[[Store], None] | None,
-        serving: bool,
-    ) -> Self:
+    def _set_up(self, *, initialize: Callable[[Store], None] | None, serving: bool) -> None:
         """Configure the connection, then migrate and prune. The serving connection runs no
         checkpoint of its own (a thread does) and never waits on a lock: it runs on the event
         loop, so a lock held by another process is waited for asynchronously (``group_commit``)."""
+        connection = self._db
         connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA journal_mode = WAL")
@@ -419,12 +440,11 @@ class Store:
         connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         if serving:
             connection.execute("PRAGMA wal_autocheckpoint = 0")
-        store = cls(connection, max_captured=max_captured)
-        store._migrate(initialize)
-        store.prune()
+        self._data_version = self._read_data_version()
+        self._migrate(initialize)
+        self.prune()
         if serving:
             connection.execute("PRAGMA busy_timeout = 0")
-        return store
 
     def close(self) -> None:
         self._db.close()
@@ -685,17 +705,26 @@ class Store:
 
     def record_capture(self, capture: CaptureRecord) -> CaptureRecord:
         """Store a captured request and return it with its ``seq``; prunes now and then."""
+        headers = json.dumps(capture.headers)
+        path = storable_text(capture.path)
+        summary = storable_text(json.dumps(capture.summary, ensure_ascii=False))
+        explanation = storable_text(capture.explanation)
+        upstream = None if capture.upstream is None else json.dumps(capture.upstream)
+        size = CAPTURE_ROW_OVERHEAD + sum(
+            map(len, (capture.body, headers, capture.answer, summary, explanation, upstream or "", path, capture.query))
+        )
         cursor = self._db.execute(
             "INSERT INTO captured_requests (id, time, method, path, query, headers, body, body_size, "
             "body_complete, account_id, kind, verdict, status, answer, summary, explanation, upstream, "
-            "replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "replay_of, stored_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "? + coalesce((SELECT stored_total FROM captured_requests ORDER BY seq DESC LIMIT 1), 0))",
             (
                 str(capture.id),
                 _time(capture.time),
                 capture.method,
-                storable_text(capture.path),
+                path,
                 capture.query,
-                json.dumps(capture.headers),
+                headers,
                 capture.body,
                 capture.body_size,
                 capture.body_complete,
@@ -704,14 +733,16 @@ class Store:
                 capture.verdict.value,
                 capture.status,
                 capture.answer,
-                storable_text(json.dumps(capture.summary, ensure_ascii=False)),
-                storable_text(capture.explanation),
-                None if capture.upstream is None else json.dumps(capture.upstream),
+                summary,
+                explanation,
+                upstream,
                 None if capture.replay_of is None else str(capture.replay_of),
+                size,
             ),
         )
         self._captures_since_prune += 1
-        if self._captures_since_prune >= PRUNE_EVERY:
+        self._bytes_since_prune += size
+        if self._captures_since_prune >= PRUNE_EVERY or self._bytes_since_prune * 16 >= self.max_capture_bytes:
             self.prune(now=capture.time)
         seq = cursor.lastrowid
         assert seq is not None  # an INSERT into a rowid table always has one
@@ -737,11 +768,12 @@ class Store:
                 (*params, limit),
             ).fetchall()
             newest = self.latest_seq()
+            oldest = self._db.execute("SELECT seq FROM captured_requests ORDER BY seq LIMIT 1").fetchone()
         finally:
             self._db.execute("COMMIT")
         captures = [_capture(row, body=b"") for row in rows]
         next_seq = captures[-1].seq if len(captures) == limit else newest
-        return CapturePage(captures=captures, next=next_seq)
+        return CapturePage(captures=captures, next=next_seq, oldest=0 if oldest is None else oldest[0])
 
     def capture_count(self) -> int:
         return self._db.execute("SELECT count(*) FROM captured_requests").fetchone()[0]
@@ -760,15 +792,31 @@ class Store:
         return self.latest_seq()
 
     def prune(self, *, now: datetime | None = None) -> None:
-        """Keep the newest ``max_captured`` requests, and drop dedupe keys past any retry."""
-        self._captures_since_prune = 0
+        """Keep the newest ``max_captured`` requests, within ``max_capture_bytes`` (the newest
+        one always), and drop dedupe keys past any retry."""
+        self._captures_since_prune = self._bytes_since_prune = 0
         self._db.execute(
             "DELETE FROM captured_requests WHERE seq <= "
             "(SELECT seq FROM captured_requests ORDER BY seq DESC LIMIT 1 OFFSET ?)",
             (self.max_captured,),
         )
+        self._drop_beyond_byte_budget()
         if now is not None:
             self._db.execute("DELETE FROM dedupe_keys WHERE tm_create < ?", (_time(now - DEDUPE_KEY_LIFETIME),))
+
+    def _drop_beyond_byte_budget(self) -> None:
+        """Drop the oldest captures until the rest take at most ``max_capture_bytes``."""
+        newest = self._db.execute("SELECT stored_total FROM captured_requests ORDER BY seq DESC LIMIT 1").fetchone()
+        if newest is None:
+            return
+        cut = newest[0] - self.max_capture_bytes  # captures that end at or before it go
+        self._db.execute("DELETE FROM captured_requests WHERE stored_total <= ?", (cut,))
+        # ... and the oldest one left, if it starts before it (but never the newest)
+        self._db.execute(
+            f"DELETE FROM captured_requests WHERE seq = (SELECT min(seq) FROM captured_requests) "
+            f"AND stored_total - ({_CAPTURE_SIZE}) < ? AND stored_total < ?",
+            (cut, newest[0]),
+        )
 
     # -- internals -----------------------------------------------------------------------
 

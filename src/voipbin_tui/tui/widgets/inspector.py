@@ -115,6 +115,7 @@ class InspectorPane(Vertical):
         self._verdict_filter = "all"
         self._text_filter = ""
         self._new_count = 0
+        self._dropped = False  # retention dropped requests before this pane read them
         self._status = "connecting…"
         self._source = ""
         self._feed: FeedClient | None = None
@@ -197,6 +198,7 @@ class InspectorPane(Vertical):
             if not self.connected:
                 self.connected = True
                 self._status = ""
+            self._dropped = self._dropped or batch.oldest > cursor + 1  # retention was faster than us
             if batch.requests:
                 self._add([row_from_capture(request) for request in batch.requests])
             if batch.next < cursor:  # the store behind the feed was replaced: start over on it
@@ -374,6 +376,8 @@ class InspectorPane(Vertical):
         parts = [f"Inspector · {len(self._visible)} shown", state, scope]
         if self._verdict_filter != "all":
             parts.insert(2, f"only {self._verdict_filter}")
+        if self._dropped:
+            parts.append("older ones dropped")
         if self._source:
             parts.append(self._source)
         parts = [part for part in parts if part]
