@@ -40,9 +40,13 @@ def flows_named(flows: list[Flow], name: str) -> list[Flow]:
     return exact or [flow for flow in flows if wanted and wanted in flow.name.casefold()]
 
 
-def flow_label(flow_id: UUID, names: Mapping[UUID, str]) -> str:
+def flow_label(flow_id: UUID, names: Mapping[UUID, str] | None) -> str:
+    """A flow's name; ``names`` is None when the flows could not be read (then no flow is
+    called unknown: it may well exist)."""
     if flow_id == NIL_UUID:
         return NO_FLOW
+    if names is None:
+        return f"flow {str(flow_id)[:8]} (flows could not be loaded)"
     return names.get(flow_id, f"unknown flow {str(flow_id)[:8]}")
 
 

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from textual import events
 from textual.widgets import Input, Select, Static
 
-from tests.tui.conftest import make_app, screen_text, settle, wait_for_accounts, wait_until
+from tests.tui.conftest import (
+    accounts_screen,
+    make_app,
+    screen_text,
+    settle,
+    start_sandbox,
+    wait_for_accounts,
+    wait_until,
+)
 from tests.tui.test_account_flows import RecordingTransport, choose, select_type, type_into
 from voipbin_tui.api import AccountType
 from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.backend.store import DATABASE_FILENAME
+from voipbin_tui.config import SandboxTarget
+from voipbin_tui.connection import open_connection
+from voipbin_tui.tui.app import VoipbinApp
+from voipbin_tui.tui.screens import detail as detail_module
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
+from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptScreen
 
@@ -248,3 +265,44 @@ async def test_t_on_an_sms_account_says_why_and_the_pane_does_not_offer_it(sandb
         await pilot.press("c")
         await settle(pilot)
         assert "no URL to copy" in toasts(pilot)[-1]
+
+
+async def test_a_sandbox_that_cannot_start_says_why_on_screen(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / DATABASE_FILENAME).write_bytes(b"this is not a database " * 100)
+    app = VoipbinApp(lambda: open_connection(SandboxTarget(data)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "Could not connect" in screen_text(pilot), timeout=20)
+        text = screen_text(pilot)
+        assert DATABASE_FILENAME in text and "press R" in text and "Loading" not in text
+        for leftover in data.glob(f"{DATABASE_FILENAME}*"):
+            leftover.unlink()
+        await pilot.press("R")
+        await wait_until(pilot, lambda: pilot.app.connection is not None, timeout=20)
+        screen = accounts_screen(pilot)
+        await wait_until(pilot, lambda: screen.loaded and screen.table.row_count == 3)
+        assert "Could not connect" not in screen_text(pilot)
+
+
+async def test_the_detail_says_flows_could_not_be_loaded_and_reads_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detail_module, "RETRY_SECONDS", 0.2)
+    backend = start_sandbox(tmp_path / "data")
+    port = backend.port
+    async with make_app(backend).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        flow_name = screen._flow_names[screen.selected_account().message_flow_id]
+        backend.stop()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
+        await wait_until(pilot, lambda: "flows could not be loaded" in screen_text(pilot))
+        assert "unknown flow" not in screen_text(pilot)
+        restarted = start_sandbox(tmp_path / "data", port=port)
+        try:
+            await wait_until(pilot, lambda: flow_name in screen_text(pilot), timeout=10)
+            assert "could not be loaded" not in screen_text(pilot)
+        finally:
+            restarted.stop()

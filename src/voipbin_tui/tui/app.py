@@ -29,7 +29,7 @@ from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for,
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.key_order import KeyOrder
-from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
+from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
 from voipbin_tui.tui.screens.accounts import AccountsScreen
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
@@ -126,8 +126,10 @@ class VoipbinApp(App[None]):
         try:
             self.connection = await self._exit_stack.enter_async_context(self._open_connection())
         except Exception as exc:  # a bad data dir, a failed login, a sandbox that cannot start
+            reason = str(exc) or type(exc).__name__
             self.sub_title = "not connected: R retries"
-            self.notify(f"Could not connect: {exc}", severity="error", timeout=30, markup=False)
+            self.notify(f"Could not connect: {reason}", severity="error", timeout=30, markup=False)
+            self.broadcast(lambda: ConnectFailed(reason))  # said on the screen too, not only in a toast
             return
         if self.connection.inspector_url:
             self.feed = await self._exit_stack.enter_async_context(
@@ -170,6 +172,8 @@ class VoipbinApp(App[None]):
             return ""
         if self.read_only:
             return f"Read-only: {_ACTION_NAMES[action]} is turned off (started with --read-only)."
+        if self.connection is None:
+            return "Not connected: wait, or press R to try again after a failed start."
         if action == "replay_request":
             return (
                 "" if isinstance(self.screen, RequestDetailScreen) else "Open a request first (enter in the inspector)."

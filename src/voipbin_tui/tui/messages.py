@@ -11,6 +11,14 @@ class ConnectionReady(Message, bubble=False):
     """The client is connected (the sandbox is up, or VoIPBIN credentials are set)."""
 
 
+class ConnectFailed(Message, bubble=False):
+    """Connecting failed (a sandbox that cannot start, a refused login): screens say why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__()
+
+
 class AccountSaved(Message, bubble=False):
     """An account was created or updated: lists update the row in place."""
 

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Header, Input, Static
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.presentation import flow_label, flow_names, local_time, printable
-from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectionReady
+from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
 from voipbin_tui.tui.widgets.inspector import InspectorPane
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 
@@ -106,6 +106,7 @@ class AccountsScreen(Screen[None]):
         self._loading = False
         self._loaded_once = False
         self._error: str | None = None
+        self._connect_error: str | None = None
         self._retry_timer: Timer | None = None
         self._had_selection = False
         self._state_message: str | None = None
@@ -142,7 +143,12 @@ class AccountsScreen(Screen[None]):
         if getattr(self.app, "connection", None) is not None:
             self.load_accounts()
 
+    def on_connect_failed(self, message: ConnectFailed) -> None:
+        self._connect_error = message.reason
+        self._show_state()
+
     def on_connection_ready(self, _: ConnectionReady) -> None:
+        self._connect_error = None
         self.load_accounts()
         feed = getattr(self.app, "feed", None)
         if feed is not None:
@@ -455,7 +461,9 @@ class AccountsScreen(Screen[None]):
     def _show_state(self) -> None:
         message = ""
         if not self._accounts:
-            if self._error is not None:
+            if self._connect_error is not None:
+                message = f"Could not connect.\n{self._connect_error}\n\nFix that, then press R to try again (q quits)."
+            elif self._error is not None:
                 message = f"Could not load accounts.\n{self._error}\n\nPress r to retry."
             elif self._loaded_once:
                 message = "No accounts yet.\n\nPress n to create a LINE, SMS or WhatsApp account."

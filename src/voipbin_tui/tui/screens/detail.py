@@ -7,6 +7,7 @@ left; ``token`` and ``secret`` are write-only and only ever described, never sho
 from __future__ import annotations
 
 from typing import ClassVar
+from uuid import UUID
 
 from rich.table import Table
 from rich.text import Text
@@ -16,9 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
-from voipbin_tui.api import Account, AccountType, VoipbinError, mask_secret
+from voipbin_tui.api import Account, AccountType, ConnectionFailed, VoipbinError, mask_secret
 from voipbin_tui.presentation import (
     FIELD_LABELS,
     WRITE_ONLY,
@@ -30,6 +32,7 @@ from voipbin_tui.presentation import (
     setup_checklist,
 )
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved
+from voipbin_tui.tui.screens.accounts import RETRY_SECONDS
 
 
 class AccountDetailScreen(Screen[None]):
@@ -49,7 +52,10 @@ class AccountDetailScreen(Screen[None]):
     def __init__(self, account: Account) -> None:
         super().__init__()
         self._account = account
-        self._flow_names: dict = {}
+        self._flow_names: dict[UUID, str] | None = {}
+        """None while the flows could not be read: a flow is then not "unknown", only unnamed."""
+        self._retry_timer: Timer | None = None
+        self._failing = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -76,13 +82,27 @@ class AccountDetailScreen(Screen[None]):
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def reload(self) -> None:
-        """Read the account and flows again: the list may be minutes old."""
+        """Read the account and flows again: the list may be minutes old. If the backend is
+        unreachable, the screen says so and reads again every few seconds until it answers."""
         client = self.app.connection.client  # type: ignore[attr-defined]
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
         try:
-            self._flow_names = flow_names(await client.list_flows())
+            try:
+                self._flow_names = flow_names(await client.list_flows())
+            except VoipbinError:
+                self._flow_names = None
+                raise
             self._account = await client.get_account(self._account.id)
         except VoipbinError as exc:
-            self.notify(str(exc), title="Could not read the account", severity="error", timeout=10, markup=False)
+            if not self._failing:  # once, not every retry
+                self.notify(str(exc), title="Could not read the account", severity="error", timeout=10, markup=False)
+            self._failing = True
+            if isinstance(exc, ConnectionFailed):
+                self._retry_timer = self.set_timer(RETRY_SECONDS, self.reload)
+        else:
+            self._failing = False
         self._render_account()
 
     def action_reload(self) -> None:
