@@ -11,6 +11,7 @@ from textual.widgets import Input, Select, Static
 from tests.tui.conftest import (
     accounts_screen,
     make_app,
+    opener_for,
     screen_text,
     settle,
     start_sandbox,
@@ -306,3 +307,24 @@ async def test_the_detail_says_flows_could_not_be_loaded_and_reads_again(
             assert "could not be loaded" not in screen_text(pilot)
         finally:
             restarted.stop()
+
+
+async def test_question_mark_lists_keys_with_their_binding_ids(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        await wait_for_accounts(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        text = screen_text(pilot)
+        for binding_id in ("accounts.new", "accounts.filter", "app.quit", "app.help"):
+            assert binding_id in text, binding_id
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert "accounts.new" not in screen_text(pilot)
+
+
+async def test_an_unknown_binding_id_in_keys_is_named_at_start(sandbox: EmbeddedBackend) -> None:
+    app = VoipbinApp(opener_for(sandbox), keymap={"accounts.nwe": "a", "accounts.new": "N"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_accounts(pilot)
+        warnings = [n.message for n in pilot.app._notifications if "[keys]" in n.message]
+        assert len(warnings) == 1 and "'accounts.nwe'" in warnings[0] and "'accounts.new'" not in warnings[0]

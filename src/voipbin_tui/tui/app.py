@@ -36,6 +36,7 @@ from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
+from voipbin_tui.tui.widgets.keys_help import KeysHelp
 
 ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
 MUTATING_ACTIONS = frozenset(
@@ -115,6 +116,10 @@ class VoipbinApp(App[None]):
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
+            unknown = sorted(set(self._keymap) - binding_ids())
+            if unknown:  # a typo would otherwise leave the key silently as it was
+                names = ", ".join(repr(name) for name in unknown)
+                self._notices.append(f"config.toml [keys]: no binding has the id {names}; ignored (? lists the ids)")
         self.sub_title = "connecting…"
         self.push_screen(AccountsScreen())
         for notice in self._notices:  # e.g. a config file others can read: said before the TUI hid it
@@ -217,10 +222,18 @@ class VoipbinApp(App[None]):
     # -- actions ------------------------------------------------------------------------
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
+        if self.screen.query(KeysHelp):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def action_show_help_panel(self) -> None:
+        """Our keys panel, with binding ids (also what the palette's "keys" command opens)."""
+        if not self.screen.query(KeysHelp):
+            self.screen.mount(KeysHelp())
+
+    def action_hide_help_panel(self) -> None:
+        self.screen.query(KeysHelp).remove()
 
     def action_open_account(self) -> None:
         account = self.selected_account()
@@ -401,6 +414,18 @@ class VoipbinApp(App[None]):
             self.notify(f"Could not write {path}: {exc.strerror}", severity="error", timeout=10, markup=False)
             return
         self.notify(f"Exported {len(complete)} requests to {path}", timeout=8, markup=False)
+
+
+def binding_ids() -> set[str]:
+    """Every binding id a ``[keys]`` entry can remap: those of this package's screens and widgets."""
+    found: set[str] = set()
+    pending: list[type[DOMNode]] = [DOMNode]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("voipbin_tui."):
+            found.update(b.id for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding) and b.id)
+    return found
 
 
 def _origin(url: str) -> str:
