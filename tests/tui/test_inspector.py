@@ -164,7 +164,7 @@ async def test_t_sends_a_test_message_and_read_only_refuses(sandbox: EmbeddedBac
         await wait_until(pilot, lambda: pane.connected)
         await pilot.press("t")
         await settle(pilot)
-        await pilot.press("ctrl+u", *"typed test", "enter", "enter")
+        await pilot.press("ctrl+u", *"typed test", "enter")  # enter sends from any field
         await wait_until(pilot, lambda: any(r.summary.text == "typed test" for r in pane.shown))
     async with make_app(sandbox, read_only=True).run_test(size=(120, 40)) as pilot:
         screen = await wait_for_accounts(pilot)
