@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,19 @@ settings.load_profile("shared-machine")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 """Real-shape payloads copied into the repository (see fixtures/README.md for their sources)."""
+
+
+def free_port() -> int:
+    """A loopback port free right now, for tests of the sandbox's fixed port (never 8631)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def hook_line(output: str) -> str:
+    """The hook URL that ``accounts get`` or ``create`` printed."""
+    line = next(line for line in output.splitlines() if line.startswith("hook url"))
+    return line.split()[2]
 
 
 @pytest.fixture(autouse=True)

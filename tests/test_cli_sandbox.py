@@ -15,6 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import free_port, hook_line
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.cli import main
 
@@ -246,16 +247,6 @@ def test_get_shows_checked_facts_and_console_steps_apart() -> None:
     steps = [line for line in result.stdout.splitlines() if "Meta's App Dashboard" in line]
     assert steps and all(line.split()[:2] == ["step", "→"] for line in steps), result.stdout
     assert "✓ phone number id set" in result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def hook_line(output: str) -> str:
-    return next(line for line in output.splitlines() if line.startswith("hook url")).split()[-1]
 
 
 def test_cli_runs_print_one_stable_hook_url_and_say_it_listens_only_while_served(

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from voipbin_tui.backend.server import BackendStartError, start_embedded
 from voipbin_tui.backend.service import (
     RUNTIME_FILENAME,
@@ -27,12 +28,6 @@ from voipbin_tui.backend.service import (
     read_record,
     write_record,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 
 import httpx
 import pytest
 
+from tests.conftest import free_port, hook_line
 from tests.tui.conftest import wait_for_accounts
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.config import resolve_target
 from voipbin_tui.connection import open_connection
 from voipbin_tui.tui.app import VoipbinApp
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def cli(*args: str) -> tuple[str, str]:
@@ -31,10 +25,6 @@ async def cli(*args: str) -> tuple[str, str]:
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
     return out.decode(), err.decode()
-
-
-def hook_line(output: str) -> str:
-    return next(line for line in output.splitlines() if line.startswith("hook url")).split()[-1]
 
 
 async def test_the_tui_and_the_cli_show_one_hook_url_and_it_answers_while_the_tui_runs(
