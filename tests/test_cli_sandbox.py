@@ -317,3 +317,23 @@ def test_the_cli_uses_a_running_serve_on_the_same_data_dir(isolated_environment:
 
 def _key(data: Path) -> str:
     return (data / "accesskey").read_text().strip()
+
+
+def test_a_data_dir_held_by_a_relay_is_one_clear_error(isolated_environment: Path) -> None:
+    data = isolated_environment / "data"
+    process, _ = start_serve(
+        data,
+        "--forward-to",
+        "http://127.0.0.1:9/v1.0",
+        "--upstream-accesskey",
+        "k",
+        "--api-url",
+        "http://127.0.0.1:9/v1.0",
+    )
+    try:
+        result = run("accounts", "list")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"is used by a relay (voipbin-tui serve --forward-to, process {process.pid})" in result.stderr

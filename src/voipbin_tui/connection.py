@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import SecretStr
 
 from voipbin_tui.api.client import VoipbinClient
+from voipbin_tui.api.errors import VoipbinError
 from voipbin_tui.api.hooks import hook_url_for
 from voipbin_tui.config import ConfigError, Environment, RemoteTarget, SandboxTarget, Target
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from voipbin_tui.backend.service import SandboxLease
 
 PasswordPrompt = Callable[[str], str]
+
+
+class SandboxUnavailable(VoipbinError):
+    """The data dir's sandbox backend can neither be used nor started (one line says why)."""
 
 
 @dataclass(slots=True)
@@ -68,9 +73,13 @@ def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:
 
     def start() -> None:
         try:
-            from voipbin_tui.backend.service import acquire_sandbox  # the one entry into backend/
+            from voipbin_tui.backend.server import BackendStartError  # the one entry into backend/
+            from voipbin_tui.backend.service import acquire_sandbox
 
-            started.set_result(acquire_sandbox(target.data_dir, port=target.port))
+            try:
+                started.set_result(acquire_sandbox(target.data_dir, port=target.port))
+            except BackendStartError as exc:
+                raise SandboxUnavailable(str(exc)) from None
         except BaseException as exc:  # handed to whoever awaits the backend
             started.set_exception(exc)
 
