@@ -19,6 +19,7 @@ from tests.tui.conftest import (
     wait_until,
 )
 from tests.tui.test_account_flows import RecordingTransport, choose, select_type, type_into
+from tests.tui.test_inspector import pane_ready, send_messages
 from voipbin_tui.api import AccountType
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.backend.store import DATABASE_FILENAME
@@ -30,6 +31,7 @@ from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptScreen
+from voipbin_tui.tui.screens.request import RequestDetailScreen
 
 TAB = ("tab", None)
 
@@ -328,3 +330,18 @@ async def test_an_unknown_binding_id_in_keys_is_named_at_start(sandbox: Embedded
         await wait_for_accounts(pilot)
         warnings = [n.message for n in pilot.app._notifications if "[keys]" in n.message]
         assert len(warnings) == 1 and "'accounts.nwe'" in warnings[0] and "'accounts.new'" not in warnings[0]
+
+
+async def test_p_on_a_request_in_read_only_mode_says_why(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox, read_only=True).run_test(size=(120, 40)) as pilot:
+        _, account, pane = await pane_ready(pilot)
+        await send_messages(sandbox, account, ["read me"])
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        pane.table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RequestDetailScreen))
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert toasts(pilot)[-1].startswith("Read-only: replaying requests")
+        assert len(pane.shown) == 1  # nothing was replayed
