@@ -337,3 +337,22 @@ def test_a_data_dir_held_by_a_relay_is_one_clear_error(isolated_environment: Pat
         process.wait(timeout=10)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"is used by a relay (voipbin-tui serve --forward-to, process {process.pid})" in result.stderr
+
+
+def test_updating_a_deleted_account_is_refused_unless_allowed() -> None:
+    """VoIPBIN saves into a deleted account without a word: the CLI says so and exits 1."""
+    created = run("accounts", "create", "--type", "sms", "--name", "Soon gone", "--json")
+    account = json.loads(created.stdout)["id"]
+    assert run("accounts", "delete", account, "--yes").exit_code == 0
+
+    refused = run("accounts", "update", account, "--name", "Renamed")
+    assert refused.exit_code == 1
+    assert "“Soon gone” was deleted at" in refused.stderr and "--allow-deleted" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert json.loads(run("accounts", "get", account, "--json").stdout)["name"] == "Soon gone"
+
+    allowed = run("accounts", "update", account, "--name", "Renamed", "--allow-deleted")
+    assert allowed.exit_code == 0, allowed.output
+    assert "stays deleted" in allowed.stderr
+    after = json.loads(run("accounts", "get", account, "--json").stdout)
+    assert after["name"] == "Renamed" and after["tm_delete"] is not None

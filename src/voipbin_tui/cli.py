@@ -52,7 +52,9 @@ from voipbin_tui.config import (
 )
 from voipbin_tui.connection import Connection, connection_opener, open_connection
 from voipbin_tui.presentation import (
+    STAYS_DELETED,
     WRITE_ONLY,
+    deleted_account_notice,
     flow_label,
     flow_names,
     flows_named,
@@ -547,14 +549,22 @@ def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) 
 @click.argument("account_id", type=ACCOUNT_ID)
 @_account_field_options
 @click.option("--json", "as_json", is_flag=True, help="Print the updated account as JSON.")
+@click.option("--allow-deleted", is_flag=True, help="Change the account even if it was deleted (it stays deleted).")
 @click.pass_context
-def accounts_update(ctx: click.Context, account_id: UUID, as_json: bool, **rest: Any) -> None:
+def accounts_update(ctx: click.Context, account_id: UUID, as_json: bool, allow_deleted: bool, **rest: Any) -> None:
     """Change only the given fields (the type cannot change)."""
     _refuse_if_read_only(ctx)
     options = {key: rest.pop(key) for key in CONNECTION_OPTIONS}
 
     async def work(connection: Connection) -> None:
         current = await connection.client.get_account(account_id)
+        if current.is_deleted:
+            if not allow_deleted:
+                _fail(
+                    f"{deleted_account_notice(current)} {STAYS_DELETED} Give --allow-deleted to change it anyway.",
+                    EXIT_API_ERROR,
+                )
+            click.echo(f"note: {deleted_account_notice(current)} It stays deleted.", err=True)
         draft = _apply_fields(AccountDraft.from_account(current), rest, creating=False)
         draft = await _with_named_flow(connection, draft, rest["flow_name"])
         _report_warnings(draft, creating=False)

@@ -29,6 +29,15 @@ def local_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+STAYS_DELETED = "VoIPBIN saves a change to it, but it stays deleted: it is not listed and receives nothing."
+
+
+def deleted_account_notice(account: Account) -> str:
+    """Said before a deleted account is changed: VoIPBIN accepts the change without a word."""
+    name = printable(account.name) or str(account.id)
+    return f"The {printable(str(account.type))} account “{name}” was deleted at {local_time(account.tm_delete)}."
+
+
 def flow_names(flows: list[Flow]) -> dict[UUID, str]:
     return {flow.id: flow.name or str(flow.id) for flow in flows}
 

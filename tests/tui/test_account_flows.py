@@ -352,3 +352,104 @@ async def test_startup_notices_are_shown_in_the_app(sandbox: EmbeddedBackend) ->
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for_accounts(pilot)
         assert any("readable by other users" in n.message for n in pilot.app._notifications)
+
+
+async def wait_for_question(pilot) -> None:
+    """Until a question is drawn; a worker waits on its answer, so ``settle`` would wait forever."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+async def delete_behind_the_apps_back(sandbox: EmbeddedBackend, account_id) -> None:
+    async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+        await client.delete_account(account_id)
+
+
+async def server_account(sandbox: EmbeddedBackend, account_id):
+    async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+        return await client.get_account(account_id)
+
+
+async def test_saving_an_account_deleted_meanwhile_says_deleted_and_asks(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.SMS)
+        account = screen.selected_account()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await settle(pilot)
+        form = pilot.app.screen
+        await type_into(pilot, "#input-name", " typed")
+        await delete_behind_the_apps_back(sandbox, account.id)
+
+        await pilot.press("ctrl+s")
+        await wait_for_question(pilot)
+        question = screen_text(pilot)
+        assert f"“{account.name}” was deleted at" in question and "stays deleted" in question
+        assert "changed on the server" not in question
+        await pilot.press("n")
+        await settle(pilot)
+        assert pilot.app.screen is form and "Not saved" in screen_text(pilot)
+        assert (await server_account(sandbox, account.id)).name == account.name
+        assert str(account.id) not in screen._accounts  # the list knows it is gone
+
+        await pilot.press("ctrl+s")
+        await wait_for_question(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: pilot.app.screen is screen)
+        await settle(pilot)
+        saved = await server_account(sandbox, account.id)
+        assert saved.name == f"{account.name} typed" and saved.is_deleted
+        assert str(account.id) not in screen._accounts
+
+
+async def test_edit_on_an_account_deleted_elsewhere_is_refused_unless_confirmed(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.SMS)
+        account = screen.selected_account()
+        await delete_behind_the_apps_back(sandbox, account.id)
+        await pilot.press("e")
+        await wait_for_question(pilot)
+        assert "was deleted at" in screen_text(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert any(f"“{account.name}” was deleted" in n.message for n in pilot.app._notifications)  # says why
+        assert str(account.id) not in screen._accounts
+        await pilot.press("r")
+        await settle(pilot)
+        assert str(account.id) not in screen._accounts and screen.table.row_count == 2
+
+
+async def test_a_deleted_accounts_detail_says_so_and_offers_no_edit(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.LINE)
+        account = screen.selected_account()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
+        await settle(pilot)
+        detail = pilot.app.screen
+        assert "e Edit" in screen_text(pilot)
+        await delete_behind_the_apps_back(sandbox, account.id)
+        await pilot.press("r")
+        await settle(pilot)
+        shown = screen_text(pilot)
+        assert "DELETED" in shown and "e Edit" not in shown and "d Delete" in shown
+
+        await pilot.press("e")  # not offered, but asked about rather than silently ignored
+        await wait_for_question(pilot)
+        assert "was deleted at" in screen_text(pilot) and "stays deleted" in screen_text(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await settle(pilot)
+        assert "stays deleted" in screen_text(pilot)
+        await type_into(pilot, "#input-name", " kept")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: pilot.app.screen is detail)
+        await settle(pilot)
+        assert "DELETED" in screen_text(pilot) and f"{account.name} kept" in screen_text(pilot)
+        saved = await server_account(sandbox, account.id)
+        assert saved.name == f"{account.name} kept" and saved.is_deleted

@@ -116,6 +116,20 @@ def test_detail_other_types(snap_compare, sandbox: EmbeddedBackend, account_type
     assert snap_compare(make_app(sandbox), terminal_size=(80, 24), run_before=open_detail(account_type))
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_detail_of_an_account_deleted_elsewhere(snap_compare, sandbox: EmbeddedBackend, size) -> None:
+    """DELETED with the time, and no edit offered in the footer."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await open_detail(AccountType.LINE)(pilot)
+        async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+            await client.delete_account(pilot.app.screen.selected_account().id)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=run_before)
+
+
 def new_form(account_type: AccountType, *keys: str):
     async def run_before(pilot: Pilot) -> None:
         from tests.tui.test_account_flows import choose

@@ -23,10 +23,11 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 
-from voipbin_tui.api import Account, AccountType, VoipbinError
+from voipbin_tui.api import Account, AccountType, NotFound, VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
 from voipbin_tui.connection import Connection
+from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.key_order import KeyOrder
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
@@ -164,8 +165,16 @@ class VoipbinApp(App[None]):
             return False  # q is a letter in a form with unsaved changes; esc asks before leaving
         if action == "reconnect":
             return self.connection is None
+        if action == "edit_account" and self._edit_binding_hidden(parameters):
+            return False
         # refused actions stay in the footer, greyed out; pressing their key says why
         return None if self.refusal(action) else True
+
+    def _edit_binding_hidden(self, parameters: tuple[object, ...]) -> bool:
+        """A deleted account is not offered for editing: only its own unshown binding
+        (parameter "deleted") is active on it, and that one asks first."""
+        account = self.selected_account()
+        return account is not None and (parameters == ("deleted",)) != account.is_deleted
 
     def refusal(self, action: str) -> str:
         """Why ``action`` cannot run now (said when its key is pressed anyway), or ""."""
@@ -244,10 +253,32 @@ class VoipbinApp(App[None]):
         if self.connection is not None:
             self.push_screen(AccountFormScreen(None), self._account_saved)
 
-    def action_edit_account(self) -> None:
+    def action_edit_account(self, _binding: str = "") -> None:
         account = self.selected_account()
         if account is not None and self.connection is not None:
-            self.push_screen(AccountFormScreen(account), self._account_saved)
+            self._edit(account)
+
+    @work(exclusive=True, group="open-editor", exit_on_error=False)
+    async def _edit(self, account: Account) -> None:
+        """Edit the account as it is now. One deleted (here or elsewhere) is said to be, and is
+        edited only if the user confirms: VoIPBIN saves into a deleted account without a word."""
+        assert self.connection is not None
+        try:
+            account = await self.connection.client.get_account(account.id)
+        except NotFound as exc:
+            self.notify(str(exc), title="Cannot edit", severity="error", timeout=10, markup=False)
+            return
+        except VoipbinError:
+            pass  # edit what is shown: saving reads the account again before it sends anything
+        if account.is_deleted:
+            deleted = account
+            self.broadcast(lambda: AccountDeleted(deleted))  # a list drops it, a detail says DELETED
+            notice = deleted_account_notice(account)
+            question = f"{notice} Edit it anyway? {STAYS_DELETED}"
+            if not await self.push_screen_wait(ConfirmScreen(question, confirm_label="Edit anyway")):
+                self.notify(f"Not edited: {notice}", severity="warning", timeout=8, markup=False)
+                return
+        self.push_screen(AccountFormScreen(account), self._account_saved)
 
     def _account_saved(self, account: Account | None) -> None:
         if account is not None:

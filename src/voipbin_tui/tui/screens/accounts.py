@@ -312,6 +312,9 @@ class AccountsScreen(Screen[None]):
 
     def on_account_saved(self, message: AccountSaved) -> None:
         account = message.account
+        if account.is_deleted:  # saved into a deleted account: VoIPBIN does not list it
+            self.on_account_deleted(AccountDeleted(account))
+            return
         key = str(account.id)
         if key not in self._accounts:  # new: newest first, as the server orders
             self._accounts = {key: account, **self._accounts}

@@ -43,6 +43,15 @@ class AccountDetailScreen(Screen[None]):
         Binding("v", "toggle_reveal", "Reveal", id="detail.reveal", tooltip="Show or hide the app secret"),
         Binding("c", "copy_hook_url", "Copy URL", id="detail.copy", tooltip="Copy the webhook URL (OSC 52)"),
         Binding("e", "app.edit_account", "Edit", id="detail.edit", tooltip="Edit this account"),
+        # The same key on a deleted account, not shown in the footer: it asks before editing.
+        Binding(
+            "e",
+            "app.edit_account('deleted')",
+            "Edit (deleted)",
+            id="detail.edit",
+            tooltip="Edit this deleted account (asks first: it stays deleted)",
+            show=False,
+        ),
         Binding("d", "app.delete_account", "Delete", id="detail.delete", tooltip="Delete this account"),
         Binding("r", "reload", "Reload", id="detail.reload", tooltip="Read the account again", show=False),
     ]

@@ -6,7 +6,8 @@ Once a field shows a problem it is checked again as the user types, so no note g
 
 On edit, secret inputs start empty and empty means "keep" (VoIPBIN never returns ``token`` or
 ``secret``); only what changed is sent, and ``provider_data`` whole. If the account changed on
-the server since the form opened, the user is asked before it is overwritten.
+the server since the form opened, the user is asked before it is overwritten; if it was deleted
+there, that is said, and it is saved into only if the user asks.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ from voipbin_tui.api import (
     NothingToUpdate,
     VoipbinError,
 )
-from voipbin_tui.presentation import NO_FLOW, field_label, flow_label, local_time
+from voipbin_tui.presentation import (
+    NO_FLOW,
+    STAYS_DELETED,
+    deleted_account_notice,
+    field_label,
+    flow_label,
+    local_time,
+)
+from voipbin_tui.tui.messages import AccountDeleted
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 
 TEXT_FIELDS = ("name", "detail", "phone_number_id")
@@ -79,6 +88,8 @@ class AccountFormScreen(Screen[Account | None]):
         with VerticalScroll(id="form-body"):
             yield Static("", id="form-error", markup=False)
             title = "New account" if original is None else f"Edit {original.type} account “{original.name}”"
+            if original is not None and original.is_deleted:
+                title += " (deleted: it stays deleted)"
             yield Static(title, classes="section-title", markup=False)
             with Vertical(id="field-type", classes="field"):
                 yield Label("Type")
@@ -346,7 +357,11 @@ class AccountFormScreen(Screen[Account | None]):
                 saved = await client.create_account(draft)
             else:
                 current = await client.get_account(self._original.id)
-                if _changed_since(self._original, current):
+                if current.is_deleted and not self._original.is_deleted:
+                    if not await self._confirm_save_into_deleted(current):
+                        return
+                    draft = self.draft(base=current)
+                elif _changed_since(self._original, current):
                     if not await self._confirm_overwrite(current):
                         return
                     draft = self.draft(base=current)
@@ -370,6 +385,19 @@ class AccountFormScreen(Screen[Account | None]):
             self.sub_title = None
         self.notify(f"Saved {saved.type} account {saved.name or saved.id}", timeout=4, markup=False)
         self.dismiss(saved)
+
+    async def _confirm_save_into_deleted(self, current: Account) -> bool:
+        """Deleted on the server while the form was open: said as such, saved only if asked."""
+        self.app.broadcast(lambda: AccountDeleted(current))  # type: ignore[attr-defined]
+        notice = deleted_account_notice(current)
+        saving = await self.app.push_screen_wait(
+            ConfirmScreen(
+                notice, detail=f"Save your changes into it anyway? {STAYS_DELETED}", confirm_label="Save anyway"
+            )
+        )
+        if not saving:
+            self._show_form_error(f"Not saved: {notice}")
+        return bool(saving)
 
     async def _confirm_overwrite(self, current: Account) -> bool:
         question = f"This account changed on the server at {local_time(current.last_change)}, after you opened it."
