@@ -47,6 +47,11 @@ KEEP_ALIVE_SECONDS = 5
 RESERVED_DESCRIPTORS = 64
 """File descriptors kept for the database, the log and outgoing connections (the relay)."""
 
+CUT_OFF = "voipbin_tui.cut_off"
+"""Set in a request's scope when its connection was dropped for missing a deadline: that
+request was not sent, so the receivers do not record it (a crowd of slow senders would
+otherwise turn into a burst of writes)."""
+
 _REFUSAL = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\nretry-after: 1\r\n\r\n"
 _RECEIVED_STATES = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
 
@@ -202,6 +207,8 @@ class GuardedH11Protocol(H11Protocol):
     def _deadline_passed(self) -> None:
         self._deadline = None
         self._arriving.answering(self)
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.scope[CUT_OFF] = True  # type: ignore[literal-required]  # the app reads this, not a disconnect
         log.debug("dropped a connection whose request did not arrive in time")
         self.drop()
 

@@ -32,6 +32,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from voipbin_tui.api.models import NIL_UUID, AccountType
+from voipbin_tui.backend.connections import CUT_OFF
 from voipbin_tui.backend.context import BackendContext, backend_of
 from voipbin_tui.backend.conversations import add_incoming_message, apply_delivery_status, conversation_for
 from voipbin_tui.backend.limits import declared_length
@@ -115,6 +116,12 @@ async def receive_delivery(request: Request, *, max_body_bytes: int) -> Delivery
         complete=complete,
         too_large=too_large,
     )
+
+
+def was_cut_off(request: Request) -> bool:
+    """Whether the server dropped the request's connection for not arriving in time (see
+    ``connections``), rather than the sender hanging up."""
+    return bool(request.scope.get(CUT_OFF))
 
 
 def _delivery(request: Request, body: bytes, *, body_size: int, complete: bool, too_large: bool) -> Delivery:
@@ -230,6 +237,8 @@ def hook_response(capture: CaptureRecord) -> Response:
 async def hook_endpoint(request: Request) -> Response:
     backend = backend_of(request)
     delivery = await receive_delivery(request, max_body_bytes=backend.config.max_body_bytes)
+    if was_cut_off(request):
+        return Response(status_code=408)  # nobody is there to read it
     capture = await deliver_to_account(backend, delivery, request.path_params["account_ref"])
     return hook_response(capture)
 

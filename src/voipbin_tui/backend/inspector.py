@@ -31,6 +31,7 @@ from voipbin_tui.backend.hook import (
     deliver_voipbin_event,
     hook_response,
     receive_delivery,
+    was_cut_off,
 )
 from voipbin_tui.backend.sandbox import parse_object_id
 from voipbin_tui.backend.store import CapturePage, CaptureRecord
@@ -158,6 +159,8 @@ async def replay_request(request: Request) -> Response:
 async def receive_voipbin_event(request: Request) -> Response:
     backend = backend_of(request)
     delivery = await receive_delivery(request, max_body_bytes=backend.config.max_body_bytes)
+    if was_cut_off(request):
+        return Response(status_code=408)  # nobody is there to read it
     return hook_response(await deliver_voipbin_event(backend, delivery))
 
 
