@@ -104,11 +104,14 @@ class BodyLimits:
             await self._refuse(scope, send, 503, "SERVER_BUSY", "Too many request bodies at once; retry shortly.")
             return
         try:
-            await self._bounded(scope, receive, send, limit=None if receiver else limit)
+            if receiver:  # it bounds its own reading, and records what is too large
+                await self.app(scope, receive, send)
+            else:
+                await self._bounded(scope, receive, send, limit=limit)
         finally:
             self.budget.give_back(held)
 
-    async def _bounded(self, scope: Scope, receive: Receive, send: Send, *, limit: int | None) -> None:
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send, *, limit: int) -> None:
         received = 0
         response_started = False
 
@@ -117,7 +120,7 @@ class BodyLimits:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if limit is not None and received > limit:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
