@@ -168,17 +168,6 @@ def test_a_rolled_back_stamp_is_handed_out_again(tmp_path: Path) -> None:
     store.close()
 
 
-async def test_seeded_flows_give_every_action_a_stable_id(fresh_backend: Callable[..., EmbeddedBackend]) -> None:
-    backend = fresh_backend(seed=True)
-    async with httpx.AsyncClient(base_url=backend.api_url, cookies=KEY) as http:
-        flows = (await http.get("/flows")).json()["result"]
-        again = (await http.get("/flows")).json()["result"]
-    actions = [action for flow in flows for action in flow["actions"]]
-    assert actions and all(UUID(action["id"]) for action in actions)
-    assert len({action["id"] for action in actions}) == len(actions)
-    assert flows == again
-
-
 async def test_a_data_dir_from_an_older_version_keeps_paging_and_gets_action_ids(
     tmp_path: Path, fresh_backend: Callable[..., EmbeddedBackend]
 ) -> None:

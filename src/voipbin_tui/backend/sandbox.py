@@ -396,6 +396,54 @@ async def list_flows(request: Request) -> Response:
     return _page(flows, _flow_json)
 
 
+def _flow_actions(value: Any, new_id: Callable[[], UUID]) -> list[dict[str, Any]]:
+    """The actions as VoIPBIN keeps them: objects with a ``type``, each with an ``id`` (one sent
+    is kept; a missing or nil one is assigned, as VoIPBIN does)."""
+    if not isinstance(value, list) or not all(isinstance(action, dict) for action in value):
+        raise _invalid([FieldProblem("actions", "must be a list of objects")], "flow")
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid([FieldProblem("actions", "must be valid Unicode text")], "flow") from None
+    actions = []
+    for index, action in enumerate(value):
+        if not _is_text(action.get("type")) or not action["type"]:
+            raise _invalid([FieldProblem(f"actions.{index}.type", "must be a non-empty string")], "flow")
+        given = action.get("id") or str(NIL_UUID)
+        try:
+            action_id = UUID(given)
+        except (TypeError, ValueError, AttributeError):
+            raise _invalid([FieldProblem(f"actions.{index}.id", "not a valid UUID")], "flow") from None
+        rest = {key: item for key, item in action.items() if key != "id"}
+        actions.append({"id": str(new_id() if action_id == NIL_UUID else action_id), **rest})
+    return actions
+
+
+def _create_flow(store: Store, body: dict[str, Any], *, now: datetime, new_id: Callable[[], UUID]) -> FlowRecord:
+    _check_types(body, ("name", "detail"))
+    flow = FlowRecord(
+        id=new_id(),
+        customer_id=store.get_customer().id,
+        type="flow",
+        name=body.get("name", ""),
+        detail=body.get("detail", ""),
+        actions=_flow_actions(body.get("actions", []), new_id),
+        tm_create=store.stamp(now),
+    )
+    store.add_flow(flow)
+    return flow
+
+
+@requires_credentials
+async def create_flow(request: Request) -> Response:
+    """Create a flow: 200 with it, every action with its id."""
+    backend = backend_of(request)
+    body = await _json_object(request)
+    now, new_id = backend.config.clock(), backend.config.new_id
+    flow = await backend.write(lambda store: _create_flow(store, body, now=now, new_id=new_id))
+    return JSONResponse(_flow_json(flow))
+
+
 @requires_credentials
 async def list_conversations(request: Request) -> Response:
     before, size = _page_query(request)
@@ -493,6 +541,7 @@ SANDBOX_ROUTES: list[BaseRoute] = [
     Route("/v1.0/conversation_accounts/{account_id}", update_account, methods=["PUT"]),
     Route("/v1.0/conversation_accounts/{account_id}", delete_account, methods=["DELETE"]),
     Route("/v1.0/flows", list_flows, methods=["GET"]),
+    Route("/v1.0/flows", create_flow, methods=["POST"]),
     Route("/v1.0/conversations", list_conversations, methods=["GET"]),
     Route("/v1.0/conversations/{conversation_id}", get_conversation, methods=["GET"]),
     Route("/v1.0/conversations/{conversation_id}/messages", list_messages, methods=["GET"]),
