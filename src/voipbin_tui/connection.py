@@ -48,6 +48,8 @@ class Connection:
     """Nobody gave the hook URL: it was derived from the API URL."""
     owns_sandbox: bool = False
     """This process started the sandbox backend: its hook listens only while this process runs."""
+    sandbox_owner_pid: int | None = None
+    """The process whose sandbox backend this connection uses."""
     notices: tuple[str, ...] = ()
     """What the user should be told once (e.g. the sandbox's port was taken)."""
     inspector_key_hint: str | None = None
@@ -132,6 +134,7 @@ async def _sandbox_connection(target: SandboxTarget, starting: Future[SandboxLea
                 feed_accesskey=lease.accesskey,
                 local_hook_base_url=lease.local_hook_url,
                 owns_sandbox=lease.owned,
+                sandbox_owner_pid=lease.record.pid,
                 notices=(lease.notice,) if lease.notice else (),
             )
     finally:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from tests.conftest import free_port, hook_line
 from tests.tui.conftest import wait_for_accounts
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
+from voipbin_tui.backend.service import acquire_sandbox
 from voipbin_tui.config import resolve_target
 from voipbin_tui.connection import open_connection
 from voipbin_tui.tui.app import VoipbinApp
@@ -56,3 +59,18 @@ async def test_the_tui_and_the_cli_show_one_hook_url_and_it_answers_while_the_tu
                 },
             )
         assert (challenge.status_code, challenge.text) == (200, "1158201444")
+
+
+async def test_a_second_tui_uses_the_running_sandbox_and_leaves_it_running(isolated_environment: Path) -> None:
+    first = acquire_sandbox(isolated_environment / "data", port=0)
+    try:
+        app = VoipbinApp(lambda: open_connection(resolve_target()))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for_accounts(pilot)
+            assert not app.connection.owns_sandbox
+            assert app.connection.hook_base_url == first.hook_url
+            assert any(f"process {os.getpid()} runs for this data dir" in n.message for n in app._notifications)
+        answer = httpx.get(f"{first.api_url}/customer", cookies={"accesskey": first.accesskey.get_secret_value()})
+        assert answer.status_code == 200  # the second TUI's exit did not stop it
+    finally:
+        first.release()

@@ -143,6 +143,13 @@ class VoipbinApp(App[None]):
             )
         for notice in self.connection.notices:  # e.g. the sandbox's port was taken
             self.notify(notice, severity="warning", timeout=20, markup=False)
+        if self.connection.is_sandbox and not self.connection.owns_sandbox and self.connection.sandbox_owner_pid:
+            self.notify(
+                f"Using the sandbox that process {self.connection.sandbox_owner_pid} runs for this data dir: "
+                "it stops when that process does.",
+                timeout=10,
+                markup=False,
+            )
         self.sub_title = self._describe_connection(self.connection)
         self.broadcast(ConnectionReady)
 
