@@ -30,6 +30,7 @@ from voipbin_tui.api import (
     mask_secret,
 )
 from voipbin_tui.api.client import parse_uuid
+from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
 from voipbin_tui.config import (
@@ -910,10 +911,17 @@ async def _report_capture(connection: Connection, url: str, before: int | None) 
 
 
 async def _feed_cursor(connection: Connection) -> int | None:
+    """Where the feed is now, to find the request about to be sent; ``None`` when there is no
+    feed to ask, or the relay refuses its key (the request is still sent, without a verdict)."""
     if connection.inspector_url is None:
         return None
     async with FeedClient(connection.inspector_url, accesskey=connection.feed_accesskey) as feed:
-        return await feed.latest_cursor()
+        try:
+            return await feed.latest_cursor()
+        except (Unauthenticated, PermissionDenied):
+            hint = connection.inspector_key_hint or "check its access key"
+            click.echo(f"warning: the inspector feed refused its access key, so no verdict: {hint}", err=True)
+            return None
 
 
 def _checked_wa_id(value: str) -> str:

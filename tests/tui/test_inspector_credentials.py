@@ -10,15 +10,18 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pydantic import SecretStr
 
 from tests.tui.conftest import screen_text, wait_for_accounts, wait_until
 from voipbin_tui.api.errors import Unauthenticated
 from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.backend.server import EmbeddedBackend
-from voipbin_tui.config import ConfigFile, Profile, resolve_target
+from voipbin_tui.cli import main
+from voipbin_tui.config import ConfigFile, Profile, resolve_target, save_config
 from voipbin_tui.connection import open_connection
 from voipbin_tui.tui.app import VoipbinApp
 
@@ -107,3 +110,18 @@ async def test_a_profile_that_logs_in_with_a_username_follows_a_relay(
         await wait_for_accounts(pilot)
         await wait_until(pilot, lambda: "nothing yet" in screen_text(pilot))
     assert relay_feed.seen and all(f"accesskey={RELAY_KEY}" in request for request in relay_feed.seen)
+
+
+def test_send_test_through_a_relay_that_refuses_the_key_still_sends_and_says_how_to_fix_it(
+    sandbox: EmbeddedBackend, relay_feed: StandInFeed, isolated_environment: Path
+) -> None:
+    voipbin_key = sandbox.accesskey.get_secret_value()
+    save_config(
+        profile_config(sandbox, relay_feed, accesskey=voipbin_key), isolated_environment / "config" / "config.toml"
+    )
+    whatsapp = json.loads(CliRunner().invoke(main, ["accounts", "list", "--type", "whatsapp", "--json"]).stdout)[0]
+    result = CliRunner().invoke(main, ["hook", "send-test", whatsapp["id"], "--yes"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "(signed): 200" in result.stdout
+    assert "refused its access key" in result.stderr and "--inspector-accesskey -" in result.stderr
+    assert all(voipbin_key not in request for request in relay_feed.seen)
