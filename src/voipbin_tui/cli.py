@@ -60,10 +60,10 @@ from voipbin_tui.presentation import (
     flow_names,
     flows_named,
     local_time,
-    printable,
     setup_checklist,
 )
 from voipbin_tui.protocols import HookVerdict
+from voipbin_tui.terminal_text import json_for_terminal, one_line
 from voipbin_tui.traffic import breakdown, is_problem, verdict_label
 
 T = TypeVar("T")
@@ -124,7 +124,7 @@ def _target(ctx: click.Context, **given: Any) -> Target:
     """The resolved target; warnings about the config file and plain-http URLs go to stderr."""
     target, warnings = _target_and_warnings(ctx, **given)
     for warning in warnings:
-        click.echo(warning, err=True)
+        _echo(warning, err=True)
     return target
 
 
@@ -144,7 +144,7 @@ def _target_and_warnings(ctx: click.Context, **given: Any) -> tuple[Target, list
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    _echo(f"error: {message}", err=True)
     sys.exit(code)
 
 
@@ -154,11 +154,11 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     except AccountValidationError as exc:
         for problem in exc.problems:
-            click.echo(f"error: {problem.field}: {problem.message}", err=True)
+            _echo(f"error: {problem.field}: {problem.message}", err=True)
         sys.exit(EXIT_API_ERROR)
     except ApiError as exc:
         if exc.account_after is not None:
-            click.echo("note: the account was re-read after the failure; the change may be saved.", err=True)
+            _echo("note: the account was re-read after the failure; the change may be saved.", err=True)
         _fail(str(exc), EXIT_API_ERROR)
     except VoipbinError as exc:
         _fail(str(exc), EXIT_API_ERROR)
@@ -175,7 +175,7 @@ def _with_connection(ctx: click.Context, options: dict[str, Any], work: Callable
     async def main() -> T:
         async with open_connection(_target(ctx, **options), password_prompt=_prompt_password) as connection:
             for notice in connection.notices:
-                click.echo(f"note: {notice}", err=True)
+                _echo(f"note: {notice}", err=True)
             return await work(connection)
 
     return _run(main())
@@ -185,8 +185,14 @@ def _prompt_password(label: str) -> str:
     return click.prompt(label, hide_input=True, err=True)
 
 
+def _echo(text: str = "", *, err: bool = False) -> None:
+    """Every line the CLI prints goes through here: API, sender and file text in it is escaped,
+    so it cannot drive the terminal or forge lines."""
+    click.echo(one_line(text), err=err)
+
+
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_for_terminal(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 _FIXED_COLUMNS = frozenset({"ID", "TYPE", "CREATED", "UPDATED"})
@@ -202,7 +208,7 @@ def _print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]], *, wide:
     from rich.table import Table
     from rich.text import Text
 
-    cells = [[Text(printable(cell)) for cell in row] for row in rows]  # Text, not markup: names come from the server
+    cells = [[Text(one_line(cell)) for cell in row] for row in rows]  # Text, not markup: names come from the server
     natural = [
         max([len(column), *(cell.cell_len for cell in (row[i] for row in cells))]) for i, column in enumerate(columns)
     ]
@@ -253,7 +259,7 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
     for warning in warnings:
-        click.echo(warning, err=True)
+        _echo(warning, err=True)
     password = _password_up_front(target)
     # the sandbox starts on a thread while Textual is imported and draws its first frame
     opener = connection_opener(target, password_prompt=password)
@@ -313,7 +319,7 @@ def accounts_list(
             return
         if ids_only:
             for account in found:
-                click.echo(str(account.id))
+                _echo(str(account.id))
             return
         names = flow_names(await connection.client.list_flows())
         if wide:
@@ -337,7 +343,7 @@ def accounts_list(
                 for account in found
             ]
         _print_table(columns, rows, wide=wide)
-        click.echo(f"{len(found)} account(s) on {connection.target.label}", err=True)
+        _echo(f"{len(found)} account(s) on {connection.target.label}", err=True)
 
     _with_connection(ctx, options, work)
 
@@ -389,7 +395,7 @@ def accounts_get(ctx: click.Context, account_id: UUID, as_json: bool, show_secre
         names = flow_names(await connection.client.list_flows())
         width = 16
         for label, value in _account_lines(account, connection, names, show_secrets):
-            click.echo(f"{label:<{width}}{printable(value)}")
+            _echo(f"{label:<{width}}{value}")
         if account.type in (AccountType.WHATSAPP, AccountType.LINE):
             _note_temporary_hook(connection)
 
@@ -468,10 +474,10 @@ async def _with_named_flow(connection: Connection, draft: AccountDraft, name: st
     if len(found) == 1:
         return draft.model_copy(update={"message_flow_id": found[0].id})
     listed = found or flows
-    candidates = "; ".join(printable(f"{flow.name or '(no name)'} ({flow.id})") for flow in listed[:10])
+    candidates = "; ".join(one_line(f"{flow.name or '(no name)'} ({flow.id})") for flow in listed[:10])
     more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
     problem = f"{len(found)} flows match" if found else "no flow matches"
-    raise click.UsageError(f"--flow {printable(name)!r}: {problem}; candidates: {candidates or 'none'}{more}")
+    raise click.UsageError(f"--flow {one_line(name)!r}: {problem}; candidates: {candidates or 'none'}{more}")
 
 
 def _apply_fields(draft: AccountDraft, fields: dict[str, Any], *, creating: bool) -> AccountDraft:
@@ -492,22 +498,22 @@ def _apply_fields(draft: AccountDraft, fields: dict[str, Any], *, creating: bool
     )
     trimmed, notes = draft.model_copy(update={**updates, **secrets}).trimmed()
     for note in notes:  # a pasted id or secret with a stray space: stripped, and said
-        click.echo(f"warning: {note.field}: {note.message}", err=True)
+        _echo(f"warning: {note.field}: {note.message}", err=True)
     return trimmed
 
 
 def _report_warnings(draft: AccountDraft, *, creating: bool) -> None:
     for problem in draft.warnings(creating=creating):
-        click.echo(f"warning: {problem.field}: {problem.message}", err=True)
+        _echo(f"warning: {problem.field}: {problem.message}", err=True)
 
 
 def _show_saved(account: Account, connection: Connection, as_json: bool, verb: str) -> None:
     if as_json:
         _print_json(account.to_public_dict())
     else:
-        click.echo(f"{verb} {account.type} account {account.id} ({account.name or 'no name'})")
+        _echo(f"{verb} {account.type} account {account.id} ({account.name or 'no name'})")
         if account.type in (AccountType.WHATSAPP, AccountType.LINE):
-            click.echo(f"hook url: {_hook_url_shown(connection, account.id)}")
+            _echo(f"hook url: {_hook_url_shown(connection, account.id)}")
             _note_temporary_hook(connection)
 
 
@@ -519,7 +525,7 @@ def _hook_url_shown(connection: Connection, account_id: UUID) -> str:
 def _note_temporary_hook(connection: Connection) -> None:
     """A sandbox this command started stops with it: its hook URL is right, but not listening."""
     if connection.owns_sandbox:
-        click.echo(
+        _echo(
             "note: this hook listens only while `voipbin-tui` or `voipbin-tui serve` runs on this data dir",
             err=True,
         )
@@ -590,8 +596,8 @@ def accounts_delete(ctx: click.Context, account_id: UUID, yes: bool, as_json: bo
         account = await connection.client.get_account(account_id)
         if not yes:
             label = f"{account.type} account {account.name or account.id!s}"
-            if not click.confirm(f"Delete {label}?", err=True):
-                click.echo("not deleted", err=True)
+            if not click.confirm(one_line(f"Delete {label}?"), err=True):
+                _echo("not deleted", err=True)
                 return
         _show_saved(await connection.client.delete_account(account.id), connection, as_json, "deleted")
 
@@ -637,8 +643,8 @@ def config_group() -> None:
 def config_path_command() -> None:
     """Print every path the tool uses."""
     env = Environment()
-    click.echo(f"config   {config_path(env)}")
-    click.echo(f"data     {data_dir(env)}")
+    _echo(f"config   {config_path(env)}")
+    _echo(f"data     {data_dir(env)}")
 
 
 @config_group.command("show")
@@ -652,15 +658,16 @@ def config_show(show_secrets: bool) -> None:
         _fail(str(exc), EXIT_USAGE)
     warning = permission_warning(path)
     if warning:
-        click.echo(warning, err=True)
-    click.echo(f"# {path}{'' if path.exists() else ' (not created yet: the sandbox is used)'}")
-    click.echo(f"default_profile = {config.default_profile or '(none)'}")
+        _echo(warning, err=True)
+    _echo(f"# {path}{'' if path.exists() else ' (not created yet: the sandbox is used)'}")
+    _echo(f"default_profile = {config.default_profile or '(none)'}")
     for name, profile in sorted(config.profiles.items()):
-        click.echo(f"\n[profiles.{name}]")
+        _echo()
+        _echo(f"[profiles.{name}]")
         for key, value in profile.model_dump(exclude_none=True).items():
             if isinstance(value, SecretStr):
                 value = value.get_secret_value() if show_secrets else mask_secret(value)
-            click.echo(f"{key} = {value}")
+            _echo(f"{key} = {value}")
     env = Environment()
     for key in ("api_url", "hook_url", "accesskey", "inspector_accesskey", "profile", "tui_port"):
         value = getattr(env, key)
@@ -668,7 +675,7 @@ def config_show(show_secrets: bool) -> None:
             shown = mask_secret(value) if isinstance(value, SecretStr) and not show_secrets else value
             if isinstance(shown, SecretStr):
                 shown = shown.get_secret_value()
-            click.echo(f"# overridden by VOIPBIN_{key.upper()} = {shown}")
+            _echo(f"# overridden by VOIPBIN_{key.upper()} = {shown}")
 
 
 @config_group.command("set-profile")
@@ -712,7 +719,7 @@ def config_set_profile(
         keys=config.keys,
     )
     save_config(updated, path)
-    click.echo(f"saved profile {name!r} in {path}")
+    _echo(f"saved profile {name!r} in {path}")
 
 
 def _read_key(given: str | None, prompt: bool, label: str) -> str | None:
@@ -800,11 +807,11 @@ def serve(
     elif profile or api_url or upstream_accesskey:
         raise click.UsageError("--profile, --api-url and --upstream-accesskey are for a relay: add --forward-to URL")
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: listening on {host}: the hook and the API are reachable from the network", err=True)
+        _echo(f"warning: listening on {host}: the hook and the API are reachable from the network", err=True)
     data_dir = data_dir or _data_dir_from_environment()
     warning = data_dir_warning(data_dir)
     if warning:
-        click.echo(warning, err=True)
+        _echo(warning, err=True)
     if port is None:
         port = _sandbox_port()
     try:
@@ -815,15 +822,15 @@ def serve(
             accesskey=accesskey,
             seed=not no_seed,
             relay=relay,
-            echo=click.echo,
-            log_requests=click.echo if log_requests else None,
+            echo=_echo,
+            log_requests=_echo if log_requests else None,
             connections=ConnectionLimits(max_connections=max_connections),
             max_capture_bytes=max_capture_mb * 1024 * 1024,
         )
     except sqlite3.DatabaseError as exc:  # a StoreError: it names the file and what to do
         _fail(str(exc), EXIT_API_ERROR)
     except KeyboardInterrupt:  # ctrl+c is how one stops a server: not a failure
-        click.echo("stopped", err=True)
+        _echo("stopped", err=True)
     except BackendStartError as exc:
         _fail(str(exc), EXIT_API_ERROR)
     except OSError as exc:
@@ -841,12 +848,12 @@ def _relay_credentials(ctx: click.Context, **given: str | None) -> tuple[str, Se
     try:
         target = _target(ctx, **given)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo(_RELAY_CREDENTIALS_HINT, err=True)
+        _echo(f"error: {exc}", err=True)
+        _echo(_RELAY_CREDENTIALS_HINT, err=True)
         sys.exit(EXIT_USAGE)
     if isinstance(target, SandboxTarget):
-        click.echo("error: serve --forward-to needs VoIPBIN credentials to read each account's app secret", err=True)
-        click.echo(_RELAY_CREDENTIALS_HINT, err=True)
+        _echo("error: serve --forward-to needs VoIPBIN credentials to read each account's app secret", err=True)
+        _echo(_RELAY_CREDENTIALS_HINT, err=True)
         sys.exit(EXIT_USAGE)
     if target.accesskey is not None:
         return target.api_url, target.accesskey
@@ -886,8 +893,8 @@ def _hook_target(connection: Connection, account_id: object, to: str | None, *, 
     url = hook_url_for(connection.test_hook_base_url, account_id)
     if not connection.is_sandbox and not yes:
         if not sys.stdin.isatty():
-            raise click.UsageError(f"this would post to the live hook {url}: add --yes, or --to URL")
-        if not click.confirm(f"Post to the live hook {url}?", err=True):
+            raise click.UsageError(one_line(f"this would post to the live hook {url}: add --yes, or --to URL"))
+        if not click.confirm(one_line(f"Post to the live hook {url}?"), err=True):
             raise click.Abort()
     return url
 
@@ -901,11 +908,11 @@ async def _report_capture(connection: Connection, url: str, before: int | None) 
         for captured in batch.requests:
             if url.endswith(captured.path):
                 full = await feed.get(captured.id)
-                click.echo(f"verdict: {verdict_label(full.verdict)}")
+                _echo(f"verdict: {verdict_label(full.verdict)}")
                 if full.explanation:
-                    click.echo(full.explanation)
+                    _echo(full.explanation)
                 for item in breakdown(full):
-                    click.echo(f"  • {item}")
+                    _echo(f"  • {item}")
                 return full.verdict
     return None
 
@@ -966,14 +973,14 @@ def hook_send_test(
     async def work(connection: Connection) -> None:
         account = await connection.client.get_account(account_id)
         if account.type not in (AccountType.WHATSAPP, AccountType.LINE):
-            raise click.UsageError(f"{account.type} accounts do not receive through the conversation hook")
+            raise click.UsageError(one_line(f"{account.type} accounts do not receive through the conversation hook"))
         url = _hook_target(connection, account.id, to, yes=yes)
         before = await _feed_cursor(connection) if not to else None
         async with HookSender() as hook_sender:
             delivery = await hook_sender.send_test_message(
                 url, account, text=text, sender=sender, line_channel_secret=channel_secret
             )
-        click.echo(f"POST {url} ({'signed' if delivery.signed else 'unsigned'}): {delivery.status_code}")
+        _echo(f"POST {url} ({'signed' if delivery.signed else 'unsigned'}): {delivery.status_code}")
         verdict = await _report_capture(connection, url, before)
         # a test that would be refused or dropped is a failed test, whatever the hook answered
         if (verdict is not None and is_problem(verdict)) or not 200 <= delivery.status_code < 300:
@@ -1003,11 +1010,11 @@ def hook_verify(
         async with HookSender() as hook_sender:
             delivery = await hook_sender.send_hub_challenge(url, verify_token=verify_token)
         if delivery.accepted:
-            click.echo(f"{delivery.status_code}: challenge echoed ({delivery.answer!r}); Meta would verify this URL")
+            _echo(f"{delivery.status_code}: challenge echoed ({delivery.answer!r}); Meta would verify this URL")
             return
-        click.echo(f"{delivery.status_code}: refused; Meta would not verify this URL")
+        _echo(f"{delivery.status_code}: refused; Meta would not verify this URL")
         if not connection.is_sandbox and delivery.status_code == 500:
-            click.echo("note: VoIPBIN answers 500 even to a correct token (a known server issue)")
+            _echo("note: VoIPBIN answers 500 even to a correct token (a known server issue)")
         sys.exit(EXIT_API_ERROR)
 
     _with_connection(ctx, options, work)

@@ -15,15 +15,6 @@ WRITE_ONLY = "write-only: set on save, never returned"
 _APP_SECRET_SHAPE = re.compile(r"^[0-9a-f]{32}$")
 
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """Text safe to draw: control characters (ESC above all, which would let a webhook sender
-    retitle the terminal or write the clipboard) become visible escapes. Newlines stay."""
-    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
-
-
 def local_time(value: datetime | None) -> str:
     """Minutes in the user's local zone: what an operator compares with their own clock."""
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""

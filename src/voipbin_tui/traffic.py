@@ -12,7 +12,6 @@ from datetime import datetime
 
 from voipbin_tui.api.conversation_traffic import MessageEvent
 from voipbin_tui.api.feed import CapturedRequest
-from voipbin_tui.presentation import printable
 from voipbin_tui.protocols import (
     HookVerdict,
     MalformedPayload,
@@ -20,6 +19,7 @@ from voipbin_tui.protocols import (
     parse_line_webhook,
     parse_whatsapp_notification,
 )
+from voipbin_tui.terminal_text import multi_line, one_line
 
 VERDICT_MARKS: dict[HookVerdict, str] = {
     HookVerdict.OK: "✓",
@@ -75,7 +75,7 @@ def row_cells(request: CapturedRequest) -> dict[str, str]:
         "id": ident,
         "text": text.replace("\n", " "),
     }
-    return {key: printable(value) for key, value in cells.items()}
+    return {key: one_line(value) for key, value in cells.items()}
 
 
 def search_text(request: CapturedRequest) -> str:
@@ -86,20 +86,20 @@ def search_text(request: CapturedRequest) -> str:
 def pretty_body(body: bytes) -> str:
     """Indented JSON when the body is JSON, else the text as received."""
     try:
-        return printable(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
+        return multi_line(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
     except (ValueError, UnicodeDecodeError):
-        return printable(body.decode("utf-8", errors="backslashreplace"))
+        return multi_line(body.decode("utf-8", errors="backslashreplace"))
 
 
 def raw_body(body: bytes, limit: int = 4096) -> str:
     """The exact bytes: printable ASCII as is, everything else escaped (so re-encoding shows)."""
-    shown = printable(body[:limit].decode("ascii", errors="backslashreplace"))
+    shown = multi_line(body[:limit].decode("ascii", errors="backslashreplace"))
     return shown + (f"\n… {len(body) - limit} more bytes" if len(body) > limit else "")
 
 
 def breakdown(request: CapturedRequest) -> list[str]:
     """Every message, status and event of the body, one line each (a batch is never cut to one)."""
-    return [printable(line) for line in _breakdown(request)]
+    return [one_line(line) for line in _breakdown(request)]
 
 
 def _breakdown(request: CapturedRequest) -> list[str]:
@@ -199,7 +199,7 @@ def row_from_message(event: MessageEvent, sequence: int) -> TrafficRow:
         "id": str(message.id),
         "text": message.text.replace("\n", " "),
     }
-    cells = {key: printable(value) for key, value in cells.items()}
+    cells = {key: one_line(value) for key, value in cells.items()}
     return TrafficRow(
         key=("message", str(sequence)),
         account_id=str(conversation.account_id),

@@ -21,6 +21,7 @@ from voipbin_tui.protocols import (
     check_hub_challenge,
     constant_time_equals,
     inspect_line_post,
+    inspect_voipbin_event,
     inspect_whatsapp_post,
     parse_line_webhook,
     parse_whatsapp_notification,
@@ -28,6 +29,7 @@ from voipbin_tui.protocols import (
     verify_line_signature,
     verify_voipbin_signature,
 )
+from voipbin_tui.terminal_text import unsafe_characters
 
 SKELETONS = [
     json.loads((FIXTURES / "whatsapp" / name).read_bytes())
@@ -155,6 +157,9 @@ def _inspect_everything(body: bytes) -> None:
         line = inspect_line_post(body, header, "secret")
         assert line.verdict in HookVerdict
         assert RequestSummary.from_dict(json.loads(json.dumps(line.summary.to_dict()))) == line.summary
+        event = inspect_voipbin_event(body, header, "secret")
+        for judged in (inspection, line, event):  # a sender chose the values the sentence cites
+            assert unsafe_characters(judged.detail) == [], judged.detail
 
 
 @SETTINGS
@@ -229,3 +234,19 @@ def test_hub_challenge_never_raises(params: dict[str, str], verify_token: str | 
 @given(st.text(st.characters(), max_size=30), st.text(st.characters(), max_size=30))
 def test_constant_time_equals_matches_equality(a: str, b: str) -> None:
     assert constant_time_equals(a, b) is (a == b)
+
+
+HOSTILE_VALUE = "\x1b]0;PWNED\x07\x1b]52;c;Y3VybCB4fHNo\x07\n\u202e\x9b"
+
+
+def test_explanations_quote_sender_values_escaped() -> None:
+    """The two values a sender could plant in an explanation: the event type of an unsigned
+    VoIPBIN event, and a WhatsApp phone_number_id."""
+    event = inspect_voipbin_event(json.dumps({"type": HOSTILE_VALUE}).encode(), None, None)
+    assert "Event type: '\\x1b]0;PWNED\\x07" in event.detail
+    notification = json.loads((FIXTURES / "whatsapp" / "text-message.json").read_bytes())
+    notification["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = HOSTILE_VALUE
+    whatsapp = inspect_whatsapp_post(json.dumps(notification).encode(), None, "secret")
+    assert "for phone_number_id '\\x1b]0;PWNED" in whatsapp.detail
+    for judged in (event, whatsapp):
+        assert unsafe_characters(judged.detail) == [], judged.detail

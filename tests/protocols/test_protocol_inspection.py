@@ -84,7 +84,7 @@ def test_ok_message(text_message: bytes) -> None:
     assert inspection.line_webhook is None
     assert inspection.detail == (
         explain_verdict(HookVerdict.OK, RequestKind.MESSAGE)
-        + " The notification holds 1 message and 0 statuses for phone_number_id 106540352242922."
+        + " The notification holds 1 message and 0 statuses for phone_number_id '106540352242922'."
     )
 
 
@@ -103,7 +103,7 @@ def test_ok_status(fixtures_dir: Path) -> None:
         event_types=(),
     )
     assert "1 message" not in inspection.detail
-    assert "0 messages and 1 status for phone_number_id 106540352242922." in inspection.detail
+    assert "0 messages and 1 status for phone_number_id '106540352242922'." in inspection.detail
 
 
 def test_ok_but_nothing_to_take_is_unknown() -> None:
@@ -322,6 +322,6 @@ def test_detail_stays_short_on_hostile_batches() -> None:
     ]
     body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]}).encode()
     inspection = inspect_whatsapp_post(body, sign_hub_signature(APP_SECRET, body), APP_SECRET)
-    assert "for phone_number_id 0, 1, 2, 3, 4 and 45 more." in inspection.detail
+    assert "for phone_number_id '0', '1', '2', '3', '4' and 45 more." in inspection.detail
     assert f"Changes with field '{'x' * 40}…' are not message updates" in inspection.detail
     assert len(inspection.detail) < 500

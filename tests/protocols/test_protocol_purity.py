@@ -38,10 +38,19 @@ def test_protocols_import_only_the_standard_library_and_themselves() -> None:
             top = name.split(".")[0]
             if name == "voipbin_tui.protocols" or name.startswith("voipbin_tui.protocols."):
                 continue
+            if name == "voipbin_tui.terminal_text":  # standard library only itself, checked below
+                continue
             if top == "__future__" or top in sys.stdlib_module_names:
                 continue
             offenders.append(f"{path.name}: {name}")
     assert offenders == []
+
+
+def test_terminal_text_imports_only_the_standard_library() -> None:
+    """protocols/ quotes sender values with it, so it must stay as pure as protocols/."""
+    path = PACKAGE_DIR.parent / "terminal_text.py"
+    names = [name.split(".")[0] for name in _imported_modules(path)]
+    assert [name for name in names if name != "__future__" and name not in sys.stdlib_module_names] == []
 
 
 def test_public_names_are_exported() -> None:

@@ -38,7 +38,7 @@ from voipbin_tui.backend.connections import (
 from voipbin_tui.backend.context import open_store
 from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
 from voipbin_tui.backend.store import CaptureRecord, StoreError
-from voipbin_tui.presentation import printable
+from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import verdict_label
 
 __all__ = [
@@ -198,7 +198,7 @@ def _serve_in_foreground(
 def capture_log_line(capture: CaptureRecord) -> str:
     """One hook request for a server log: local time, account, kind, verdict and answer."""
     when = capture.time.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    account = printable(capture.account_id) or "-"
+    account = one_line(capture.account_id) or "-"
     return f"{when}  {account}  {capture.kind.value}  {verdict_label(capture.verdict)}  {capture.status}"
 
 

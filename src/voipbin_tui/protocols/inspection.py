@@ -28,6 +28,7 @@ from voipbin_tui.protocols.whatsapp import (
     check_hub_challenge,
     parse_whatsapp_notification,
 )
+from voipbin_tui.terminal_text import quoted
 
 # The first failing signature check decides the verdict; VALID lets the payload checks run.
 _SIGNATURE_VERDICTS: dict[SignatureCheck, HookVerdict] = {
@@ -201,11 +202,10 @@ def _whatsapp_kind(notification: WhatsAppNotification | None) -> RequestKind:
     return RequestKind.UNKNOWN
 
 
-def _listing(values: tuple[str, ...], *, quoted: bool = False) -> str:
-    """A few values for a sentence; a hostile payload can carry thousands, or huge ones."""
-    shown = [v if len(v) <= _LISTED_LENGTH else v[:_LISTED_LENGTH] + "…" for v in values]
-    if quoted:
-        shown = [repr(v) for v in shown]
+def _listing(values: tuple[str, ...]) -> str:
+    """A few values for a sentence, escaped and quoted; a hostile payload can carry thousands,
+    or huge ones, and a sender chooses them."""
+    shown = [quoted(v, _LISTED_LENGTH) for v in values]
     text = ", ".join(shown[:_LISTED_VALUES])
     if len(shown) > _LISTED_VALUES:
         text += f" and {len(shown) - _LISTED_VALUES} more"
@@ -220,7 +220,7 @@ def _whatsapp_contents(notification: WhatsAppNotification) -> str:
         text += " for phone_number_id " + _listing(notification.phone_number_ids)
     text += "."
     if notification.unknown_fields:
-        fields = _listing(notification.unknown_fields, quoted=True)
+        fields = _listing(notification.unknown_fields)
         text += f" Changes with field {fields} are not message updates and were not read."
     return text
 
@@ -356,7 +356,7 @@ def inspect_voipbin_event(raw_body: bytes, signature_header: str | None, webhook
     kind = RequestKind.VOIPBIN_EVENT
     if event_type is not None:
         summary = RequestSummary(None, None, None, None, (), 0, 0, (event_type,))
-        specifics = f"Event type: {event_type}."
+        specifics = f"Event type: {quoted(event_type)}."
     else:
         summary = RequestSummary.empty()
         specifics = _parse_failure(verdict, parse_error)

@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
 from voipbin_tui.api import Account, AccountType, NotFound, VoipbinError
@@ -28,6 +29,7 @@ from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
 from voipbin_tui.connection import Connection
 from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice
+from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.key_order import KeyOrder
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
@@ -114,6 +116,19 @@ class VoipbinApp(App[None]):
         self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
         self._close_messages_no_wait()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast (from any screen or widget) is plain, escaped text: messages quote the API,
+        exceptions and senders, so markup or a control character in them must never act."""
+        super().notify(multi_line(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
+
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
@@ -155,7 +170,7 @@ class VoipbinApp(App[None]):
 
     def _describe_connection(self, connection: Connection) -> str:
         where = f"SANDBOX · hook {connection.hook_base_url}" if connection.is_sandbox else connection.target.label
-        return f"READ-ONLY · {where}" if self.read_only else where
+        return one_line(f"READ-ONLY · {where}" if self.read_only else where)
 
     async def on_unmount(self) -> None:
         await self._exit_stack.aclose()

@@ -8,7 +8,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
-from voipbin_tui.presentation import printable
+from voipbin_tui.terminal_text import one_line
 
 
 class AccountCommands(Provider):
@@ -50,7 +50,7 @@ class AccountCommands(Provider):
         yield "accounts: filter", "Filter by any column", partial(screen.run_action, "focus_filter")
         yield "accounts: sort by next column", "Cycle the sort column", partial(screen.run_action, "cycle_sort")
         for account in list(accounts.values())[:500]:
-            label = escape(printable(account.name) or str(account.id))
+            label = escape(one_line(account.name) or str(account.id))
             yield (
                 f"accounts: open {label}",
                 f"{account.type} account {account.id}",

@@ -24,7 +24,8 @@ from textual.widgets import Footer, Header, Input, Static
 
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
-from voipbin_tui.presentation import flow_label, flow_names, local_time, printable
+from voipbin_tui.presentation import flow_label, flow_names, local_time
+from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
 from voipbin_tui.tui.widgets.inspector import InspectorPane
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
@@ -271,7 +272,7 @@ class AccountsScreen(Screen[None]):
 
     def _show_banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)
-        banner.update(text)
+        banner.update(multi_line(text))
         banner.set_class(bool(text), "-visible")
 
     # -- the model behind the table -----------------------------------------------------
@@ -280,10 +281,10 @@ class AccountsScreen(Screen[None]):
         key = str(account.id)
         self._accounts[key] = account
         cells = {
-            "type": printable(str(account.type)) or "?",
-            "name": printable(account.name),
-            "detail": printable(account.detail),
-            "flow": printable(flow_label(account.message_flow_id, self._flow_names)),
+            "type": one_line(str(account.type)) or "?",
+            "name": one_line(account.name),
+            "detail": one_line(account.detail),
+            "flow": one_line(flow_label(account.message_flow_id, self._flow_names)),
             "created": local_time(account.tm_create),
             "updated": local_time(account.last_change),
         }
@@ -465,15 +466,18 @@ class AccountsScreen(Screen[None]):
         message = ""
         if not self._accounts:
             if self._connect_error is not None:
-                message = f"Could not connect.\n{self._connect_error}\n\nFix that, then press R to try again (q quits)."
+                message = (
+                    f"Could not connect.\n{multi_line(self._connect_error)}\n\n"
+                    "Fix that, then press R to try again (q quits)."
+                )
             elif self._error is not None:
-                message = f"Could not load accounts.\n{self._error}\n\nPress r to retry."
+                message = f"Could not load accounts.\n{one_line(self._error)}\n\nPress r to retry."
             elif self._loaded_once:
                 message = "No accounts yet.\n\nPress n to create a LINE, SMS or WhatsApp account."
             else:
                 message = "Loading accounts…"
         elif not self._visible:
-            message = f"No account matches “{self._filter}”.\n\nPress esc to clear the filter."
+            message = f"No account matches “{one_line(self._filter)}”.\n\nPress esc to clear the filter."
         if message != self._state_message:
             self._state_message = message
             self.query_one("#accounts-empty", Static).update(message)

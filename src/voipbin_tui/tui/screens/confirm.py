@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from voipbin_tui.terminal_text import one_line
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only on an explicit yes."""
@@ -22,8 +24,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str, *, detail: str = "", confirm_label: str = "Yes") -> None:
         super().__init__()
-        self._question = question
-        self._detail = detail
+        self._question = one_line(question)  # questions name accounts: API text
+        self._detail = one_line(detail)
         self._confirm_label = confirm_label
 
     def compose(self) -> ComposeResult:

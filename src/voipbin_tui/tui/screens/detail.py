@@ -28,9 +28,9 @@ from voipbin_tui.presentation import (
     flow_label,
     flow_names,
     local_time,
-    printable,
     setup_checklist,
 )
+from voipbin_tui.terminal_text import one_line
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved
 from voipbin_tui.tui.screens.accounts import RETRY_SECONDS
 
@@ -165,7 +165,7 @@ class AccountDetailScreen(Screen[None]):
         if account.type == AccountType.SMS:
             hook = Text("SMS does not use this hook: inbound SMS arrives through the SMS carrier.", style="dim")
         else:
-            hook = Text(self.hook_url, style="bold")
+            hook = Text(one_line(self.hook_url), style="bold")
             if getattr(self.app.connection, "hook_url_derived", False):  # type: ignore[attr-defined]
                 hook.append("  derived from the API URL", style="dim")
             hook.append("\nc copies it (works over SSH)", style="dim")
@@ -176,10 +176,10 @@ class AccountDetailScreen(Screen[None]):
                 checklist.append("\n")
             if item.is_step:  # only the user can check it: an instruction, not a tick
                 checklist.append(f"{item.mark} ", style="bold cyan")
-                checklist.append(printable(item.text), style="italic")
+                checklist.append(one_line(item.text), style="italic")
             else:
                 checklist.append(f"{item.mark} ", style="green" if item.done else "bold red")
-                checklist.append(printable(item.text))
+                checklist.append(one_line(item.text))
         self.query_one("#detail-checklist", Static).update(checklist)
 
     def _fields_table(self, account: Account) -> Table:
@@ -187,10 +187,10 @@ class AccountDetailScreen(Screen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         rows: list[tuple[str, Text]] = [
-            ("Type", Text(printable(str(account.type)) or "?")),
-            ("Name", Text(printable(account.name) or "—")),
-            ("Detail", Text(printable(account.detail) or "—")),
-            ("Flow", Text(printable(flow_label(account.message_flow_id, self._flow_names)))),
+            ("Type", Text(one_line(str(account.type)) or "?")),
+            ("Name", Text(one_line(account.name) or "—")),
+            ("Detail", Text(one_line(account.detail) or "—")),
+            ("Flow", Text(one_line(flow_label(account.message_flow_id, self._flow_names)))),
         ]
         used = FIELD_LABELS.get(account.type, {}) if isinstance(account.type, AccountType) else {}
         for field in ("token", "secret"):
@@ -198,7 +198,7 @@ class AccountDetailScreen(Screen[None]):
                 rows.append((used[field], Text(WRITE_ONLY, style="italic dim")))
         if account.type == AccountType.WHATSAPP or account.provider_data is not None:
             rows.append(
-                (field_label(account.type, "phone_number_id"), Text(printable(account.phone_number_id) or "(not set)"))
+                (field_label(account.type, "phone_number_id"), Text(one_line(account.phone_number_id) or "(not set)"))
             )
             rows.append((field_label(account.type, "app_secret"), self._app_secret_text(account)))
         rows += [
@@ -218,5 +218,5 @@ class AccountDetailScreen(Screen[None]):
         if self.revealed:
             value = secret.get_secret_value()
             grouped = " ".join(value[start : start + 4] for start in range(0, len(value), 4))
-            return Text.assemble(grouped, ("  grouped for reading · v hides", "dim"))
-        return Text.assemble(mask_secret(secret), ("  v reveals", "dim"))
+            return Text.assemble(one_line(grouped), ("  grouped for reading · v hides", "dim"))
+        return Text.assemble(one_line(mask_secret(secret)), ("  v reveals", "dim"))

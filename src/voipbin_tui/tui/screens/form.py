@@ -16,6 +16,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from pydantic import SecretStr
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -45,6 +46,7 @@ from voipbin_tui.presentation import (
     flow_label,
     local_time,
 )
+from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.messages import AccountDeleted
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 
@@ -101,7 +103,7 @@ class AccountFormScreen(Screen[Account | None]):
                         compact=True,
                     )
                 else:
-                    yield Static(f"{original.type} (fixed after create)", id="input-type-fixed", markup=False)
+                    yield Static(one_line(f"{original.type} (fixed after create)"), id="input-type-fixed", markup=False)
             yield from self._field(
                 "name", "Name", original.name if original else "", placeholder=f"up to {MAX_NAME_LENGTH} characters"
             )
@@ -166,14 +168,15 @@ class AccountFormScreen(Screen[Account | None]):
 
     # -- flows ------------------------------------------------------------------------
 
-    def _flow_options(self, names: dict[UUID, str]) -> list[tuple[str, UUID]]:
+    def _flow_options(self, names: dict[UUID, str]) -> list[tuple[Text, UUID]]:
+        """Flow names come from the API: shown as escaped Text, never as markup."""
         options = [(NO_FLOW, NIL_UUID)] + sorted(
             ((name, flow_id) for flow_id, name in names.items()), key=lambda option: option[0].casefold()
         )
         if self._original is not None and self._original.message_flow_id not in {value for _, value in options}:
             flow_id = self._original.message_flow_id
             options.append((flow_label(flow_id, names), flow_id))
-        return options
+        return [(Text(one_line(name)), flow_id) for name, flow_id in options]
 
     @work(exclusive=True, group="form-flows", exit_on_error=False)
     async def load_flows(self) -> None:
@@ -260,7 +263,7 @@ class AccountFormScreen(Screen[Account | None]):
             if not note:
                 continue
             text = "\n".join(("⚠ " if p.is_warning else "✗ ") + p.message for p in found)
-            note.first(Static).update(text)
+            note.first(Static).update(multi_line(text))
             container.set_class(bool(found), "-has-problem")
             container.set_class(any(not p.is_warning for p in found), "-invalid")
             container.set_class(bool(found) and all(p.is_warning for p in found), "-warning")
@@ -268,7 +271,7 @@ class AccountFormScreen(Screen[Account | None]):
     def _show_form_error(self, text: str) -> None:
         self._error_count_shown = False
         error = self.query_one("#form-error", Static)
-        error.update(text)
+        error.update(multi_line(text))
         error.set_class(bool(text), "-visible")
 
     # -- actions ----------------------------------------------------------------------

@@ -14,6 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from voipbin_tui.terminal_text import one_line
+
 
 @dataclass(frozen=True, slots=True)
 class PromptField:
@@ -35,9 +37,9 @@ class PromptScreen(ModalScreen[dict[str, str] | None]):
 
     def __init__(self, title: str, fields: list[PromptField], *, note: str = "") -> None:
         super().__init__()
-        self._title = title
+        self._title = one_line(title)  # titles name accounts: API text
         self._fields = fields
-        self._note = note
+        self._note = one_line(note)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-dialog"):

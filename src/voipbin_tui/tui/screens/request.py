@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Static
 
 from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
-from voipbin_tui.presentation import printable
+from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import (
     SIGNATURE_HEADERS,
     abbreviate_signature,
@@ -83,18 +83,18 @@ class RequestDetailScreen(Screen[None]):
             verdict_label(request.verdict), style="bold red" if is_problem(request.verdict) else "bold green"
         )
         if request.explanation:
-            verdict.append("\n" + request.explanation)
+            verdict.append("\n" + one_line(request.explanation))
         self.query_one("#request-verdict", Static).update(verdict)
         facts = Table.grid(padding=(0, 2))
         facts.add_column(style="bold", no_wrap=True)
         facts.add_column()
-        facts.add_row("Request", Text(printable(f"{request.method} {request.redacted_target}")))
+        facts.add_row("Request", Text(one_line(f"{request.method} {request.redacted_target}")))
         facts.add_row("Received", Text(request.time.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")))
         facts.add_row("Kind", Text(request.kind.value))
         answered = f"{request.status}" + (f" {request.answer!r}" if request.answer else "")
-        facts.add_row("Answered", Text(printable(answered)))
+        facts.add_row("Answered", Text(one_line(answered)))
         if request.upstream:
-            facts.add_row("Upstream", Text(printable(", ".join(f"{k}={v}" for k, v in request.upstream.items()))))
+            facts.add_row("Upstream", Text(one_line(", ".join(f"{k}={v}" for k, v in request.upstream.items()))))
         if request.replay_of:
             facts.add_row("Replay of", Text(str(request.replay_of)))
         facts.add_row("Body", Text(f"{request.body_size} bytes" + ("" if request.body_complete else " (cut)")))
@@ -106,7 +106,7 @@ class RequestDetailScreen(Screen[None]):
         headers.add_column()
         for name, value in request.redacted_headers:
             shown = abbreviate_signature(value) if name.lower() in SIGNATURE_HEADERS else value
-            headers.add_row(Text(printable(name)), Text(printable(shown)))
+            headers.add_row(Text(one_line(name)), Text(one_line(shown)))
         self.query_one("#request-headers", Static).update(headers)
         body = request.body
         self.query_one("#request-pretty", Static).update(Text(pretty_body(body) if body else "(empty)"))

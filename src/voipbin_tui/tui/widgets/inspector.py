@@ -25,6 +25,7 @@ from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
+from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import TrafficRow, row_from_capture, row_from_message
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 
@@ -381,4 +382,4 @@ class InspectorPane(Vertical):
         if self._source:
             parts.append(self._source)
         parts = [part for part in parts if part]
-        self.query_one("#inspector-title", Static).update(" · ".join(parts), layout=False)
+        self.query_one("#inspector-title", Static).update(one_line(" · ".join(parts)), layout=False)

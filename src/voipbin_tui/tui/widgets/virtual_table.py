@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from voipbin_tui.terminal_text import one_line
+
 CELL_PADDING = 1
 Row = Sequence[str]
 CellStyle = Callable[[int, str], Style | None]
@@ -239,7 +241,8 @@ class VirtualTable(ScrollView, can_focus=True):
         segments = []
         for column, text in zip(self._columns, cells, strict=False):
             extra = self._cell_style(row, column.key) if self._cell_style and row is not None else None
-            segments.append(Segment(pad + _fit(text, column.width) + pad, style + extra if extra else style))
+            # escaped again here: whatever a caller passes, a cell cannot move the cursor or retitle
+            segments.append(Segment(pad + _fit(one_line(text), column.width) + pad, style + extra if extra else style))
         used = sum(column.width + 2 * CELL_PADDING for column in self._columns)
         if used < width:
             segments.append(Segment(" " * (width - used), style))
