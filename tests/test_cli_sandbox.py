@@ -356,3 +356,61 @@ def test_updating_a_deleted_account_is_refused_unless_allowed() -> None:
     assert "stays deleted" in allowed.stderr
     after = json.loads(run("accounts", "get", account, "--json").stdout)
     assert after["name"] == "Renamed" and after["tm_delete"] is not None
+
+
+def _serve(data_dir: Path, *args: str, stdin: str | None = None, accesskey: str | None = None) -> str:
+    """Start ``serve``, read its banner (up to the access key line), check that ``accesskey``
+    opens the REST API, stop it; the banner."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voipbin_tui", "serve", "--port", "0", "--data-dir", str(data_dir), "--no-seed", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if stdin is not None:
+            process.stdin.write(stdin)
+        process.stdin.close()
+        lines = []
+        while not lines or "access key" not in lines[-1]:
+            lines.append(process.stdout.readline())
+            assert lines[-1], process.stderr.read()
+        base = re.search(r"listening on (http://127\.0\.0\.1:\d+)", lines[0]).group(1)
+        if accesskey is not None:
+            listed = httpx.get(f"{base}/v1.0/conversation_accounts", cookies={"accesskey": accesskey})
+            assert listed.status_code == 200
+        return "".join(lines)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+
+
+def test_serve_prints_the_access_key_only_when_it_is_made(tmp_path: Path) -> None:
+    first = _serve(tmp_path)
+    key = (tmp_path / "accesskey").read_text().strip()
+    assert key in first and "new: kept 0600 in" in first
+    again = _serve(tmp_path)
+    assert key not in again and f"kept 0600 in {tmp_path / 'accesskey'}" in again
+
+
+def test_serve_reads_its_access_key_from_stdin(tmp_path: Path) -> None:
+    banner = _serve(tmp_path, "--accesskey", "-", stdin="key-from-stdin-1234\n", accesskey="key-from-stdin-1234")
+    assert "key-from-stdin-1234" not in banner and "the one given" in banner
+    assert not (tmp_path / "accesskey").exists()
+
+
+def test_serve_reads_both_keys_from_stdin_in_option_order(monkeypatch) -> None:
+    import voipbin_tui.backend.server as server
+
+    started = {}
+    monkeypatch.setattr(server, "run_server", lambda **given: started.update(given))
+    result = CliRunner().invoke(
+        main,
+        ["serve", "--accesskey", "-", "--forward-to", "https://hook.example/v1.0"]
+        + ["--api-url", "https://api.example/v1.0", "--upstream-accesskey", "-"],
+        input="own-key\nupstream-key\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert started["accesskey"] == "own-key"
+    assert started["relay"].api_client.keywords["accesskey"].get_secret_value() == "upstream-key"

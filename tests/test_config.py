@@ -93,6 +93,19 @@ def test_save_is_0600_and_round_trips(tmp_path: Path) -> None:
     assert "readable by other users" in permission_warning(path)
 
 
+@pytest.mark.parametrize(
+    ("mode", "told"),
+    [(0o620, "writable by other users"), (0o602, "writable by other users"), (0o666, "readable and writable")],
+)
+def test_a_config_others_can_write_is_warned_about(tmp_path: Path, mode: int, told: str) -> None:
+    """Whoever can write it can point api_url at their own server and collect the access key."""
+    path = tmp_path / "config.toml"
+    save_config(PROFILES, path)
+    os.chmod(path, mode)
+    assert told in (permission_warning(path) or "")
+    assert f"chmod 600 {path}" in (permission_warning(path) or "")
+
+
 def test_bad_files_are_config_errors(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("default_profile = [")

@@ -181,6 +181,11 @@ def _with_connection(ctx: click.Context, options: dict[str, Any], work: Callable
     return _run(main())
 
 
+def _line_from_stdin() -> str:
+    """A secret given as ``-``: one line of standard input, so it never shows in ``ps``."""
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def _prompt_password(label: str) -> str:
     return click.prompt(label, hide_input=True, err=True)
 
@@ -444,7 +449,7 @@ def _read_secrets(
     for field in ("token", "secret", "app_secret"):
         raw = given.get(field)
         if raw == "-":
-            raw = sys.stdin.readline().rstrip("\r\n")
+            raw = _line_from_stdin()
         elif raw is None and field in _SECRET_FIELDS[type_] and (ask or (creating and sys.stdin.isatty())):
             hint = "" if creating else " (empty keeps the current value)"
             raw = click.prompt(
@@ -738,7 +743,11 @@ def _read_key(given: str | None, prompt: bool, label: str) -> str | None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless you say so).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (0 picks one; env: VOIPBIN_TUI_PORT; default 8631).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the data lives.")
-@click.option("--accesskey", metavar="KEY", help="Access key for REST and the feed (default: generated, kept 0600).")
+@click.option(
+    "--accesskey",
+    metavar="KEY|-",
+    help="Access key for REST and the feed ('-' reads a line from stdin; default: generated, kept 0600).",
+)
 @click.option("--no-seed", is_flag=True, help="Start with an empty customer instead of demo accounts.")
 @click.option("--log", "log_requests", is_flag=True, help="Print a line per hook request: time, account, verdict.")
 @click.option(
@@ -748,8 +757,8 @@ def _read_key(given: str | None, prompt: bool, label: str) -> str | None:
 @click.option("--api-url", metavar="URL", help="Relay: VoIPBIN REST base to read accounts from (env: VOIPBIN_API_URL).")
 @click.option(
     "--upstream-accesskey",
-    metavar="KEY",
-    help="Relay: VoIPBIN access key to read accounts with (env: VOIPBIN_ACCESSKEY).",
+    metavar="KEY|-",
+    help="Relay: VoIPBIN access key to read accounts with ('-': stdin, after --accesskey's; env: VOIPBIN_ACCESSKEY).",
 )
 @click.option(
     "--max-connections",
@@ -794,6 +803,12 @@ def serve(
         RelayConfig,
         run_server,
     )
+
+    # '-' keeps keys out of argv (ps shows it to every user); one line each, in option order
+    if accesskey == "-":
+        accesskey = _line_from_stdin()
+    if upstream_accesskey == "-":
+        upstream_accesskey = _line_from_stdin()
 
     relay = None
     if forward_to is not None:
@@ -968,7 +983,7 @@ def hook_send_test(
     """Post a realistic, signed inbound text message to ACCOUNT_ID's hook."""
     _refuse_if_read_only(ctx)
     if channel_secret == "-":
-        channel_secret = sys.stdin.readline().rstrip("\r\n")
+        channel_secret = _line_from_stdin()
 
     async def work(connection: Connection) -> None:
         account = await connection.client.get_account(account_id)
@@ -1002,7 +1017,7 @@ def hook_verify(
     """Send Meta's hub challenge to ACCOUNT_ID's hook, as the App Dashboard does (it changes
     nothing, so --read-only allows it)."""
     if verify_token == "-":
-        verify_token = sys.stdin.readline().rstrip("\r\n")
+        verify_token = _line_from_stdin()
 
     async def work(connection: Connection) -> None:
         account = await connection.client.get_account(account_id)

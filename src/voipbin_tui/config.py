@@ -99,17 +99,25 @@ def data_dir(env: Environment | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
-def readable_by_others(path: Path) -> bool:
-    """True when group or others can read the file: it holds access keys."""
+def _open_to_others(path: Path) -> list[str]:
+    """What group or others may do to the file: read it (it holds access keys) or write it
+    (a changed ``api_url`` would send the next access key to someone else's server)."""
     try:
-        return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+        mode = path.stat().st_mode
     except FileNotFoundError:
-        return False
+        return []
+    allowed = []
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        allowed.append("readable")
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        allowed.append("writable")
+    return allowed
 
 
 def permission_warning(path: Path) -> str | None:
-    if readable_by_others(path):
-        return f"warning: {path} is readable by other users; run: chmod 600 {path}"
+    allowed = _open_to_others(path)
+    if allowed:
+        return f"warning: {path} is {' and '.join(allowed)} by other users; run: chmod 600 {path}"
     return None
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from voipbin_tui.api.models import NIL_UUID, Account, AccountType, Flow
+from voipbin_tui.terminal_text import one_line
 
 NO_FLOW = "no flow"
 WRITE_ONLY = "write-only: set on save, never returned"
@@ -25,8 +26,8 @@ STAYS_DELETED = "VoIPBIN saves a change to it, but it stays deleted: it is not l
 
 def deleted_account_notice(account: Account) -> str:
     """Said before a deleted account is changed: VoIPBIN accepts the change without a word."""
-    name = printable(account.name) or str(account.id)
-    return f"The {printable(str(account.type))} account “{name}” was deleted at {local_time(account.tm_delete)}."
+    name = one_line(account.name) or str(account.id)
+    return f"The {one_line(str(account.type))} account “{name}” was deleted at {local_time(account.tm_delete)}."
 
 
 def flow_names(flows: list[Flow]) -> dict[UUID, str]:

@@ -126,7 +126,8 @@ async def test_open_replay_and_copy_as_curl(sandbox: EmbeddedBackend) -> None:
         assert "replay me" in screen_text(pilot) and "x-hub-signature-256" in screen_text(pilot)
         await pilot.press("c")
         curl = pilot.app.clipboard
-        assert curl.startswith(f"curl -sS -X POST {sandbox.local_hook_url}/conversation/accounts/{account.id} ")
+        assert f" | curl -sS -X POST {sandbox.local_hook_url}/conversation/accounts/{account.id} " in curl
+        assert curl.startswith("printf %s ") and curl.endswith(" --data-binary @-")
         assert "X-Hub-Signature-256: sha256=" in curl.replace("x-hub-signature-256", "X-Hub-Signature-256")
         assert str(sandbox.accesskey.get_secret_value()) not in curl
         await pilot.press("p")

@@ -36,6 +36,7 @@ from voipbin_tui.api.errors import ConnectionFailed, UnexpectedResponse
 from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time
 from voipbin_tui.protocols.inspection import RequestSummary
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
+from voipbin_tui.terminal_text import one_line
 
 _CURL_SKIPPED_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding", "transfer-encoding"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
@@ -130,20 +131,54 @@ class CapturedRequest(BaseModel):
         return self.model_copy(update={"query": self.redacted_query, "headers": self.redacted_headers})
 
     def to_curl(self, base_url: str) -> str:
-        """A curl command that sends this request again, byte for byte, to ``base_url`` (the
-        hook host's origin). The provider's signature header is kept, since it is what is being
-        tested; credentials of any kind are redacted, and hop-by-hop headers are dropped."""
-        parts = ["curl", "-sS", "-X", self.method, shlex.quote(base_url.rstrip("/") + self.redacted_target)]
+        """A one-line bash command that sends this request again, byte for byte, to ``base_url``
+        (the hook host's origin). The provider's signature header is kept, since it is what is
+        being tested; credentials of any kind are redacted, and hop-by-hop headers are dropped.
+
+        The body always travels on stdin (``--data-binary @-``): given inline, a body starting
+        with ``@`` would make curl upload a local file of the operator's instead. Bytes that
+        are not plain text are written as ``$'\\xHH'`` escapes, so the command holds no control
+        character, and a body with a NUL (which no argument can carry) goes through base64.
+        """
+        url = base_url.rstrip("/") + self.redacted_target
+        parts = ["curl", "-sS", "-X", _shell_word(self.method.encode()), _shell_word(url.encode())]
         for name, value in self.redacted_headers:
             if name.lower() not in _CURL_SKIPPED_HEADERS:
-                parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if self.body:
-            try:
-                parts += ["--data-binary", shlex.quote(self.body.decode("utf-8"))]
-            except UnicodeDecodeError:  # not text: ship it base64 through a pipe, still exact
-                encoded = base64.b64encode(self.body).decode("ascii")
-                return f"printf %s {encoded} | base64 -d | " + " ".join(parts) + " --data-binary @-"
-        return " ".join(parts)
+                line = f"{name}: {value}" if value.strip() else f"{name};"  # curl drops "name:", sends "name;" empty
+                parts += ["-H", _shell_word(_header_bytes(line))]
+        if not self.body:
+            return " ".join(parts)
+        if b"\0" in self.body:
+            feed = f"printf %s {base64.b64encode(self.body).decode('ascii')} | base64 -d"
+        else:
+            feed = f"printf %s {_shell_word(self.body)}"
+        return f"{feed} | {' '.join(parts)} --data-binary @-"
+
+
+def _header_bytes(text: str) -> bytes:
+    """A header line as it went over the wire: captured headers are decoded as Latin-1."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def _shell_word(data: bytes) -> str:
+    """One shell word for exactly these bytes (no NUL): printable text in single quotes, anything
+    else in bash's ``$'...'`` with every byte outside printable ASCII as ``\\xHH``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and one_line(text) == text:
+        return shlex.quote(text)
+    return "$'" + "".join(_ansi_c_byte(byte) for byte in data) + "'"
+
+
+def _ansi_c_byte(byte: int) -> str:
+    if byte in (0x27, 0x5C):  # ' and \
+        return "\\" + chr(byte)
+    return chr(byte) if 0x20 <= byte < 0x7F else f"\\x{byte:02x}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,8 @@ def run_server(
     from voipbin_tui.backend.service import publish_served  # it builds on this module
 
     on_capture = (lambda capture: log_requests(capture_log_line(capture))) if log_requests else None
+    key_file = data_dir / ACCESSKEY_FILENAME
+    generating = not accesskey and not key_file.exists()
     config = _prepare(data_dir, accesskey, seed=seed, relay=relay, on_capture=on_capture, **limits)
     published = {"host": host, "relay": relay is not None, "accesskey": accesskey}
     with publish_served(data_dir, published, lambda: _listen(host, port)) as listener:
@@ -190,7 +192,14 @@ def _serve_in_foreground(
             f"  (accounts read from {relay.accounts_from})"
         )
     echo(f"  inspector feed:      {base_url}{INSPECTOR_PREFIX}/requests")
-    echo(f"  access key:          {config.accesskey.get_secret_value()}  (send it as Cookie: accesskey=...)")
+    # the key is printed once, when it is made: logs and scrollback should not keep it
+    if accesskey:
+        echo("  access key:          the one given  (send it as Cookie: accesskey=...)")
+    elif generating:
+        key = config.accesskey.get_secret_value()
+        echo(f"  access key:          {key}  (new: kept 0600 in {key_file}; send it as Cookie: accesskey=...)")
+    else:
+        echo(f"  access key:          kept 0600 in {key_file}  (send it as Cookie: accesskey=...)")
     server = uvicorn.Server(_uvicorn_config(create_app(config), config, log_config=bounded_log_config()))
     server.run(sockets=[listener])
 
