@@ -125,8 +125,9 @@ def data_dir_warning(path: Path) -> str | None:
     """A warning when the sandbox's data dir lets other users in: it holds the access key, the
     accounts' secrets and every captured request (its files are 0600, but a dir made before
     may hold older ones)."""
-    if readable_by_others(path):
-        return f"warning: the data dir {path} is readable by other users; run: chmod 700 {path}"
+    allowed = _open_to_others(path)
+    if allowed:
+        return f"warning: the data dir {path} is {' and '.join(allowed)} by other users; run: chmod 700 {path}"
     return None
 
 
