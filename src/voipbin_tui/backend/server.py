@@ -168,9 +168,18 @@ def run_server(
     key_file = data_dir / ACCESSKEY_FILENAME
     generating = not accesskey and not key_file.exists()
     config = _prepare(data_dir, accesskey, seed=seed, relay=relay, on_capture=on_capture, **limits)
+    # the key is printed once, when it is made: logs and scrollback should not keep it
+    if accesskey:
+        key_shown = "the one given"
+    elif generating:
+        key_shown = f"{config.accesskey.get_secret_value()}  (new: kept 0600 in {key_file})"
+    else:
+        key_shown = f"kept 0600 in {key_file}"
     published = {"host": host, "relay": relay is not None, "accesskey": accesskey}
     with publish_served(data_dir, published, lambda: _listen(host, port)) as listener:
-        _serve_in_foreground(config, listener, host=host, data_dir=data_dir, relay=relay, echo=echo)
+        _serve_in_foreground(
+            config, listener, host=host, data_dir=data_dir, relay=relay, echo=echo, key_shown=key_shown
+        )
 
 
 def _serve_in_foreground(
@@ -181,6 +190,7 @@ def _serve_in_foreground(
     data_dir: Path,
     relay: RelayConfig | None,
     echo: Callable[[str], None],
+    key_shown: str,
 ) -> None:
     base_url = base_url_for(host, listener.getsockname()[1])
     echo(f"voipbin-tui backend listening on {base_url} (data in {data_dir})")
@@ -192,14 +202,7 @@ def _serve_in_foreground(
             f"  (accounts read from {relay.accounts_from})"
         )
     echo(f"  inspector feed:      {base_url}{INSPECTOR_PREFIX}/requests")
-    # the key is printed once, when it is made: logs and scrollback should not keep it
-    if accesskey:
-        echo("  access key:          the one given  (send it as Cookie: accesskey=...)")
-    elif generating:
-        key = config.accesskey.get_secret_value()
-        echo(f"  access key:          {key}  (new: kept 0600 in {key_file}; send it as Cookie: accesskey=...)")
-    else:
-        echo(f"  access key:          kept 0600 in {key_file}  (send it as Cookie: accesskey=...)")
+    echo(f"  access key:          {key_shown}  (send it as Cookie: accesskey=...)")
     server = uvicorn.Server(_uvicorn_config(create_app(config), config, log_config=bounded_log_config()))
     server.run(sockets=[listener])
 

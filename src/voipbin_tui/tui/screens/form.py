@@ -79,6 +79,12 @@ class AccountFormScreen(Screen[Account | None]):
         self._flows_loaded = False
         self._fields_with_problems: set[str] = set()
         self._error_count_shown = False
+        self._escaped: dict[str, tuple[str, str]] = {}
+        """Fields whose API value holds control characters: (shown escaped, the value itself)."""
+
+    def _unescaped(self, field: str, value: str) -> str:
+        shown, original = self._escaped.get(field, (None, value))
+        return original if value == shown else value
 
     @property
     def creating(self) -> bool:
@@ -92,7 +98,7 @@ class AccountFormScreen(Screen[Account | None]):
             title = "New account" if original is None else f"Edit {original.type} account “{original.name}”"
             if original is not None and original.is_deleted:
                 title += " (deleted: it stays deleted)"
-            yield Static(title, classes="section-title", markup=False)
+            yield Static(one_line(title), classes="section-title", markup=False)
             with Vertical(id="field-type", classes="field"):
                 yield Label("Type")
                 if original is None:
@@ -129,8 +135,11 @@ class AccountFormScreen(Screen[Account | None]):
             if secret and not self.creating:
                 is_unset_app_secret = field == "app_secret" and self._original and self._original.app_secret is None
                 placeholder = "not set: VoIPBIN drops every message until it is" if is_unset_app_secret else KEEP_HINT
+            shown = one_line(value)
+            if shown != value:  # an Input draws its value raw: show escapes, keep the value unless edited
+                self._escaped[field] = (shown, value)
             yield Input(
-                value=value,
+                value=shown,
                 password=secret,
                 placeholder=placeholder,
                 id=f"input-{field}",
@@ -197,7 +206,8 @@ class AccountFormScreen(Screen[Account | None]):
 
     def _snapshot(self) -> dict[str, object]:
         values: dict[str, object] = {
-            field: self.query_one(f"#input-{field}", Input).value for field in (*TEXT_FIELDS, *SECRET_FIELDS)
+            field: self._unescaped(field, self.query_one(f"#input-{field}", Input).value)
+            for field in (*TEXT_FIELDS, *SECRET_FIELDS)
         }
         values["message_flow_id"] = self.query_one("#input-message_flow_id", Select).value
         values["type"] = self.account_type
