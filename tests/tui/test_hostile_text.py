@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from tests.hostile_text import HOSTILE, MARKUP_SHOWN, assert_terminal_safe, plant_hostile_data, post_hostile_traffic
 from tests.tui.conftest import make_app, screen_text, settle, wait_for_accounts, wait_until
-from voipbin_tui.api import AccountType
+from voipbin_tui.api import AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
@@ -129,3 +129,26 @@ async def test_every_toast_is_escaped_whoever_sends_it(sandbox: EmbeddedBackend)
         await settle(pilot)
         assert_drawn_safely(pilot, "toast from a screen")
         assert "\\x1b]0;PWNED" in screen_text(pilot)
+
+
+async def test_an_escaped_value_in_the_form_is_saved_as_it_was(sandbox: EmbeddedBackend, tmp_path: Path) -> None:
+    """The form shows a name with control characters escaped; saving another field keeps the
+    name byte for byte (only changed fields are sent)."""
+    plant_hostile_data(tmp_path / "sandbox")
+    async with make_app(sandbox).run_test(size=(200, 50)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        sms_row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == "sms")
+        screen.table.focus()
+        screen.table.move_cursor(sms_row)
+        account = screen.selected_account()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
+        await settle(pilot)
+        name = pilot.app.screen.query_one("#input-name", Input)
+        assert name.value.startswith("acct \\x1b]0;PWNED")
+        pilot.app.screen.query_one("#input-detail", Input).value = "plain detail"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(pilot.app.screen, AccountFormScreen))
+        async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+            saved = await client.get_account(account.id)
+        assert (saved.name, saved.detail) == (f"acct {HOSTILE}", "plain detail")

@@ -79,12 +79,6 @@ class AccountFormScreen(Screen[Account | None]):
         self._flows_loaded = False
         self._fields_with_problems: set[str] = set()
         self._error_count_shown = False
-        self._escaped: dict[str, tuple[str, str]] = {}
-        """Fields whose API value holds control characters: (shown escaped, the value itself)."""
-
-    def _unescaped(self, field: str, value: str) -> str:
-        shown, original = self._escaped.get(field, (None, value))
-        return original if value == shown else value
 
     @property
     def creating(self) -> bool:
@@ -135,11 +129,8 @@ class AccountFormScreen(Screen[Account | None]):
             if secret and not self.creating:
                 is_unset_app_secret = field == "app_secret" and self._original and self._original.app_secret is None
                 placeholder = "not set: VoIPBIN drops every message until it is" if is_unset_app_secret else KEEP_HINT
-            shown = one_line(value)
-            if shown != value:  # an Input draws its value raw: show escapes, keep the value unless edited
-                self._escaped[field] = (shown, value)
             yield Input(
-                value=shown,
+                value=one_line(value),  # an Input draws its value raw; untouched fields are not sent
                 password=secret,
                 placeholder=placeholder,
                 id=f"input-{field}",
@@ -206,8 +197,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     def _snapshot(self) -> dict[str, object]:
         values: dict[str, object] = {
-            field: self._unescaped(field, self.query_one(f"#input-{field}", Input).value)
-            for field in (*TEXT_FIELDS, *SECRET_FIELDS)
+            field: self.query_one(f"#input-{field}", Input).value for field in (*TEXT_FIELDS, *SECRET_FIELDS)
         }
         values["message_flow_id"] = self.query_one("#input-message_flow_id", Select).value
         values["type"] = self.account_type
