@@ -123,4 +123,6 @@ FIELD_LABELS: dict[AccountType, dict[str, str]] = {
 
 def field_label(account_type: AccountType | str, field: str) -> str:
     labels = FIELD_LABELS.get(account_type, {}) if isinstance(account_type, AccountType) else {}
+    if field == "message_flow_id":
+        return "Flow"
     return labels.get(field, field.replace("_", " ").capitalize())

@@ -183,3 +183,10 @@ def test_help_panel(snap_compare, sandbox: EmbeddedBackend) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(sandbox), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_create_form_asks_before_saving_with_warnings(snap_compare, sandbox: EmbeddedBackend) -> None:
+    """A pasted app secret with a trailing space, not 32 hex, and no flow: three warnings, asked."""
+    typed = ("tab", "tab", "tab", "tab", *"EAAtok", "tab", *"verify", "tab", *"106540352242999", "tab")
+    keys = (*typed, *"shortsecret", "space", "ctrl+s")
+    assert snap_compare(make_app(sandbox), terminal_size=(80, 24), run_before=new_form(AccountType.WHATSAPP, *keys))
