@@ -274,7 +274,7 @@ async def test_a_sandbox_that_cannot_start_says_why_on_screen(tmp_path: Path) ->
     data = tmp_path / "data"
     data.mkdir()
     (data / DATABASE_FILENAME).write_bytes(b"this is not a database " * 100)
-    app = VoipbinApp(lambda: open_connection(SandboxTarget(data)))
+    app = VoipbinApp(lambda: open_connection(SandboxTarget(data, port=0)))  # never a fixed port
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "Could not connect" in screen_text(pilot), timeout=20)
         text = screen_text(pilot)
