@@ -15,9 +15,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from tests.hostile_text import HOSTILE, MARKUP_SHOWN, assert_terminal_safe, plant_hostile_data, post_hostile_traffic
-from tests.tui.conftest import make_app, screen_text, settle, wait_for_accounts, wait_until
+from tests.tui.conftest import make_app, opener_for, screen_text, settle, wait_for_accounts, wait_until
 from voipbin_tui.api import AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
@@ -152,3 +153,13 @@ async def test_an_escaped_value_in_the_form_is_saved_as_it_was(sandbox: Embedded
         async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
             saved = await client.get_account(account.id)
         assert (saved.name, saved.detail) == (f"acct {HOSTILE}", "plain detail")
+
+
+async def test_keys_from_the_config_file_are_shown_as_text(sandbox: EmbeddedBackend) -> None:
+    """config.toml's [keys] is outside text too: the keys screen (?) shows it escaped."""
+    app = VoipbinApp(opener_for(sandbox), keymap={"accounts.new": "\x1b]0;PWNED\x07,\u202en"})
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for_accounts(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert_drawn_safely(pilot, "keys help")

@@ -129,6 +129,10 @@ class VoipbinApp(App[None]):
         exceptions and senders, so markup or a control character in them must never act."""
         super().notify(multi_line(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys can come from config.toml's [keys]: escaped wherever a key is shown (footer, ?)."""
+        return one_line(super().get_key_display(binding))
+
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
