@@ -328,3 +328,21 @@ async def test_a_body_sent_to_a_made_up_account_keeps_its_first_64_kib_and_its_l
     assert [(c.verdict, c.body_size, len(c.body or b""), c.body_complete) for c in captures] == [
         (HookVerdict.UNKNOWN_ACCOUNT, 2 * MB, 64 * 1024, False)
     ] * 2
+
+
+def test_the_server_log_lets_each_message_through_a_few_times_a_minute() -> None:
+    import logging
+
+    from voipbin_tui.backend.connections import RepeatLimiter
+
+    now = [0.0]
+    limiter = RepeatLimiter(burst=5, period=60.0, clock=lambda: now[0])
+
+    def passes(message: str) -> bool:
+        return limiter.filter(logging.LogRecord("uvicorn.error", logging.WARNING, "", 0, message, None, None))
+
+    assert sum(passes("Invalid HTTP request received.") for _ in range(10_000)) == 5
+    assert passes("another message")
+    now[0] = 61.0
+    record = logging.LogRecord("uvicorn.error", logging.WARNING, "", 0, "Invalid HTTP request received.", None, None)
+    assert limiter.filter(record) and "9995 more like it" in record.getMessage()
