@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import on
@@ -22,10 +23,11 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="Cancel"),
     ]
 
-    def __init__(self, question: str, *, detail: str = "", confirm_label: str = "Yes") -> None:
+    def __init__(self, question: str, *, detail: str | Sequence[str] = "", confirm_label: str = "Yes") -> None:
+        """``detail`` is one line, or a list of lines (each escaped as one line)."""
         super().__init__()
         self._question = one_line(question)  # questions name accounts: API text
-        self._detail = one_line(detail)
+        self._detail = one_line(detail) if isinstance(detail, str) else "\n".join(map(one_line, detail))
         self._confirm_label = confirm_label
 
     def compose(self) -> ComposeResult:

@@ -330,7 +330,7 @@ class AccountFormScreen(Screen[Account | None]):
             self._save(draft)
             return
         assert self.account_type is not None
-        listed = "\n".join(f"{field_label(self.account_type, w.field)}: {w.message}" for w in warnings)
+        listed = [f"{field_label(self.account_type, w.field)}: {w.message}" for w in warnings]
         count = f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
         self.app.push_screen(
             ConfirmScreen(f"Save with {count}?", detail=listed, confirm_label="Save anyway"),
