@@ -124,6 +124,24 @@ async def test_bodies_in_flight_share_one_bound(fresh_backend: Callable[..., Emb
         first.close()
 
 
+async def test_a_content_length_beside_chunked_framing_holds_no_less_of_the_bound(
+    fresh_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    # h11 frames such a body by its chunks (up to the receiver's limit), not by the 1 declared
+    backend = fresh_backend(max_body_bytes=50_000, max_bodies_in_flight=80_000)
+    path = hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11")
+    _, chunked = await _send_head(backend.port, _post_head(path, 1, "Transfer-Encoding: chunked"))
+    try:
+        await asyncio.sleep(0.2)  # its head is in: it holds its share while its chunks trickle
+        second_reader, second = await _send_head(backend.port, _post_head(path, 40_000))
+        try:
+            assert await _status(second_reader) == 503
+        finally:
+            second.close()
+    finally:
+        chunked.close()
+
+
 # -- item 3: slow senders and many connections -------------------------------------------------
 
 

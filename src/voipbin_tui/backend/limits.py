@@ -51,7 +51,12 @@ class BodyBudget:
 
 def declared_length(scope: Scope) -> int | None:
     """The Content-Length as a number; None when absent or not plain ASCII digits (h11 has
-    already refused a malformed one). Few digits: int() of a hostile header stays cheap."""
+    already refused a malformed one). Few digits: int() of a hostile header stays cheap.
+
+    None too when the body is chunked: h11 then frames it by its chunks and ignores the
+    Content-Length, so a small one next to ``Transfer-Encoding`` declares nothing."""
+    if any(name == b"transfer-encoding" for name, _ in scope["headers"]):
+        return None
     for name, value in scope["headers"]:
         if name == b"content-length":
             return int(value) if value.isdigit() and len(value) < 19 else None
