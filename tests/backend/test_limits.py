@@ -219,6 +219,25 @@ async def test_a_signed_post_is_answered_with_more_slow_connections_than_the_cap
     assert verdicts == [HookVerdict.OK]
 
 
+async def test_a_flood_of_new_connections_does_not_displace_a_body_on_its_way(
+    fresh_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    backend = fresh_backend(connections=ConnectionLimits(max_connections=4))
+    reader, writer = await _send_head(backend.port, _post_head(hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11"), 2))
+    flood: list[asyncio.StreamWriter] = []
+    try:
+        await asyncio.sleep(0.2)  # its headers are in; its body is crossing a slow network
+        for _ in range(12):  # three times the cap: each one displaces a waiting connection
+            flood.append((await asyncio.open_connection("127.0.0.1", backend.port))[1])
+        await asyncio.sleep(0.2)
+        writer.write(b"{}")
+        assert await _status(reader) == 200
+    finally:
+        writer.close()
+        for connection in flood:
+            connection.close()
+
+
 def _serve(data_dir: Path, stderr: IO[bytes], *, descriptors: int) -> tuple[subprocess.Popen[str], int]:
     """``voipbin-tui serve`` on a free port, with at most ``descriptors`` open files."""
 

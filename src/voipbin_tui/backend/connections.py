@@ -11,8 +11,8 @@ end. So the HTTP protocol here is uvicorn's h11 protocol with two additions:
 - a moment, not more, for the rest of a body refused before it ended, discarded unread;
 - a cap on open connections: a connection beyond ``max_connections`` displaces the connection
   that has been waiting longest for a request to finish arriving (an idle keep-alive one, or
-  a slow sender), and is refused with a canned 503 only when every connection is busy being
-  answered.
+  a slow sender; one still in its headers before one whose body is arriving), and is refused
+  with a canned 503 only when every connection is busy being answered.
 
 The cap is also kept below the process's file-descriptor limit, whose soft value is raised to
 the hard one where the system allows, so the server never runs out of descriptors.
@@ -108,13 +108,16 @@ class ArrivingConnections:
         self._waiting.pop(connection, None)
 
     def displace_longest_waiting(self, newcomer: GuardedH11Protocol) -> bool:
-        """Drop the connection that has waited longest; False if there is none."""
-        for connection in self._waiting:
-            if connection is not newcomer:
-                self._waiting.pop(connection)
-                connection.drop()
-                return True
-        return False
+        """Drop the connection that has waited longest, one whose request has not even sent its
+        headers (or idle) before one whose body is arriving; False if there is none. A flood of
+        new connections then displaces its own kind first, not a sender's body on its way."""
+        others = [connection for connection in self._waiting if connection is not newcomer]
+        chosen = next((c for c in others if not c.reading_body), others[0] if others else None)
+        if chosen is None:
+            return False
+        self._waiting.pop(chosen)
+        chosen.drop()
+        return True
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -175,6 +178,11 @@ class GuardedH11Protocol(H11Protocol):
         self._cancel_deadline()
         self._arriving.answering(self)
         super().connection_lost(exc)
+
+    @property
+    def reading_body(self) -> bool:
+        """Whether its request's headers are in and its body is arriving."""
+        return self._reading_body
 
     def drop(self) -> None:
         """Close at once, unanswered (the sender missed a deadline or was displaced)."""
