@@ -102,6 +102,21 @@ async def test_the_hook_records_a_declared_oversize_without_reading_it(
     assert (capture.verdict, capture.body_size, capture.body_complete) == (HookVerdict.TOO_LARGE, 400 * MB, False)
 
 
+async def test_a_head_over_the_bound_is_refused_even_when_it_comes_in_one_read(sandbox: EmbeddedBackend) -> None:
+    flood = tuple(f"X-Filler-{n}: {'a' * 30}" for n in range(1000))  # ~45 KiB, sent in one write
+    for path in (hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11"), "/auth/login"):
+        reader, writer = await _send_head(sandbox.port, _post_head(path, 0, *flood))
+        try:
+            assert await _status(reader) == 431
+        finally:
+            writer.close()
+    reader, writer = await _send_head(sandbox.port, _post_head(hook_path("x"), 0, *flood[:200]))  # ~9 KiB
+    try:
+        assert await _status(reader) == 200
+    finally:
+        writer.close()
+
+
 async def test_bodies_in_flight_share_one_bound(fresh_backend: Callable[..., EmbeddedBackend]) -> None:
     backend = fresh_backend(max_bodies_in_flight=100_000)
     path = hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11")

@@ -1,4 +1,5 @@
-"""Bounds on request bodies, for every route: per request, and all requests together.
+"""Bounds on request bodies, for every route: per request, and all requests together; and
+on request heads, whatever way they arrived.
 
 A body is refused before it is read when its declared length is over the route's limit
 (413), or when the bytes that the bodies in flight may hold are all spoken for (503, so that
@@ -7,6 +8,10 @@ refused when it passes the limit. The receivers (the provider hook and the VoIPB
 receiver) bound their own reading and record a body that is too large, so for them a declared
 oversize only means no budget is held for it. What arrives of a body after its refusal is
 discarded, for a moment only (see ``connections``), so that the sender reads the refusal.
+
+A head (request line and headers) over ``MAX_HEADER_BYTES`` is refused with 431 here too: h11
+bounds only a head still incomplete after a read, and a whole one can come in a single read
+of up to 256 KiB, headers by the thousand, that the hook would otherwise record.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voipbin_tui.backend.connections import MAX_HEADER_BYTES
 from voipbin_tui.backend.errors import ApiProblem, problem_response
 
 DEFAULT_MAX_API_BODY_BYTES = 256 * 1024
@@ -63,6 +69,12 @@ def declared_length(scope: Scope) -> int | None:
     return None
 
 
+def head_size(scope: Scope) -> int:
+    """About the bytes the request line and headers took on the wire."""
+    line = len(scope["method"]) + len(scope.get("raw_path") or b"") + len(scope["query_string"]) + 12
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
 def _has_body(scope: Scope, declared: int | None) -> bool:
     if declared is not None:
         return declared > 0
@@ -90,6 +102,10 @@ class BodyLimits:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if head_size(scope) > MAX_HEADER_BYTES:
+            message = f"The request line and headers are over {MAX_HEADER_BYTES} bytes."
+            await self._refuse(scope, send, 431, "HEADERS_TOO_LARGE", message)
             return
         receiver = self._is_receiver(scope["path"])
         limit = self._receiver_limit if receiver else self._api_limit
