@@ -44,6 +44,7 @@ from voipbin_tui.config import (
     config_path,
     data_dir,
     data_dir_warning,
+    export_dir,
     load_config,
     permission_warning,
     plain_http_warnings,
@@ -650,6 +651,7 @@ def config_path_command() -> None:
     env = Environment()
     _echo(f"config   {config_path(env)}")
     _echo(f"data     {data_dir(env)}")
+    _echo(f"exports  {export_dir(env)}")
 
 
 @config_group.command("show")

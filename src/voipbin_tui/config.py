@@ -99,6 +99,12 @@ def data_dir(env: Environment | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def export_dir(env: Environment | None = None) -> Path:
+    """Where the inspector's exports go by default: beside the data, never the working
+    directory (which may be a git checkout, and message texts are personal data)."""
+    return data_dir(env) / "exports"
+
+
 def _open_to_others(path: Path) -> list[str]:
     """What group or others may do to the file: read it (it holds access keys) or write it
     (a changed ``api_url`` would send the next access key to someone else's server)."""

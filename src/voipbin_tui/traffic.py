@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from voipbin_tui.api.conversation_traffic import MessageEvent
 from voipbin_tui.api.feed import CapturedRequest
@@ -54,6 +54,19 @@ def is_problem(verdict: HookVerdict) -> bool:
 
 def time_of_day(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M:%S")
+
+
+MOMENT_WIDTH = 11
+"""Cells of ``short_moment``: ``09:30:05`` today, ``11-01 09:30`` on another day."""
+
+
+def short_moment(moment: datetime | None, today: date) -> str:
+    """When, as short as is unambiguous: the time alone today, the day and minute otherwise
+    (rows from other days must not pass for today's)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone()
+    return local.strftime("%H:%M:%S") if local.date() == today else local.strftime("%m-%d %H:%M")
 
 
 def row_cells(request: CapturedRequest) -> dict[str, str]:
@@ -157,6 +170,8 @@ class TrafficRow:
     tone: str
     """How the verdict cell reads: ``ok``, ``problem``, ``skipped`` or ``test``."""
     request: CapturedRequest | None = None
+    moment: datetime | None = None
+    """When it arrived (or VoIPBIN last changed the message); the time cell depends on the day."""
 
     @property
     def is_problem(self) -> bool:
@@ -178,6 +193,7 @@ def row_from_capture(request: CapturedRequest) -> TrafficRow:
         search=search_text(request),
         tone=_TONES.get(request.verdict, "problem"),
         request=request,
+        moment=request.time,
     )
 
 
@@ -206,6 +222,7 @@ def row_from_message(event: MessageEvent, sequence: int) -> TrafficRow:
         cells=cells,
         search=" ".join((*cells.values(), str(conversation.account_id))).casefold(),
         tone=_MESSAGE_TONES.get(status, "skipped"),
+        moment=message.tm_update or message.tm_create,
     )
 
 

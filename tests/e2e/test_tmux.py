@@ -51,8 +51,8 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     runner("kill-server", check=False)
 
 
-def start_tui(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
-    """The installed script in a 100x30 tmux pane with a fresh home; returns (home, exit file)."""
+def start_tui(tmux: Tmux, tmp_path: Path, width: int = 100, height: int = 30) -> tuple[Path, Path]:
+    """The installed script in a tmux pane of this size with a fresh home; returns (home, exit file)."""
     home = tmp_path / "home"
     home.mkdir()
     exit_file = tmp_path / "exit-status"
@@ -68,7 +68,7 @@ def start_tui(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
     # env -i: nothing from the test process (its temp config and data dirs) leaks in
     assignments = " ".join(shlex.quote(f"{key}={value}") for key, value in env.items())
     command = f"env -i {assignments} {shlex.quote(str(SCRIPT))}; echo $? > {shlex.quote(str(exit_file))}"
-    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", command)
+    tmux("new-session", "-d", "-s", SESSION, "-x", str(width), "-y", str(height), command)
     return home, exit_file
 
 
@@ -111,3 +111,23 @@ def test_keys_sent_in_one_burst_land_in_their_fields(tmux: Tmux, tmp_path: Path)
     fields = {" ".join(line.split()) for line in screen.splitlines()}
     expected = {"Access token tok", "Verify token vt", "Phone number id 123456789012345", "App secret shortsecret"}
     assert expected <= fields, screen
+
+
+def test_at_80x24_end_reaches_the_bottom_of_a_request_at_once(tmux: Tmux, tmp_path: Path) -> None:
+    """A real terminal, where the first end used to stop short while the raw bytes were laid out."""
+    start_tui(tmux, tmp_path, 80, 24)
+    footer = tmux.wait_for("3 accounts").splitlines()[-1]
+    assert "q Quit" in footer and "? Keys" in footer
+    tmux("send-keys", "-t", SESSION, "t")
+    tmux.wait_for("enter accepts")
+    for _field in ("text", "sender"):
+        time.sleep(0.5)
+        tmux("send-keys", "-t", SESSION, "Enter")
+    tmux.wait_for("✓ ok")
+    tmux("send-keys", "-t", SESSION, "i")
+    tmux.wait_for("All/selected")  # the inspector's keys: it has the focus
+    tmux("send-keys", "-t", SESSION, "Enter")
+    tmux.wait_for("Copy as curl")
+    time.sleep(0.5)  # what a person takes to reach for the key
+    tmux("send-keys", "-t", SESSION, "End")
+    tmux.wait_for('"field":"messages"}]}]}', timeout=3)

@@ -1,7 +1,7 @@
 """TUI tests run the real app against a real sandbox backend over loopback HTTP.
 
 Deterministic by construction: the backend has a fixed clock and sequential ids, the local
-zone is UTC, the hook URL shown is a fixed public one, and the input cursor does not blink.
+zone is UTC and today is the clock's day, the hook URL shown is a fixed public one, and the input cursor does not blink.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.accounts import AccountsScreen
+from voipbin_tui.tui.widgets import inspector as inspector_widget
 
 PUBLIC_HOOK_URL = "https://hook.sandbox.example/v1.0"
 START = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -50,6 +51,7 @@ def utc_and_no_blink(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(inspector_widget, "local_today", lambda: START.date())  # the sandbox's day is today
     yield
     monkeypatch.delenv("TZ")
     time.tzset()

@@ -249,10 +249,15 @@ async def test_detail_masks_app_secret_until_revealed_and_hides_on_leaving(sandb
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
         await settle(pilot)
         assert secret not in screen_text(pilot) and f"••••{secret[-4:]}" in screen_text(pilot)
+        assert "v Reveal" in screen_text(pilot)
         await pilot.press("v")
         await settle(pilot)
-        assert secret in screen_text(pilot).replace(" ", "")
-        await pilot.press("escape", "enter")
+        assert secret in screen_text(pilot)  # whole, as saved: a copy of it is the secret
+        assert "v Hide" in screen_text(pilot) and "v Reveal" not in screen_text(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert secret not in screen_text(pilot) and "v Reveal" in screen_text(pilot)
+        await pilot.press("v", "escape", "enter")
         await settle(pilot)
         assert not pilot.app.screen.revealed
         await pilot.press("c")
@@ -453,3 +458,78 @@ async def test_a_deleted_accounts_detail_says_so_and_offers_no_edit(sandbox: Emb
         assert "DELETED" in screen_text(pilot) and f"{account.name} kept" in screen_text(pilot)
         saved = await server_account(sandbox, account.id)
         assert saved.name == f"{account.name} kept" and saved.is_deleted
+
+
+def visible_names(screen) -> list[str]:
+    return [screen._accounts[i].name for i in screen._visible]
+
+
+async def test_filter_matches_only_what_is_shown_unless_asked(sandbox: EmbeddedBackend) -> None:
+    """At 80 columns the detail is hidden: "li" must not find "SMS alerts" through "Delivery"."""
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        sms_id = next(i for i in screen._visible if screen._accounts[i].type == AccountType.SMS)
+        await pilot.press("slash")
+        await settle(pilot)
+        assert "in type, name, flow · id: detail: for more" in screen_text(pilot)
+        await pilot.press(*"li")
+        await settle(pilot)
+        assert visible_names(screen) == ["LINE Official Account"]
+        for text, expected in (
+            ("detail:carrier", ["SMS alerts"]),
+            (sms_id[-12:], []),  # an id is hidden: plain words do not reach it
+            (f"id:{sms_id[-12:]}", ["SMS alerts"]),
+        ):
+            pilot.app.screen.query_one("#filter", Input).value = text
+            await settle(pilot)
+            assert visible_names(screen) == expected, text
+
+
+async def test_filter_puts_the_exact_name_first_for_enter(sandbox: EmbeddedBackend) -> None:
+    async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+        for name in ("Bulk SMS 002", "Bulk SMS 002 backup", "Bulk SMS 0021"):  # the newest is listed first
+            await client.create_account(AccountDraft(type=AccountType.SMS, name=name))
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        await pilot.press("slash", *"Bulk SMS 002")
+        await settle(pilot)
+        assert visible_names(screen) == ["Bulk SMS 002", "Bulk SMS 0021", "Bulk SMS 002 backup"]
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, AccountDetailScreen)
+        assert pilot.app.screen.selected_account().name == "Bulk SMS 002"
+
+
+async def test_first_reverse_on_the_default_order_reverses_the_rows(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        newest_first = visible_names(screen)
+        await pilot.press("S")
+        await settle(pilot)
+        assert visible_names(screen) == newest_first[::-1]
+        assert "sorted by created ▲" in screen_text(pilot)
+
+
+async def test_updated_says_never_as_the_detail_does(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        updated = [column.key for column in screen.table.columns].index("updated")
+        assert [screen.table.row(i)[updated] for i in range(3)] == ["never"] * 3
+
+
+async def test_at_80x24_quit_keys_and_the_hook_port_always_show(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox, read_only=True).run_test(size=(80, 24)) as pilot:
+        await wait_for_accounts(pilot)
+        lines = screen_text(pilot).splitlines()
+        header, footer = lines[0], lines[-1]
+        assert "READ-ONLY · SANDBOX · hook https://hook.sandbox.example/v1.0" in header  # less the app's name
+        assert "…" not in header
+        assert "q Quit" in footer and "? Keys" in footer
+        assert "Ne" not in footer.replace("New", "")  # keys that do not fit leave whole, never cut
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
+        await settle(pilot)
+        assert "q Quit" in screen_text(pilot).splitlines()[-1]
+    async with make_app(sandbox).run_test(size=(120, 30)) as pilot:
+        await wait_for_accounts(pilot)
+        assert "voipbin-tui — SANDBOX · hook https://hook.sandbox.example/v1.0" in screen_text(pilot)  # room for all

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from textual.widgets import Input
 
 from tests.tui.conftest import (
     PUBLIC_HOOK_URL,
+    START,
     SteppingClock,
     make_app,
     screen_text,
@@ -22,6 +25,7 @@ from tests.tui.conftest import (
 from voipbin_tui.api import AccountType
 from voipbin_tui.api.hooks import HookSender, hook_url_for
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
+from voipbin_tui.config import export_dir
 from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 
@@ -139,17 +143,29 @@ async def test_open_replay_and_copy_as_curl(sandbox: EmbeddedBackend) -> None:
         assert replayed.verdict is HookVerdict.DUPLICATE  # the same wamid again is skipped
 
 
+def exports() -> list[Path]:
+    return sorted(export_dir().glob("*.jsonl"))
+
+
 async def test_export_writes_the_shown_requests(sandbox: EmbeddedBackend, tmp_path: Path, monkeypatch) -> None:
+    """Into the exports folder (asked, prefilled), never the working directory; the whole path is told."""
     monkeypatch.chdir(tmp_path)
-    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
         screen, account, pane = await pane_ready(pilot)
         await send_messages(sandbox, account, ["one", "two"])
         await wait_until(pilot, lambda: len(pane.shown) == 2)
         pane.table.focus()
         await pilot.press("x")
-        await wait_until(pilot, lambda: bool(list(tmp_path.glob("voipbin-inspector-*.jsonl"))))
         await settle(pilot)
-    exported = next(tmp_path.glob("voipbin-inspector-*.jsonl"))
+        asked = pilot.app.screen.query_one("#prompt-path", Input).value
+        assert asked.startswith(str(export_dir()) + "/voipbin-inspector-") and asked.endswith(".jsonl")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(exports()))
+        told = lambda: [n.message for n in pilot.app._notifications]  # noqa: E731
+        await wait_until(pilot, lambda: any(f"to {asked}" in message for message in told()))
+    assert not list(tmp_path.glob("*.jsonl"))
+    exported = exports()[0]
+    assert str(exported) == asked
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
     assert [line["summary"]["text"] for line in lines] == ["one", "two"]
     assert all(line["body"] and line["verdict"] == "ok" for line in lines)
@@ -219,6 +235,10 @@ async def test_without_a_feed_the_pane_shows_voipbin_messages(sandbox: EmbeddedB
         assert (row.cells["method"], row.cells["kind"]) == ("IN", "incoming")
         assert row.request is None and len(pane._visible) > before
         assert "VoIPBIN's messages" in screen_text(pilot) and "prod @" in pilot.app.sub_title
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        title = next(line for line in screen_text(pilot).splitlines() if "Inspector ·" in line)
+        assert "VoIPBIN's messages" in title and "source:" not in title  # the short form, whole
 
 
 async def test_hub_challenge_from_the_palette(sandbox: EmbeddedBackend) -> None:
@@ -263,7 +283,6 @@ async def test_the_verify_token_is_redacted_on_screen_in_curl_and_exports(
 ) -> None:
     from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 
-    monkeypatch.chdir(tmp_path)
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
         screen, account, pane = await pane_ready(pilot)
         async with HookSender() as sender:
@@ -280,9 +299,11 @@ async def test_the_verify_token_is_redacted_on_screen_in_curl_and_exports(
         assert "hub.verify_token=REDACTED" in pilot.app.clipboard
         seen = screen_text(pilot) + pilot.app.clipboard
         await pilot.press("escape", "x")
-        await wait_until(pilot, lambda: bool(list(tmp_path.glob("*.jsonl"))))
         await settle(pilot)
-    exported = next(tmp_path.glob("*.jsonl")).read_text()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(exports()))
+        await settle(pilot)
+    exported = exports()[0].read_text()
     assert SEED_WHATSAPP_VERIFY_TOKEN not in seen + exported
     assert "REDACTED" in exported
 
@@ -319,3 +340,88 @@ async def test_the_pane_says_when_retention_dropped_requests(tmp_path: Path) -> 
             await settle(pilot)
             assert "older ones dropped" in screen_text(pilot)
             assert "m0" not in [r.summary.text for r in pane.shown]
+
+
+async def test_hub_challenge_has_a_key_on_whatsapp_and_read_only_allows_it(sandbox: EmbeddedBackend) -> None:
+    from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
+
+    async with make_app(sandbox, read_only=True).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        select_type(screen, AccountType.WHATSAPP)
+        pane = screen.inspector
+        await wait_until(pilot, lambda: pane.connected)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "h Hub challenge" in screen_text(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        await pilot.press(*SEED_WHATSAPP_VERIFY_TOKEN, "enter")
+        await wait_until(pilot, lambda: any(r.kind.value == "verify" for r in pane.shown))
+        assert pane.shown[-1].verdict is HookVerdict.OK
+        await pilot.press("escape")
+        select_type(screen, AccountType.SMS)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Hub challenge" not in screen_text(pilot)  # only where it applies
+
+
+async def test_at_80_columns_verdicts_and_the_source_are_whole(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen, account, pane = await pane_ready(pilot, AccountType.SMS)
+        async with httpx.AsyncClient() as client:
+            await client.post(hook_url_for(sandbox.local_hook_url, account.id), content=b"{}")
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        await settle(pilot)
+        assert "✗ unsupported_account" in screen_text(pilot)
+
+
+async def test_rows_from_another_day_show_their_date(sandbox: EmbeddedBackend, monkeypatch) -> None:
+    from voipbin_tui.tui.widgets import inspector
+
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen, account, pane = await pane_ready(pilot)
+        await send_messages(sandbox, account, ["from the sandbox's day"])
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        await settle(pilot)
+        assert f"{START:%H:%M}" in screen_text(pilot) and f"{START:%m-%d}" not in screen_text(pilot)
+        monkeypatch.setattr(inspector, "local_today", lambda: START.date() + timedelta(days=1))
+        pane.table.refresh()
+        await settle(pilot)
+        assert f"{START:%m-%d} {START:%H:%M}" in screen_text(pilot)
+
+
+async def test_esc_in_the_full_screen_filter_clears_it_then_leaves(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen, account, pane = await pane_ready(pilot)
+        await send_messages(sandbox, account, ["one"])
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        pane.table.focus()
+        await pilot.press("f", "slash", *"on", "escape")
+        await settle(pilot)
+        box = pane.query_one("#inspector-filter", Input)
+        assert box.value == "" and pilot.app.focused is pane.table
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen.maximized is None and pilot.app.focused is pane.table
+        await pilot.press("v")  # a key, not text in a box
+        assert box.value == "" and "only problems" in screen_text(pilot)
+
+
+async def test_raw_bytes_are_cut_at_the_width_with_a_mark(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        screen, account, pane = await pane_ready(pilot)
+        await send_messages(sandbox, account, ["words with spaces " * 6])
+        await wait_until(pilot, lambda: len(pane.shown) == 1)
+        pane.table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RequestDetailScreen))
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        width = pilot.app.screen.query_one("#request-raw").content_region.width
+        lines = [line[1:].rstrip() for line in screen_text(pilot).splitlines()]  # less the left padding
+        start = next(i for i, line in enumerate(lines) if line.startswith("Raw bytes")) + 1
+        raw = lines[start:-1]
+        continued = [line for line in raw if line.endswith("↩")]
+        assert len(continued) >= 3 and all(len(line) == width for line in continued)
+        assert "words with spaces words with spaces" in "".join(line.removesuffix("↩") for line in raw)

@@ -27,10 +27,12 @@ from textual.reactive import reactive
 from voipbin_tui.api import Account, AccountType, NotFound, VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
+from voipbin_tui.config import export_dir
 from voipbin_tui.connection import Connection
 from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.commands import AccountCommands
+from voipbin_tui.tui.fitting import Part
 from voipbin_tui.tui.key_order import KeyOrder
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
 from voipbin_tui.tui.screens.accounts import AccountsScreen
@@ -42,16 +44,14 @@ from voipbin_tui.tui.screens.request import RequestDetailScreen
 from voipbin_tui.tui.widgets.keys_help import KeysHelp
 
 ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
-MUTATING_ACTIONS = frozenset(
-    {"new_account", "edit_account", "delete_account", "send_test", "replay_request", "hub_challenge"}
-)
+MUTATING_ACTIONS = frozenset({"new_account", "edit_account", "delete_account", "send_test", "replay_request"})
+"""Refused in read-only mode. The hub challenge is not one: it changes nothing."""
 _ACTION_NAMES = {
     "new_account": "creating accounts",
     "edit_account": "editing accounts",
     "delete_account": "deleting accounts",
     "send_test": "sending test messages",
     "replay_request": "replaying requests",
-    "hub_challenge": "sending the hub challenge",
 }
 EXPORT_BODY_CONCURRENCY = 8
 
@@ -78,6 +78,8 @@ class VoipbinApp(App[None]):
     ]
 
     read_only: reactive[bool] = reactive(False)
+    title_parts: tuple[Part, ...] = ()
+    """The sub-title in parts with short forms, for a header narrower than the whole of it."""
     connection: Connection | None = None
     feed: FeedClient | None = None
     """The captured-traffic feed, when the connection has one (the sandbox, or a relay)."""
@@ -169,12 +171,23 @@ class VoipbinApp(App[None]):
                 timeout=10,
                 markup=False,
             )
-        self.sub_title = self._describe_connection(self.connection)
+        self.title_parts = self._describe_connection(self.connection)
+        self.sub_title = " · ".join(part.text for part in self.title_parts)
         self.broadcast(ConnectionReady)
 
-    def _describe_connection(self, connection: Connection) -> str:
-        where = f"SANDBOX · hook {connection.hook_base_url}" if connection.is_sandbox else connection.target.label
-        return one_line(f"READ-ONLY · {where}" if self.read_only else where)
+    def _describe_connection(self, connection: Connection) -> tuple[Part, ...]:
+        """Read-only and the backend never leave the header; the hook's host and port stay
+        whole (its scheme and path go first)."""
+        parts = [Part("READ-ONLY")] if self.read_only else []
+        if connection.is_sandbox:
+            hook = urlsplit(connection.hook_base_url)
+            parts += [
+                Part("SANDBOX"),
+                Part(one_line(f"hook {connection.hook_base_url}"), short=one_line(f"hook {hook.netloc}")),
+            ]
+        else:
+            parts.append(Part(one_line(connection.target.label)))
+        return tuple(parts)
 
     async def on_unmount(self) -> None:
         await self._exit_stack.aclose()
@@ -193,6 +206,8 @@ class VoipbinApp(App[None]):
             return self.connection is None
         if action == "edit_account" and self._edit_binding_hidden(parameters):
             return False
+        if action == "hub_challenge" and self.refusal(action):
+            return False  # WhatsApp only: hidden, not greyed, where it does not apply
         # refused actions stay in the footer, greyed out; pressing their key says why
         return None if self.refusal(action) else True
 
@@ -208,6 +223,11 @@ class VoipbinApp(App[None]):
             return "Unsaved changes: esc leaves the form (and asks first)."
         if action == "reconnect" and self.connection is not None:
             return "Already connected."
+        if action == "hub_challenge":  # changes nothing, so read-only allows it
+            account = self.selected_account()
+            if account is None or account.type != AccountType.WHATSAPP:
+                return "Only WhatsApp has a hub challenge: select a WhatsApp account."
+            return ""
         if action not in MUTATING_ACTIONS:
             return ""
         if self.read_only:
@@ -227,8 +247,6 @@ class VoipbinApp(App[None]):
             return f"This version does not know the account type {account.type!r}: it cannot be edited safely."
         if action == "send_test" and account.type not in (AccountType.WHATSAPP, AccountType.LINE):
             return f"{account.type} accounts do not receive through the hook: there is no test message to send."
-        if action == "hub_challenge" and account.type != AccountType.WHATSAPP:
-            return "Only WhatsApp has a hub challenge: select a WhatsApp account."
         return ""
 
     async def run_action(
@@ -447,12 +465,25 @@ class VoipbinApp(App[None]):
             return
         self.notify(f"Replayed: {replayed.verdict.value} (answered {replayed.status})", timeout=5, markup=False)
 
-    @work(group="traffic", exit_on_error=False)
-    async def export_requests(self, requests: list[CapturedRequest]) -> None:
-        """Write the shown requests, bodies included, as JSON lines in the working directory."""
+    def export_requests(self, requests: list[CapturedRequest]) -> None:
+        """Ask where (the exports folder, prefilled), then write the shown requests there."""
         if self.feed is None or not requests:
             self.notify("Nothing to export.", timeout=3, markup=False)
             return
+        default = export_dir() / f"voipbin-inspector-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+        count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
+        self.push_screen(
+            PromptScreen(
+                f"Export {count}",
+                [PromptField("path", "File (a folder takes the default name)", value=str(default))],
+                note="JSON lines, bodies included, credentials redacted; the file is private (0600).",
+            ),
+            lambda values: self._export(requests, _export_target(values["path"], default.name)) if values else None,
+        )
+
+    @work(group="traffic", exit_on_error=False)
+    async def _export(self, requests: list[CapturedRequest], path: Path) -> None:
+        assert self.feed is not None
         feed = self.feed
         limit = asyncio.Semaphore(EXPORT_BODY_CONCURRENCY)
 
@@ -464,13 +495,24 @@ class VoipbinApp(App[None]):
                     return request  # the metadata still goes out; the body is noted as missing
 
         complete = await asyncio.gather(*(full(request) for request in requests))
-        path = Path.cwd() / f"voipbin-inspector-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
         try:
-            await asyncio.to_thread(write_jsonl, path, complete)
+            await asyncio.to_thread(_write_export, path, complete)
         except OSError as exc:
-            self.notify(f"Could not write {path}: {exc.strerror}", severity="error", timeout=10, markup=False)
+            reason = "it exists already" if isinstance(exc, FileExistsError) else exc.strerror
+            self.notify(f"Could not write {path}: {reason}", severity="error", timeout=15, markup=False)
             return
-        self.notify(f"Exported {len(complete)} requests to {path}", timeout=8, markup=False)
+        self.notify(f"Exported {len(complete)} requests to {path}", title="Export", timeout=15, markup=False)
+
+
+def _export_target(typed: str, default_name: str) -> Path:
+    """The path typed, made absolute (shown whole afterwards); a folder gets the default name."""
+    path = Path(typed.strip() or ".").expanduser().absolute()
+    return path / default_name if path.is_dir() else path
+
+
+def _write_export(path: Path, requests: list[CapturedRequest]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_jsonl(path, requests)
 
 
 def binding_ids() -> set[str]:

@@ -1,9 +1,10 @@
 """The home screen: every conversation account in a table, with filter, sort and paging.
 
 The first page is drawn as soon as it arrives and the rest stream in. The table is a view of
-``_accounts`` (server order) through the current filter and sort; cells and search text are
-computed once per account, so a keystroke in the filter is a list comprehension and a repaint
-of the visible lines, and saves and deletes change one row without a reload.
+``_accounts`` (server order) through the current sort (kept until the accounts change) and
+filter (see ``account_filter``); cells and search text are computed once per account, so a
+keystroke in the filter is a list comprehension and a repaint of the visible lines, and saves
+and deletes change one row without a reload.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ from uuid import UUID
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Input, Static
 
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.presentation import flow_label, flow_names, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
+from voipbin_tui.tui.account_filter import AccountFilter, describe_scope
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
+from voipbin_tui.tui.widgets.footer import KeyFooter
+from voipbin_tui.tui.widgets.header import FittingHeader
 from voipbin_tui.tui.widgets.inspector import InspectorPane
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 
@@ -68,7 +72,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("detail", "Detail", None, lambda a, _: a.detail.casefold(), compact=False),
     Column("flow", "Flow", 16, lambda a, names: flow_label(a.message_flow_id, names).casefold()),
     Column("created", "Created", 16, lambda a, _: a.tm_create or _OLDEST, compact=False),
-    Column("updated", "Updated", 16, lambda a, _: a.last_change or _OLDEST),
+    Column("updated", "Updated", 16, lambda a, _: a.tm_update or _OLDEST),
 )
 _COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 _FLEX_SHARES = {"name": 0.45, "detail": 0.55}
@@ -78,8 +82,17 @@ class AccountsScreen(Screen[None]):
     """Accounts (home)."""
 
     AUTO_FOCUS = "#accounts"
+    ESCAPE_TO_MINIMIZE = False
+    """esc goes to the inspector first (it clears its filter and gives the table focus), and
+    leaves full screen only then; minimizing first left the typing in the filter box."""
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter", id="accounts.filter", tooltip="Filter by any column as you type"),
+        Binding(
+            "slash",
+            "focus_filter",
+            "Filter",
+            id="accounts.filter",
+            tooltip="Filter by type, name and flow as you type (id: and detail: for those)",
+        ),
         Binding("n", "app.new_account", "New", id="accounts.new", tooltip="Create an account"),
         Binding("e", "app.edit_account", "Edit", id="accounts.edit", tooltip="Edit the selected account"),
         Binding("d", "app.delete_account", "Delete", id="accounts.delete", tooltip="Delete the selected account"),
@@ -87,6 +100,14 @@ class AccountsScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", id="accounts.sort", tooltip="Sort by the next column", show=False),
         Binding("S", "reverse_sort", "Reverse", id="accounts.reverse", tooltip="Reverse the sort", show=False),
         Binding("t", "app.send_test", "Test", id="accounts.test", tooltip="Send a test inbound message to the account"),
+        Binding(
+            "h",
+            "app.hub_challenge",
+            "Hub challenge",
+            id="accounts.hub_challenge",
+            tooltip="Send Meta's hub challenge to the WhatsApp account, as the App Dashboard does",
+            show=False,
+        ),
         Binding("i", "inspector", "Inspector", id="accounts.inspector", tooltip="Focus the inspector, or hide it"),
         Binding("escape", "clear_filter", "Clear filter", id="accounts.clear_filter"),
     ]
@@ -97,7 +118,12 @@ class AccountsScreen(Screen[None]):
         self._accounts: dict[str, Account] = {}
         self._flow_names: dict[UUID, str] = {}
         self._cells: dict[str, dict[str, str]] = {}
-        self._search_text: dict[str, str] = {}
+        self._fields: dict[str, dict[str, str]] = {}
+        """Per account, casefolded: what ``field:word`` filter terms look in."""
+        self._shown_text: dict[str, str] = {}
+        """Per account, casefolded: the always-shown fields, which plain words match."""
+        self._ordered: list[str] | None = None
+        """Every id in the current sort order; None until needed after a change."""
         self._visible: list[str] = []
         self._sort_key: str | None = None
         self._sort_reverse = False
@@ -113,17 +139,17 @@ class AccountsScreen(Screen[None]):
         self._state_message: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield FittingHeader()
         yield Static("", id="banner", markup=False)
         with Vertical(id="accounts-body"):
-            yield Input(
-                placeholder="type to filter by any column · enter keeps it · esc clears", id="filter", compact=True
-            )
+            with Horizontal(id="filter-bar"):
+                yield Input(placeholder="type to filter · enter keeps it · esc clears", id="filter", compact=True)
+                yield Static("", id="filter-scope", markup=False)
             yield VirtualTable(id="accounts")
             yield Static("", id="accounts-empty", markup=False)
         yield Static("", id="accounts-status", markup=False)
         yield InspectorPane(id="inspector")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> VirtualTable:
@@ -286,18 +312,23 @@ class AccountsScreen(Screen[None]):
             "detail": one_line(account.detail),
             "flow": one_line(flow_label(account.message_flow_id, self._flow_names)),
             "created": local_time(account.tm_create),
-            "updated": local_time(account.last_change),
+            "updated": local_time(account.tm_update) or "never",  # as the detail says
         }
         self._cells[key] = cells
-        self._search_text[key] = " ".join((*cells.values(), key)).casefold()
+        fields = {name: cells[name].casefold() for name in ("type", "name", "detail", "flow")}
+        fields["id"] = key
+        self._fields[key] = fields
+        self._shown_text[key] = f"{fields['type']} {fields['name']} {fields['flow']}"
+        self._ordered = None
         return key
 
     def _forget(self, account_id: UUID) -> None:
-        for store in (self._accounts, self._cells, self._search_text):
+        for store in (self._accounts, self._cells, self._fields, self._shown_text):
             store.pop(str(account_id), None)
+        self._ordered = None
 
     def _replace_accounts(self, accounts: list[Account]) -> None:
-        self._accounts, self._cells, self._search_text = {}, {}, {}
+        self._accounts, self._cells, self._fields, self._shown_text = {}, {}, {}, {}
         for account in accounts:
             self._remember(account)
         self._render_rows()
@@ -307,6 +338,7 @@ class AccountsScreen(Screen[None]):
             self._remember(account)
         if self._sort_key is None and not self._filter:
             self._visible.extend(str(account.id) for account in page)  # server order: below what is drawn
+            self._ordered = None
             self.table.rows_changed()
         else:
             self._render_rows()
@@ -341,6 +373,7 @@ class AccountsScreen(Screen[None]):
         compact = width < COMPACT_WIDTH
         columns_changed = compact != self._compact
         self._compact = compact
+        self.query_one("#filter-scope", Static).update(describe_scope(detail_shown=not compact))
         columns = self._columns()
         fixed = sum(column.width or 0 for column in columns) + 2 * CELL_PADDING * len(columns)
         flexible = [column for column in columns if column.width is None]
@@ -356,28 +389,39 @@ class AccountsScreen(Screen[None]):
             return column.label
         return f"{column.label} {'▼' if self._sort_reverse else '▲'}"
 
-    def _matching(self, narrowing: bool = False) -> list[str]:
-        """Ids that match every filter word, in sort order. When the filter only grew, the
-        previous matches are the only candidates (typing narrows, it never widens)."""
-        tokens = self._filter.casefold().split()
-        search = self._search_text
-        candidates = self._visible if narrowing else self._accounts
-        if not tokens:
-            ids = list(candidates)
-        elif len(tokens) == 1:
-            token = tokens[0]
-            ids = [i for i in candidates if token in search[i]]
+    def _matching(self) -> list[str]:
+        """Ids that match the filter: ranked (the exact name first), and in sort order within
+        a rank. Plain words match only what the list shows (detail when its column is on)."""
+        ordered = self._sort_order()
+        query = AccountFilter.parse(self._filter)
+        if query.is_empty:
+            return list(ordered)
+        fields, shown = self._fields, self._shown_text
+        if self._compact:
+            ids = [i for i in ordered if query.matches(fields[i], shown[i])]
         else:
-            ids = [i for i in candidates if all(token in search[i] for token in tokens)]
-        if self._sort_key is not None and not narrowing:
-            sort_key = _COLUMN_BY_KEY[self._sort_key].sort_key
-            ids.sort(key=lambda i: sort_key(self._accounts[i], self._flow_names), reverse=self._sort_reverse)
+            ids = [i for i in ordered if query.matches(fields[i], f"{shown[i]} {fields[i]['detail']}")]
+        if query.words:
+            ids.sort(key=lambda i: query.rank(fields[i]["name"]))  # stable: sort order within a rank
         return ids
 
-    def _render_rows(self, select: str | None = None, *, narrowing: bool = False) -> None:
+    def _sort_order(self) -> list[str]:
+        if self._ordered is None or len(self._ordered) != len(self._accounts):
+            ids = list(self._accounts)  # server order: newest first
+            if self._sort_key is not None:
+                sort_key = _COLUMN_BY_KEY[self._sort_key].sort_key
+                ids.sort(key=lambda i: sort_key(self._accounts[i], self._flow_names), reverse=self._sort_reverse)
+            self._ordered = ids
+        return self._ordered
+
+    def _render_rows(self, select: str | None = None, *, best_match: bool = False) -> None:
+        """Show the matching rows; the cursor stays on its account, or goes to ``select``, or
+        with ``best_match`` (the filter changed) to the top, where the best match is."""
         table = self.table
         keep = select or (self._visible[table.cursor_row] if 0 <= table.cursor_row < len(self._visible) else None)
-        self._visible = self._matching(narrowing)
+        self._visible = self._matching()
+        if best_match and select is None:
+            keep = None
         try:
             cursor = self._visible.index(keep) if keep is not None else 0
         except ValueError:
@@ -404,6 +448,7 @@ class AccountsScreen(Screen[None]):
     def action_focus_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)
         filter_input.add_class("-active")
+        self.query_one("#filter-bar").add_class("-active")
         filter_input.focus()
         self.refresh_bindings()
 
@@ -412,6 +457,7 @@ class AccountsScreen(Screen[None]):
         with filter_input.prevent(Input.Changed):
             filter_input.value = ""
         filter_input.remove_class("-active")
+        self.query_one("#filter-bar").remove_class("-active")
         self.refresh_bindings()
         if self._filter:
             self._filter = ""
@@ -422,10 +468,8 @@ class AccountsScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        previous, self._filter = self._filter, event.value
-        # every old word is inside a new one, so nothing outside the current matches can match
-        narrowing = bool(previous) and self._filter.casefold().startswith(previous.casefold())
-        self._render_rows(narrowing=narrowing)
+        self._filter = event.value
+        self._render_rows(best_match=True)
         self._show_state()
         self._update_status()
 
@@ -449,12 +493,14 @@ class AccountsScreen(Screen[None]):
         self._apply_sort()
 
     def action_reverse_sort(self) -> None:
-        if self._sort_key is None:
-            self._sort_key = "created"
-        self._sort_reverse = not self._sort_reverse
+        if self._sort_key is None:  # the server's order is newest first: reversed, oldest first
+            self._sort_key, self._sort_reverse = "created", False
+        else:
+            self._sort_reverse = not self._sort_reverse
         self._apply_sort()
 
     def _apply_sort(self) -> None:
+        self._ordered = None
         self._width = 0  # relabel the headers
         self._layout_columns(self.table.scrollable_content_region.width)
         self._render_rows()

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from voipbin_tui.api import Account, AccountType, ConnectionFailed, VoipbinError, mask_secret
 from voipbin_tui.presentation import (
@@ -33,6 +33,8 @@ from voipbin_tui.presentation import (
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved
 from voipbin_tui.tui.screens.accounts import RETRY_SECONDS
+from voipbin_tui.tui.widgets.footer import KeyFooter
+from voipbin_tui.tui.widgets.header import FittingHeader
 
 
 class AccountDetailScreen(Screen[None]):
@@ -40,8 +42,16 @@ class AccountDetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back", tooltip="Back to the accounts"),
-        Binding("v", "toggle_reveal", "Reveal", id="detail.reveal", tooltip="Show or hide the app secret"),
+        Binding("v", "toggle_reveal", "Reveal", id="detail.reveal", tooltip="Show the app secret"),
+        Binding("v", "toggle_reveal(False)", "Hide", id="detail.reveal", tooltip="Hide the app secret again"),
         Binding("c", "copy_hook_url", "Copy URL", id="detail.copy", tooltip="Copy the webhook URL (OSC 52)"),
+        Binding(
+            "h",
+            "app.hub_challenge",
+            "Hub challenge",
+            id="detail.hub_challenge",
+            tooltip="Send Meta's hub challenge (WhatsApp), as the App Dashboard does",
+        ),
         Binding("e", "app.edit_account", "Edit", id="detail.edit", tooltip="Edit this account"),
         # The same key on a deleted account, not shown in the footer: it asks before editing.
         Binding(
@@ -67,7 +77,7 @@ class AccountDetailScreen(Screen[None]):
         self._failing = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield FittingHeader()
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-deleted", markup=False)
             yield Static(id="detail-fields")
@@ -75,7 +85,7 @@ class AccountDetailScreen(Screen[None]):
             yield Static(id="detail-hook")
             yield Static("Setup checklist  ✓ ✗ checked here · → yours to do", classes="section-title")
             yield Static(id="detail-checklist")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._render_account()
@@ -119,7 +129,10 @@ class AccountDetailScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_reveal":
-            return self._account.app_secret is not None
+            if self._account.app_secret is None:
+                return False
+            hiding = parameters == (False,)
+            return hiding == self.revealed  # one v at a time in the footer: Reveal, or Hide
         if action == "copy_hook_url":
             return self._account.type in (AccountType.WHATSAPP, AccountType.LINE)
         return True
@@ -132,8 +145,8 @@ class AccountDetailScreen(Screen[None]):
             return f"{self._account.type} accounts do not use the hook: no URL to copy."
         return ""
 
-    def action_toggle_reveal(self) -> None:
-        self.revealed = not self.revealed
+    def action_toggle_reveal(self, show: bool = True) -> None:
+        self.revealed = show and not self.revealed
 
     def watch_revealed(self) -> None:
         self._render_account()
@@ -215,8 +228,6 @@ class AccountDetailScreen(Screen[None]):
         secret = account.app_secret
         if secret is None:
             return Text("(not set: every inbound message is dropped)", style="bold red")
-        if self.revealed:
-            value = secret.get_secret_value()
-            grouped = " ".join(value[start : start + 4] for start in range(0, len(value), 4))
-            return Text.assemble(one_line(grouped), ("  grouped for reading · v hides", "dim"))
+        if self.revealed:  # exactly as saved: a copy of it must be the secret
+            return Text.assemble(one_line(secret.get_secret_value()), ("  v hides", "dim"))
         return Text.assemble(one_line(mask_secret(secret)), ("  v reveals", "dim"))

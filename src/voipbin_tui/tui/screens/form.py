@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from voipbin_tui.api import (
     MAX_NAME_LENGTH,
@@ -49,6 +49,8 @@ from voipbin_tui.presentation import (
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.messages import AccountDeleted
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
+from voipbin_tui.tui.widgets.footer import KeyFooter
+from voipbin_tui.tui.widgets.header import FittingHeader
 
 TEXT_FIELDS = ("name", "detail", "phone_number_id")
 SECRET_FIELDS = ("token", "secret", "app_secret")
@@ -86,7 +88,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     def compose(self) -> ComposeResult:
         original = self._original
-        yield Header()
+        yield FittingHeader()
         with VerticalScroll(id="form-body"):
             yield Static("", id="form-error", markup=False)
             title = "New account" if original is None else f"Edit {original.type} account “{original.name}”"
@@ -121,7 +123,7 @@ class AccountFormScreen(Screen[Account | None]):
             for field in ("token", "secret", "phone_number_id", "app_secret"):
                 value = original.phone_number_id if original and field == "phone_number_id" else ""
                 yield from self._field(field, field, value, secret=field in SECRET_FIELDS)
-        yield Footer()
+        yield KeyFooter()
 
     def _field(self, field: str, label: str, value: str, *, secret: bool = False, placeholder: str = ""):
         with Vertical(id=f"field-{field}", classes="field"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len, chop_cells
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -11,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
@@ -25,6 +26,52 @@ from voipbin_tui.traffic import (
     raw_body,
     verdict_label,
 )
+from voipbin_tui.tui.widgets.footer import KeyFooter
+from voipbin_tui.tui.widgets.header import FittingHeader
+
+CONTINUATION = "↩"
+
+
+def cut_at_width(text: str, width: int) -> Text:
+    """Lines cut at exactly ``width`` cells, each continued one ending in a dim mark. Raw bytes
+    wrapped at spaces would read like newlines in the body, which is what they are there to show."""
+    result = Text(no_wrap=True, overflow="ignore")
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            result.append("\n")
+        pieces = [line] if cell_len(line) <= width else chop_cells(line, max(1, width - 1))
+        for index, piece in enumerate(pieces):
+            if index:
+                result.append("\n")
+            result.append(piece)
+            if index < len(pieces) - 1:
+                result.append(CONTINUATION, style="dim")
+    return result
+
+
+class RawBytes(Static):
+    """The raw body, re-cut whenever its width changes."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._raw = ""
+        self._cut_for = 0
+
+    def show(self, raw: str) -> None:
+        self._raw = raw
+        self._cut_for = 0
+        self._recut()
+
+    def on_resize(self) -> None:
+        self._recut()
+
+    def _recut(self) -> None:
+        width = self.content_region.width
+        if width and width != self._cut_for:
+            self._cut_for = width
+            self.update(cut_at_width(self._raw, width))
+        elif not width:
+            self.update(Text(self._raw, no_wrap=True, overflow="ignore"))
 
 
 class RequestDetailScreen(Screen[None]):
@@ -34,6 +81,8 @@ class RequestDetailScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="request.back", tooltip="Back to the list"),
         Binding("c", "copy_curl", "Copy as curl", id="request.curl", tooltip="Copy a curl command that resends it"),
         Binding("p", "app.replay_request", "Replay", id="request.replay", tooltip="Deliver it to the hook again"),
+        Binding("end", "bottom", "Bottom", id="request.bottom", tooltip="The end of the request", show=False),
+        Binding("home", "top", "Top", id="request.top", tooltip="The start of the request", show=False),
     ]
 
     def __init__(self, request: CapturedRequest, feed: FeedClient, hook_origin: str) -> None:
@@ -43,7 +92,7 @@ class RequestDetailScreen(Screen[None]):
         self._hook_origin = hook_origin
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield FittingHeader()
         with VerticalScroll(id="request-body"):
             yield Static(id="request-verdict")
             yield Static("Request", classes="section-title")
@@ -54,9 +103,12 @@ class RequestDetailScreen(Screen[None]):
             yield Static(id="request-headers")
             yield Static("Body", classes="section-title")
             yield Static(id="request-pretty")
-            yield Static("Raw bytes (non-ASCII escaped: re-encoding shows here)", classes="section-title")
-            yield Static(id="request-raw")
-        yield Footer()
+            yield Static(
+                f"Raw bytes (non-ASCII escaped: re-encoding shows here; {CONTINUATION} continues a line)",
+                classes="section-title",
+            )
+            yield RawBytes(id="request-raw")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._render_request()
@@ -71,6 +123,16 @@ class RequestDetailScreen(Screen[None]):
             self.notify(str(exc), title="Could not read the request", severity="error", timeout=10, markup=False)
             return
         self._render_request()
+
+    def action_bottom(self) -> None:
+        """At once, and again once the layout has settled: a body that was still being laid
+        out (the raw bytes re-cut to the width) left the first press short of the end."""
+        body = self.query_one("#request-body", VerticalScroll)
+        body.scroll_end(animate=False, immediate=True)
+        self.call_after_refresh(body.scroll_end, animate=False, immediate=True)
+
+    def action_top(self) -> None:
+        self.query_one("#request-body", VerticalScroll).scroll_home(animate=False, immediate=True)
 
     def action_copy_curl(self) -> None:
         self.app.copy_to_clipboard(self.request.to_curl(self._hook_origin))
@@ -110,4 +172,4 @@ class RequestDetailScreen(Screen[None]):
         self.query_one("#request-headers", Static).update(headers)
         body = request.body
         self.query_one("#request-pretty", Static).update(Text(pretty_body(body) if body else "(empty)"))
-        self.query_one("#request-raw", Static).update(Text(raw_body(body) if body else "(empty)"))
+        self.query_one("#request-raw", RawBytes).show(raw_body(body) if body else "(empty)")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,8 +27,17 @@ from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
+from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.terminal_text import one_line
-from voipbin_tui.traffic import TrafficRow, row_from_capture, row_from_message
+from voipbin_tui.traffic import (
+    MOMENT_WIDTH,
+    TrafficRow,
+    row_from_capture,
+    row_from_message,
+    short_moment,
+    verdict_label,
+)
+from voipbin_tui.tui.fitting import Part, fit_parts
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 
 BUFFER_LIMIT = 10_000
@@ -37,16 +48,20 @@ BACKLOG = 500
 """Requests already captured that the pane shows when it opens."""
 POLL_WAIT_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 8.0
+VERDICT_WIDTH = max(cell_len(verdict_label(verdict)) for verdict in HookVerdict)
+"""A verdict is never cut: ``✗ unsupported_account`` is the answer the operator came for."""
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("time", "Time", 8),
+    ("time", "Time", MOMENT_WIDTH),
     ("method", "Method", 6),
     ("kind", "Kind", 11),
-    ("verdict", "Verdict", 19),
+    ("verdict", "Verdict", VERDICT_WIDTH),
     ("sender", "Sender", 16),
     ("id", "Id", 18),
     ("text", "Text", None),
 )
 COMPACT_COLUMNS = ("time", "kind", "verdict", "sender", "text")
+COMPACT_WIDTHS = {"sender": 12}
+"""Narrower in a narrow pane, so the text keeps some room; time and verdict never shrink."""
 VERDICT_FILTERS = ("all", "problems", "ok")
 
 _TONE_STYLES = {
@@ -57,8 +72,13 @@ _TONE_STYLES = {
 }
 
 
+def local_today() -> date:
+    return datetime.now().astimezone().date()
+
+
 class VisibleRows(Sequence[list[str]]):
-    """Visible traffic as table rows, materialized only for the lines drawn."""
+    """Visible traffic as table rows, materialized only for the lines drawn (the time cell
+    then, since whether it needs its date depends on the day it is drawn)."""
 
     def __init__(self, rows: list[TrafficRow], keys: list[str]) -> None:
         self._rows = rows
@@ -68,8 +88,9 @@ class VisibleRows(Sequence[list[str]]):
         return len(self._rows)
 
     def __getitem__(self, index: int) -> list[str]:  # type: ignore[override]
-        cells = self._rows[index].cells
-        return [cells[key] for key in self._keys]
+        row = self._rows[index]
+        cells = row.cells
+        return [short_moment(row.moment, local_today()) if key == "time" else cells[key] for key in self._keys]
 
 
 class InspectorPane(Vertical):
@@ -118,7 +139,7 @@ class InspectorPane(Vertical):
         self._new_count = 0
         self._dropped = False  # retention dropped requests before this pane read them
         self._status = "connecting…"
-        self._source = ""
+        self._source: Part | None = None
         self._feed: FeedClient | None = None
         self._key_hint: str | None = None
         self._refusal_told = False
@@ -142,7 +163,9 @@ class InspectorPane(Vertical):
 
     def start_conversations(self, watcher: ConversationWatcher) -> None:
         """No relay records this installation's hook: show VoIPBIN's stored messages instead."""
-        self._source = "source: VoIPBIN's messages (raw requests need a relay)"
+        self._source = Part(
+            "source: VoIPBIN's messages (raw requests need a relay)", short="VoIPBIN's messages", priority=1
+        )
         self._follow_conversations(watcher)
 
     @work(exclusive=True, group="inspector-feed", exit_on_error=False)
@@ -345,12 +368,14 @@ class InspectorPane(Vertical):
         event.stop()
         compact = event.width < 110
         self._keys = [key for key, _, _ in COLUMNS if not compact or key in COMPACT_COLUMNS]
-        fixed = sum((width or 0) + 2 * CELL_PADDING for key, _, width in COLUMNS if key in self._keys)
+        widths = {key: (COMPACT_WIDTHS.get(key, width) if compact else width) for key, _, width in COLUMNS}
+        fixed = sum((widths[key] or 0) + 2 * CELL_PADDING for key in self._keys)
         text_width = max(10, event.width - fixed - 2 * CELL_PADDING)
         self.table.set_columns(
-            [TableColumn(key, label, width or text_width) for key, label, width in COLUMNS if key in self._keys]
+            [TableColumn(key, label, widths[key] or text_width) for key, label, _ in COLUMNS if key in self._keys]
         )
         self.table.set_rows(VisibleRows(self._visible, self._keys), cursor=self.table.cursor_row)
+        self._update_title()
 
     def _cell_style(self, row: int, column: str) -> Style | None:
         if column != "verdict" or row >= len(self._visible):
@@ -358,28 +383,36 @@ class InspectorPane(Vertical):
         return _TONE_STYLES[self._visible[row].tone]
 
     def _update_title(self) -> None:
-        scope = (
-            "all accounts"
-            if self._all_accounts or self._account_id is None
-            else (f"“{self._account_label}”" if self._account_label else "the selected account")
-        )
-        # what changes (the state) first: an 80-column title cuts the end
-        state = ""
+        """Count and state first and never dropped; then the filter, scope and source, which
+        take short forms, then leave, when the pane is narrow."""
+        if self._all_accounts or self._account_id is None:
+            scope = Part("all accounts", priority=2)
+        elif self._account_label:
+            label = self._account_label
+            short = label if cell_len(label) <= 16 else label[:15] + "…"
+            scope = Part(f"“{label}”", short=f"“{short}”", priority=2)
+        else:
+            scope = Part("the selected account", short="selected", priority=2)
+        state = Part("")
         if self._status:
-            state = self._status
+            state = Part(self._status, short=self._status.split(" (", 1)[0])
         elif not self._visible and self.connected:
             can_send = self.app.check_action("send_test", ())  # not read-only, not on SMS
-            state = "nothing yet: t sends a test message" if can_send else "nothing yet"
+            state = (
+                Part("nothing yet: t sends a test message", short="nothing yet") if can_send else Part("nothing yet")
+            )
         elif not self.following and self._new_count:
-            state = f"{self._new_count} new · end follows"
+            state = Part(f"{self._new_count} new · end follows", short=f"{self._new_count} new")
         elif self.connected:
-            state = "following" if self.following else "paused"
-        parts = [f"Inspector · {len(self._visible)} shown", state, scope]
+            state = Part("following" if self.following else "paused")
+        parts = [Part(f"Inspector · {len(self._visible)} shown"), state]
         if self._verdict_filter != "all":
-            parts.insert(2, f"only {self._verdict_filter}")
+            parts.append(Part(f"only {self._verdict_filter}"))
         if self._dropped:
-            parts.append("older ones dropped")
-        if self._source:
+            parts.append(Part("older ones dropped", short="older dropped", priority=1))
+        parts.append(scope)
+        if self._source is not None:
             parts.append(self._source)
-        parts = [part for part in parts if part]
-        self.query_one("#inspector-title", Static).update(one_line(" · ".join(parts)), layout=False)
+        title = self.query_one("#inspector-title", Static)
+        width = title.content_region.width or self.size.width - 2
+        title.update(one_line(fit_parts([part for part in parts if part.text], width)), layout=False)
