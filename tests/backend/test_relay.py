@@ -420,6 +420,22 @@ async def test_lookups_of_unknown_accounts_are_bounded_per_second(
     assert len(upstream_hook.received) == 41  # each one is forwarded all the same: VoIPBIN decides
 
 
+async def test_a_body_to_an_id_the_api_was_not_asked_about_keeps_its_first_64_kib(
+    start_relay: Callable[..., EmbeddedBackend], voipbin_api: EmbeddedBackend, upstream_hook: StandIn
+) -> None:
+    backend = start_relay(forward_to=f"{upstream_hook.url}/v1.0", api_client=CountedApi(voipbin_api))
+    body = b"x" * 200_000
+    async with httpx.AsyncClient(base_url=backend.base_url, timeout=10) as http:
+        for _ in range(15):  # made-up ids past the lookup burst: the API is no longer asked
+            assert (await http.post(hook_path(uuid4()), content=body)).status_code == 200
+    async with FeedClient(backend.inspector_url, accesskey=backend.accesskey) as feed:
+        captures = [await feed.get(c.id) for c in (await feed.poll(0, limit=1000)).requests]
+    not_asked = [c for c in captures if "not asked" in c.explanation]
+    assert not_asked
+    assert all((len(c.body), c.body_size, c.body_complete) == (64 * 1024, 200_000, False) for c in not_asked)
+    assert len(upstream_hook.received) == 15 and all(len(r.body) == 200_000 for r in upstream_hook.received)
+
+
 class RawUpstream:
     """An upstream hook on raw asyncio streams: it notes each request line exactly as sent,
     and answers 200, or (with ``trickle``) a body of a byte every ``trickle`` seconds."""

@@ -162,6 +162,9 @@ class Judgement:
     status: int
     answer: bytes = b""
     upstream: dict[str, Any] | None = None
+    unaddressed: bool = False
+    """It reached no account known to exist (as a relay that did not ask the API, to spare its
+    rate limit, judges it): only the first bytes of its body are kept, as for an unknown one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +261,8 @@ def _capture(
     capture_id: UUID, delivery: Delivery, account_id: str, judgement: Judgement, now: datetime
 ) -> CaptureRecord:
     body, complete = delivery.body, delivery.body_complete
-    if judgement.verdict in _NOBODYS_REQUESTS and len(body) > KEPT_BYTES_OF_TOO_LARGE:
+    nobodys = judgement.unaddressed or judgement.verdict in _NOBODYS_REQUESTS
+    if nobodys and len(body) > KEPT_BYTES_OF_TOO_LARGE:
         body, complete = body[:KEPT_BYTES_OF_TOO_LARGE], False  # its length stays in body_size
     return CaptureRecord(
         id=capture_id,

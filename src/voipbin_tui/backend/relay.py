@@ -92,6 +92,8 @@ class Relay:
         )
         try:
             judgement = _judge_relayed(delivery, account_ref, lookup, answer)
+            if not lookup.asked:  # an id made up by the thousand keeps no more than an unknown one
+                judgement = replace(judgement, unaddressed=True)
         except Exception as exc:  # a bug must neither lose the request nor hide the upstream's answer
             log.exception("failed to judge relayed %s %s; recording it unjudged", delivery.method, delivery.path)
             judgement = unprocessed(delivery, exc)

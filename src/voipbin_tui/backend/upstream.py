@@ -64,6 +64,8 @@ class AccountLookup:
     account: Account | None = None
     problem: str = ""
     """Why the account could not be read (UNREADABLE only)."""
+    asked: bool = True
+    """False when the API was not asked, for too many new ids a second (UNREADABLE only)."""
 
 
 class TokenBucket:
@@ -126,6 +128,7 @@ class AccountDirectory:
                     return cached  # out of date beats unknown
                 return AccountLookup(
                     LookupOutcome.UNREADABLE,
+                    asked=False,
                     problem=(
                         f"not asked: more than {self._lookups.rate:g} new account ids a second were addressed "
                         "(someone guessing ids?), and each question spends the customer's API rate limit"
