@@ -25,6 +25,7 @@ from tests.backend.conftest import (
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.models import NIL_UUID, Account
+from voipbin_tui.backend.hook import parse_account_id
 from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET, SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.backend.store import DATABASE_FILENAME, Store
@@ -542,3 +543,25 @@ async def test_a_streamed_body_is_refused_as_soon_as_it_passes_3_mb(
     assert status_line.split()[1] == b"413"
     capture = await only_capture(feed, cursor, account.id)
     assert capture.verdict == HookVerdict.TOO_LARGE and capture.body_size > 3 * MB
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11",
+        "5F0B4B62-7A8A-4A5E-9D53-6A3B7F3E8D11",
+        "{5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11}",
+        "urn:uuid:5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11",
+        "5f0b4b627a8a4a5e9d536a3b7f3e8d11",
+    ],
+)
+def test_an_account_id_is_read_in_the_spellings_voipbin_takes(spelling: str) -> None:
+    assert parse_account_id(spelling) == UUID("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11")
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [" 5f0b4b627a8a4a5e9d536a3b7f3e8d1", "1_" * 15 + "11", "\u0661" * 32, "5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d1\n"],
+)
+def test_what_only_python_reads_as_a_uuid_is_no_account_id(ref: str) -> None:
+    assert parse_account_id(ref) is None

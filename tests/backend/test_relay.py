@@ -351,7 +351,19 @@ async def test_an_account_unknown_to_the_api_is_forwarded_and_judged_unknown_and
     assert all((c.upstream or {}).get("status") == 200 for c in captures)
 
 
-@pytest.mark.parametrize("account_ref", ["not-a-uuid", "..", "%2e%2e", "%2E%2e"])
+@pytest.mark.parametrize(
+    "account_ref",
+    [
+        "not-a-uuid",
+        "..",
+        "%2e%2e",
+        "%2E%2e",
+        # UUID() takes these (its int() does) and would turn them into some other account's id
+        "%205f0b4b627a8a4a5e9d536a3b7f3e8d1",
+        "1_" * 15 + "11",
+        "%D9%A1" * 32,
+    ],
+)
 async def test_a_path_that_is_no_account_id_is_never_forwarded(
     relay: EmbeddedBackend, upstream_hook: StandIn, counted_api: CountedApi, account_ref: str
 ) -> None:

@@ -19,6 +19,7 @@ the real VoIPBIN and judges it with the account read from there; the upstream's 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
@@ -142,12 +143,21 @@ def is_hook_path(path: str) -> bool:
     return path.startswith(HOOK_PREFIX) and "/" not in path[len(HOOK_PREFIX) :]
 
 
+_ACCOUNT_ID = re.compile(r"(?:urn:uuid:)?\{?[0-9A-Fa-f]{8}(?:-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}\}?")
+
+
+def parse_account_id(account_ref: str) -> UUID | None:
+    """The UUID a hook path addresses, in any spelling VoIPBIN takes (any case, braces,
+    ``urn:uuid:``, no dashes); None for anything else. Stricter than ``UUID()``, whose
+    ``int()`` also takes spaces, underscores and non-ASCII digits, so that a made-up ref is
+    never turned into some other account's id."""
+    return UUID(account_ref) if _ACCOUNT_ID.fullmatch(account_ref) else None
+
+
 def addressed_account_id(account_ref: str) -> str:
     """The account id as addressed, canonical (lower-case, dashed) when it is a UUID."""
-    try:
-        return str(UUID(account_ref))
-    except ValueError:
-        return account_ref
+    account_id = parse_account_id(account_ref)
+    return account_ref if account_id is None else str(account_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,11 +418,8 @@ def _judge_voipbin_event(store: Store, delivery: Delivery) -> Judgement:
 
 def _account_at(store: Store, account_ref: str) -> AccountRecord | None:
     """The account addressed (deleted ones too: VoIPBIN still processes them)."""
-    try:
-        account_id = UUID(account_ref)
-    except ValueError:
-        return None
-    return None if account_id == NIL_UUID else store.get_account(account_id)
+    account_id = parse_account_id(account_ref)
+    return None if account_id is None or account_id == NIL_UUID else store.get_account(account_id)
 
 
 def _judge_challenge(delivery: Delivery, account: AccountRecord) -> Judgement:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from uuid import UUID
 
 from starlette.datastructures import QueryParams
 
@@ -30,6 +29,7 @@ from voipbin_tui.backend.hook import (
     is_challenge,
     judge_browser,
     judge_transfer,
+    parse_account_id,
     provider_guess,
     unprocessed,
 )
@@ -101,11 +101,7 @@ class Relay:
 
 
 def _is_account_id(account_ref: str) -> bool:
-    try:
-        UUID(account_ref)
-    except ValueError:
-        return False
-    return True
+    return parse_account_id(account_ref) is not None
 
 
 def _judge_relayed(delivery: Delivery, account_ref: str, lookup: AccountLookup, answer: UpstreamAnswer) -> Judgement:

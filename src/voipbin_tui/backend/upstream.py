@@ -24,7 +24,7 @@ import httpx
 from voipbin_tui.api.client import VoipbinClient, describe_transport_error
 from voipbin_tui.api.errors import NotFound, VoipbinError
 from voipbin_tui.api.models import NIL_UUID, Account
-from voipbin_tui.backend.hook import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery
+from voipbin_tui.backend.hook import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
 from voipbin_tui.backend.store import storable_text
 
 FORWARDED_HEADERS = frozenset(
@@ -112,11 +112,8 @@ class AccountDirectory:
 
     async def lookup(self, account_ref: str) -> AccountLookup:
         """The account addressed by a hook path; never raises, never waits beyond the timeout."""
-        try:
-            account_id = UUID(account_ref)
-        except ValueError:
-            return AccountLookup(LookupOutcome.UNKNOWN)
-        if account_id == NIL_UUID:
+        account_id = parse_account_id(account_ref)
+        if account_id is None or account_id == NIL_UUID:
             return AccountLookup(LookupOutcome.UNKNOWN)
         expires, cached = self._cache.get(account_id, (0.0, None))
         if cached is not None and self._clock() < expires:
@@ -220,10 +217,8 @@ class UpstreamHook:
     def url_for(self, account_ref: str) -> str:
         """Where a request for ``account_ref`` goes: its canonical UUID, so no path can climb
         out of the accounts (a ref that is no UUID is never forwarded; this names it only)."""
-        try:
-            segment = str(UUID(account_ref))
-        except ValueError:
-            segment = quote(account_ref, safe="")
+        account_id = parse_account_id(account_ref)
+        segment = quote(account_ref, safe="") if account_id is None else str(account_id)
         return f"{self.base_url}/conversation/accounts/{segment}"
 
     async def forward(self, delivery: Delivery, account_ref: str) -> UpstreamAnswer:
