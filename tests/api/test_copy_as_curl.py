@@ -17,7 +17,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from voipbin_tui.api.feed import CapturedRequest
@@ -108,6 +108,7 @@ def test_nul_bytes_and_control_characters_still_run(receiver: str, tmp_path: Pat
 
 @settings(max_examples=30)
 @given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=40))
+@example("\xa0")  # not HTTP white space: a value of its own, not an empty header
 def test_header_values_arrive_as_captured(receiver: str, tmp_path_factory: pytest.TempPathFactory, value: str) -> None:
     """Captured headers are Latin-1 decoded bytes; the copy sends those bytes back."""
     command = captured(b"{}", signature=value).to_curl(receiver)
