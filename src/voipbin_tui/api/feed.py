@@ -144,7 +144,8 @@ class CapturedRequest(BaseModel):
         parts = ["curl", "-sS", "-X", _shell_word(self.method.encode()), _shell_word(url.encode())]
         for name, value in self.redacted_headers:
             if name.lower() not in _CURL_SKIPPED_HEADERS:
-                line = f"{name}: {value}" if value.strip(" \t") else f"{name};"  # curl drops "name:", sends "name;" empty
+                # curl drops "name:"; "name;" sends the header empty
+                line = f"{name}: {value}" if value.strip(" \t") else f"{name};"
                 parts += ["-H", _shell_word(_header_bytes(line))]
         if not self.body:
             return " ".join(parts)
