@@ -120,14 +120,17 @@ async def test_a_head_over_the_bound_is_refused_even_when_it_comes_in_one_read(s
 async def test_bodies_in_flight_share_one_bound(fresh_backend: Callable[..., EmbeddedBackend]) -> None:
     backend = fresh_backend(max_bodies_in_flight=100_000)
     path = hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11")
-    first_reader, first = await _send_head(backend.port, _post_head(path, 80_000))  # its body never comes
+    first_reader, first = await _send_head(backend.port, _post_head(path, 80_000))
+    first.write(b"x" * 79_999)  # all but its last byte: the bytes it holds
+    await first.drain()
     try:
+        await asyncio.sleep(0.2)
         second_reader, second = await _send_head(backend.port, _post_head(path, 80_000))
         try:
             assert await _status(second_reader) == 503
         finally:
             second.close()
-        first.write(b"x" * 80_000)  # once the first is in, the budget is free again
+        first.write(b"x")  # once the first is in, the budget is free again
         assert await _status(first_reader) == 200
         third_reader, third = await _send_head(backend.port, _post_head(path, 10))
         third.write(b"x" * 10)
@@ -139,22 +142,39 @@ async def test_bodies_in_flight_share_one_bound(fresh_backend: Callable[..., Emb
         first.close()
 
 
-async def test_a_content_length_beside_chunked_framing_holds_no_less_of_the_bound(
+async def test_bodies_declared_but_not_sent_hold_none_of_the_bound(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:
-    # h11 frames such a body by its chunks (up to the receiver's limit), not by the 1 declared
-    backend = fresh_backend(max_body_bytes=50_000, max_bodies_in_flight=80_000)
+    backend = fresh_backend(max_body_bytes=60_000, max_bodies_in_flight=100_000)
     path = hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11")
-    _, chunked = await _send_head(backend.port, _post_head(path, 1, "Transfer-Encoding: chunked"))
+    idle = [(await _send_head(backend.port, _post_head(path, size)))[1] for size in (60_000, 40_000)]
     try:
-        await asyncio.sleep(0.2)  # its head is in: it holds its share while its chunks trickle
-        second_reader, second = await _send_head(backend.port, _post_head(path, 40_000))
+        await asyncio.sleep(0.2)  # both heads in: their declarations add up to the whole bound
+        reader, writer = await _send_head(backend.port, _post_head(path, 2))
+        writer.write(b"{}")
         try:
-            assert await _status(second_reader) == 503
+            assert await _status(reader) == 200
         finally:
-            second.close()
+            writer.close()
     finally:
-        chunked.close()
+        for connection in idle:
+            connection.close()
+
+
+async def test_a_content_length_beside_chunked_framing_is_not_taken_for_the_body_s_size(
+    sandbox: EmbeddedBackend, feed: FeedClient
+) -> None:
+    # h11 frames such a body by its chunks: the hook reads those, not the 400 MB declared
+    cursor = await latest_seq(feed)
+    head = _post_head(hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11"), 400 * MB, "Transfer-Encoding: chunked")
+    reader, writer = await _send_head(sandbox.port, head)
+    writer.write(b"2\r\n{}\r\n0\r\n\r\n")
+    try:
+        assert await _status(reader) == 200
+    finally:
+        writer.close()
+    (capture,) = await captured_since(feed, cursor)
+    assert (capture.verdict, capture.body_size, capture.body_complete) == (HookVerdict.UNKNOWN_ACCOUNT, 2, True)
 
 
 # -- item 3: slow senders and many connections -------------------------------------------------

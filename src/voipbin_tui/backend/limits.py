@@ -2,12 +2,12 @@
 on request heads, whatever way they arrived.
 
 A body is refused before it is read when its declared length is over the route's limit
-(413), or when the bytes that the bodies in flight may hold are all spoken for (503, so that
-a provider retries). A body without a declared length (chunked) is counted as it streams and
-refused when it passes the limit. The receivers (the provider hook and the VoIPBIN event
-receiver) bound their own reading and record a body that is too large, so for them a declared
-oversize only means no budget is held for it. What arrives of a body after its refusal is
-discarded, for a moment only (see ``connections``), so that the sender reads the refusal.
+(413), or more than the bytes the bodies in flight may still take (503, so that a provider
+retries). Every body is counted as it streams: a chunked one is refused when it passes the
+limit, and any one whose next bytes would take the bodies in flight past their bound gets 503.
+The receivers (the provider hook and the VoIPBIN event receiver) bound their own reading, and
+record a body declared too large without reading it. What arrives of a body after its refusal
+is discarded, for a moment only (see ``connections``), so that the sender reads the refusal.
 
 A head (request line and headers) over ``MAX_HEADER_BYTES`` is refused with 431 here too: h11
 bounds only a head still incomplete after a read, and a whole one can come in a single read
@@ -38,15 +38,24 @@ class _BodyTooLarge(Exception):
     """A body without a declared length streamed past its route's limit."""
 
 
+class _BudgetSpent(Exception):
+    """A body's next bytes would take the bodies in flight past their bound."""
+
+
 class BodyBudget:
-    """The bytes of bodies in flight: each request holds what it may read, until it is answered."""
+    """The bytes of bodies in flight: each request holds what it has received, until it is
+    answered. Received, not declared: a sender that declares a large body and sends nothing
+    holds nothing (a few such connections would otherwise refuse everyone else)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.held = 0
 
+    def fits(self, size: int) -> bool:
+        return self.held + size <= self.capacity
+
     def take(self, size: int) -> bool:
-        if self.held + size > self.capacity:
+        if not self.fits(size):
             return False
         self.held += size
         return True
@@ -114,25 +123,20 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         if declared is not None and declared > limit:
-            if not receiver:
-                await self._refuse(scope, send, 413, "REQUEST_TOO_LARGE", f"The body is over {limit} bytes.")
-                return
-            held = 0  # the receiver records it without reading it
-        else:
-            held = limit if declared is None else declared
-        if not self.budget.take(held):
-            log.warning("request bodies in flight are at their limit: a request was refused with 503")
-            await self._refuse(scope, send, 503, "SERVER_BUSY", "Too many request bodies at once; retry shortly.")
-            return
-        try:
-            if receiver:  # it bounds its own reading, and records what is too large
+            if receiver:  # it records the request without reading its body
                 await self.app(scope, receive, send)
             else:
-                await self._bounded(scope, receive, send, limit=limit)
-        finally:
-            self.budget.give_back(held)
+                await self._refuse(scope, send, 413, "REQUEST_TOO_LARGE", f"The body is over {limit} bytes.")
+            return
+        if declared is not None and not self.budget.fits(declared):
+            await self._refuse_busy(scope, send)
+            return
+        # The receivers bound their own reading (and record what is too large)
+        await self._counted(scope, receive, send, limit=None if receiver else limit)
 
-    async def _bounded(self, scope: Scope, receive: Receive, send: Send, *, limit: int) -> None:
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, *, limit: int | None) -> None:
+        """The app, with each chunk of the body taken from the budget as it arrives (and all of
+        it given back once the request is answered), and refused past ``limit``."""
         received = 0
         response_started = False
 
@@ -140,8 +144,11 @@ class BodyLimits:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
+                size = len(message.get("body", b""))
+                if not self.budget.take(size):
+                    raise _BudgetSpent
+                received += size
+                if limit is not None and received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -152,10 +159,19 @@ class BodyLimits:
 
         try:
             await self.app(scope, counting_receive, watched_send)
-        except _BodyTooLarge:
+        except (_BodyTooLarge, _BudgetSpent) as exc:
             if response_started:
                 raise
-            await self._refuse(scope, send, 413, "REQUEST_TOO_LARGE", f"The body is over {limit} bytes.")
+            if isinstance(exc, _BudgetSpent):
+                await self._refuse_busy(scope, send)
+            else:
+                await self._refuse(scope, send, 413, "REQUEST_TOO_LARGE", f"The body is over {limit} bytes.")
+        finally:
+            self.budget.give_back(received)
+
+    async def _refuse_busy(self, scope: Scope, send: Send) -> None:
+        log.warning("request bodies in flight are at their limit: a request was refused with 503")
+        await self._refuse(scope, send, 503, "SERVER_BUSY", "Too many request bodies at once; retry shortly.")
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, status: int, reason: str, message: str) -> None:
