@@ -176,13 +176,16 @@ def test_delete_confirm(snap_compare, sandbox: EmbeddedBackend, size) -> None:
     assert snap_compare(make_app(sandbox), terminal_size=size, run_before=run_before)
 
 
-def test_help_panel(snap_compare, sandbox: EmbeddedBackend) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_help_panel(snap_compare, sandbox: EmbeddedBackend, size: tuple[int, int]) -> None:
+    """Every key with what it does and its id, also in the narrow panel at 80 columns."""
+
     async def run_before(pilot: Pilot) -> None:
         await wait_for_accounts(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
 
-    assert snap_compare(make_app(sandbox), terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(make_app(sandbox), terminal_size=size, run_before=run_before)
 
 
 def test_create_form_asks_before_saving_with_warnings(snap_compare, sandbox: EmbeddedBackend) -> None:

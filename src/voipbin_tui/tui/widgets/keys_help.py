@@ -58,15 +58,16 @@ class KeysHelp(VerticalScroll, can_focus=False):
             shown = self.app.get_key_display(binding)
             if shown not in keys:
                 keys.append(shown)
+        # Two columns, the id after its description, wrapping under it where the panel is narrow
+        # (~36 wide at 80 columns): a third column for ids squeezed the descriptions away.
         table = Table.grid(padding=(0, 1))
         table.add_column(justify="right", no_wrap=True)
         table.add_column(ratio=1)
-        table.add_column(no_wrap=True)
         for keys, binding, enabled in by_binding.values():
             dim = "" if enabled else "dim"
-            table.add_row(
-                Text(" ".join(keys), style=f"bold {dim}"),
-                Text(binding.description or binding.action, style=dim),
-                Text(binding.id or "", style="dim cyan" if enabled else "dim"),
-            )
+            what = Text(binding.description or binding.action, style=dim)
+            if binding.id:
+                what.append("  ")
+                what.append(binding.id, style="dim cyan" if enabled else "dim")
+            table.add_row(Text(" ".join(keys), style=f"bold {dim}"), what)
         self.query_one("#keys-help-table", Static).update(table)
