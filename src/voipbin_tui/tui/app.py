@@ -96,7 +96,7 @@ class VoipbinApp(App[None]):
         self._notices = notices or []
         self._open_connection = open_connection
         self._exit_stack = AsyncExitStack()
-        self._keymap = keymap or {}
+        self._configured_keys = keymap or {}  # not Textual's own _keymap: set on mount
         self.set_reactive(VoipbinApp.read_only, read_only)
         self._key_order = KeyOrder(self, super().on_event)
 
@@ -136,9 +136,9 @@ class VoipbinApp(App[None]):
         return one_line(super().get_key_display(binding))
 
     def on_mount(self) -> None:
-        if self._keymap:
-            self.set_keymap(self._keymap)
-            unknown = sorted(set(self._keymap) - binding_ids())
+        if self._configured_keys:
+            self.set_keymap(self._configured_keys)
+            unknown = sorted(set(self._configured_keys) - binding_ids())
             if unknown:  # a typo would otherwise leave the key silently as it was
                 names = ", ".join(repr(name) for name in unknown)
                 self._notices.append(f"config.toml [keys]: no binding has the id {names}; ignored (? lists the ids)")

@@ -7,7 +7,8 @@ password manager's auto-type, ``tmux send-keys``, a fast typist over SSH) are th
 forwarded to the old focus before the ``tab`` between them has moved it: ``tok<tab>vt`` landed
 as ``tokvt`` in one field. Here a key is held back until the one before it has been consumed
 or has reached the app's bindings, so every key goes where focus is once the keys before it
-have acted. (Private Textual attributes are read; Textual is pinned exactly.)
+have acted. (One private Textual attribute is read, ``Message._stop_propagation``: Textual
+8.2.8 has no public way to ask whether a message was stopped; Textual is pinned exactly.)
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class KeyOrder:
         """Look again once ``node`` has handled the event: stopped there, or bubbled on."""
 
         def check() -> None:
-            parent = node._parent
+            parent = node.parent
             if event._stop_propagation or node is self._app or parent is None:
                 self._resolved(event)
             else:
