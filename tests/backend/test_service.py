@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from tests.conftest import free_port
 from voipbin_tui.backend.server import BackendStartError, start_embedded
@@ -144,3 +145,11 @@ def test_a_relay_on_the_data_dir_is_not_used_as_the_sandbox(tmp_path: Path) -> N
         write_record(tmp_path, RuntimeRecord(pid=os.getpid(), port=relay_like.port, nonce="r", relay=True))
         with pytest.raises(BackendStartError, match="used by a relay"):
             acquire_sandbox(tmp_path, port=0)
+
+
+def test_a_runtime_record_and_a_lease_never_show_the_key_they_carry(tmp_path: Path) -> None:
+    record = RuntimeRecord(pid=1, port=8631, accesskey="given-serve-key")
+    lease = SandboxLease(tmp_path, record.base_url, SecretStr("given-serve-key"), record)
+    assert "given-serve-key" not in repr(record) + repr(lease) + str(lease)
+    write_record(tmp_path, record)
+    assert read_record(tmp_path) == record  # still kept for the next process on the data dir

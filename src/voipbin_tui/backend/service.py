@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class RuntimeRecord:
     host: str = DEFAULT_HOST
     nonce: str = ""
     relay: bool = False
-    accesskey: str | None = None
+    accesskey: str | None = field(default=None, repr=False)  # left out of repr(): logs, tracebacks
     """Only when the backend was given a key other than the data dir's key file (``serve --accesskey``)."""
 
     @classmethod
