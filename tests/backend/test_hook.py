@@ -25,7 +25,7 @@ from tests.backend.conftest import (
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.models import NIL_UUID, Account
-from voipbin_tui.backend.hook import parse_account_id
+from voipbin_tui.backend.delivery import parse_account_id
 from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET, SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.backend.store import DATABASE_FILENAME, Store

@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 
 from voipbin_tui.backend.config import BackendConfig
 from voipbin_tui.backend.context import BackendContext
+from voipbin_tui.backend.delivery import is_hook_path
 from voipbin_tui.backend.errors import (
     ApiProblem,
     RequestIdMiddleware,
@@ -19,7 +20,7 @@ from voipbin_tui.backend.errors import (
     handle_routing_error,
     handle_unexpected_error,
 )
-from voipbin_tui.backend.hook import HOOK_ROUTES, is_hook_path
+from voipbin_tui.backend.hook import HOOK_ROUTES
 from voipbin_tui.backend.inspector import INSPECTOR_ROUTES, VOIPBIN_EVENTS_PATH
 from voipbin_tui.backend.limits import BodyLimits
 from voipbin_tui.backend.relay import Relay

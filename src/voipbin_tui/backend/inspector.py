@@ -23,16 +23,10 @@ from starlette.routing import BaseRoute, Route
 from voipbin_tui.api.timestamps import format_voipbin_time
 from voipbin_tui.backend.auth import requires_credentials
 from voipbin_tui.backend.context import backend_of
+from voipbin_tui.backend.delivery import Delivery, addressed_account_id
 from voipbin_tui.backend.errors import ApiProblem
-from voipbin_tui.backend.hook import (
-    Delivery,
-    addressed_account_id,
-    deliver_to_account,
-    deliver_voipbin_event,
-    hook_response,
-    receive_delivery,
-    was_cut_off,
-)
+from voipbin_tui.backend.hook import answer_delivery
+from voipbin_tui.backend.recording import deliver_to_account, deliver_voipbin_event
 from voipbin_tui.backend.sandbox import parse_object_id
 from voipbin_tui.backend.store import CapturePage, CaptureRecord
 
@@ -138,16 +132,7 @@ async def replay_request(request: Request) -> Response:
         raise ApiProblem(
             400, "INVALID_ARGUMENT", "Only the first bytes of this request's body were kept: it cannot be replayed."
         )
-    delivery = Delivery(
-        method=original.method,
-        path=original.path,
-        query=original.query,
-        headers=original.headers,
-        body=original.body,
-        body_size=original.body_size,
-        body_complete=True,
-        replay_of=original.id,
-    )
+    delivery = Delivery.again(original)
     backend = backend_of(request)
     if original.path == VOIPBIN_EVENTS_PATH:
         replay = await deliver_voipbin_event(backend, delivery)
@@ -157,11 +142,7 @@ async def replay_request(request: Request) -> Response:
 
 
 async def receive_voipbin_event(request: Request) -> Response:
-    backend = backend_of(request)
-    delivery = await receive_delivery(request, max_body_bytes=backend.config.max_body_bytes)
-    if was_cut_off(request):
-        return Response(status_code=408)  # nobody is there to read it
-    return hook_response(await deliver_voipbin_event(backend, delivery))
+    return await answer_delivery(request, deliver_voipbin_event)
 
 
 INSPECTOR_ROUTES: list[BaseRoute] = [

@@ -20,21 +20,22 @@ from starlette.datastructures import QueryParams
 
 from voipbin_tui.api.models import AccountType
 from voipbin_tui.backend.config import RelayConfig
-from voipbin_tui.backend.hook import (
-    HUB_SIGNATURE_HEADER,
-    LINE_SIGNATURE_HEADER,
-    Delivery,
+from voipbin_tui.backend.delivery import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
+from voipbin_tui.backend.judging import (
     Judgement,
-    decided_here,
+    inspect_post,
+    inspected,
     is_challenge,
     judge_browser,
     judge_transfer,
-    parse_account_id,
+    judge_unknown_account,
+    judge_unsupported_post,
     provider_guess,
+    refuse_challenge,
     unprocessed,
 )
 from voipbin_tui.backend.upstream import AccountDirectory, AccountLookup, LookupOutcome, UpstreamAnswer, UpstreamHook
-from voipbin_tui.protocols.inspection import HookInspection, RequestSummary, inspect_line_post, inspect_whatsapp_post
+from voipbin_tui.protocols.inspection import HookInspection, RequestSummary
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
 
 UNREACHABLE_STATUS = 502
@@ -79,12 +80,10 @@ class Relay:
                 upstream={"forwarded": False, "url": self._upstream.url_for(account_ref)},
             )
         if not _is_account_id(account_ref):  # ".." and made-up names never reach the upstream
-            judgement = decided_here(
+            judgement = judge_unknown_account(
                 delivery,
-                HookVerdict.UNKNOWN_ACCOUNT,
                 f"{account_ref[:80]!r} is not an account id (a UUID), so no account can have it: not "
                 f"forwarded, answered {NOT_AN_ACCOUNT_STATUS}.",
-                guess=None if is_challenge(delivery) else provider_guess(delivery),
             )
             return replace(judgement, status=NOT_AN_ACCOUNT_STATUS, upstream={"forwarded": False})
         lookup, answer = await asyncio.gather(
@@ -107,44 +106,27 @@ def _is_account_id(account_ref: str) -> bool:
 def _judge_relayed(delivery: Delivery, account_ref: str, lookup: AccountLookup, answer: UpstreamAnswer) -> Judgement:
     """The verdict on a forwarded request, from the account as VoIPBIN's API returned it."""
     if lookup.outcome == LookupOutcome.UNKNOWN:
-        return decided_here(
-            delivery,
-            HookVerdict.UNKNOWN_ACCOUNT,
-            f"VoIPBIN's API has no account {account_ref[:80]!r}.",
-            guess=None if is_challenge(delivery) else provider_guess(delivery),
-        )
+        return judge_unknown_account(delivery, f"VoIPBIN's API has no account {account_ref[:80]!r}.")
     account = lookup.account
     unreadable = f"The account could not be read from VoIPBIN's API: {lookup.problem}."
     if is_challenge(delivery):
         if account is not None and account.type != AccountType.WHATSAPP:
-            return Judgement(
-                kind=RequestKind.VERIFY,
-                verdict=HookVerdict.UNSUPPORTED_ACCOUNT,
-                summary=RequestSummary.empty(),
-                explanation=(
-                    f"This is a {account.type} account: only WhatsApp accounts answer Meta's GET hub challenge."
-                ),
-                status=403,
-            )
+            return refuse_challenge(account.type)
         return _judge_challenge(delivery, answer, "" if account is not None else unreadable)
     if account is None:
         return _unchecked(delivery, provider_guess(delivery), f"{unreadable} The signature was not checked here.")
-    if account.type == AccountType.WHATSAPP:
-        app_secret = account.app_secret.get_secret_value() if account.app_secret else None
-        return _inspected(inspect_whatsapp_post(delivery.body, delivery.header(HUB_SIGNATURE_HEADER), app_secret))
     if account.type == AccountType.LINE:
         return _unchecked(
             delivery,
-            inspect_line_post(delivery.body, delivery.header(LINE_SIGNATURE_HEADER), None),
+            inspect_post(delivery, account.type, None),
             "VoIPBIN's API never returns a LINE account's channel secret, so the relay cannot check the "
             "x-line-signature (VoIPBIN's own hook does not check it either).",
         )
-    return decided_here(
-        delivery,
-        HookVerdict.UNSUPPORTED_ACCOUNT,
-        f"The account is of type {account.type!r}.",
-        guess=provider_guess(delivery),
-    )
+    app_secret = account.app_secret.get_secret_value() if account.app_secret else None
+    inspection = inspect_post(delivery, account.type, app_secret)
+    if inspection is None:
+        return judge_unsupported_post(delivery, account.type)
+    return inspected(inspection)
 
 
 def _with_upstream_answer(judgement: Judgement, answer: UpstreamAnswer) -> Judgement:
@@ -173,16 +155,6 @@ def _with_upstream_answer(judgement: Judgement, answer: UpstreamAnswer) -> Judge
     )
 
 
-def _inspected(inspection: HookInspection) -> Judgement:
-    return Judgement(
-        kind=inspection.kind,
-        verdict=inspection.verdict,
-        summary=inspection.summary,
-        explanation=inspection.detail,
-        status=200,
-    )
-
-
 def _unchecked(delivery: Delivery, inspection: HookInspection, why: str) -> Judgement:
     """A POST whose signature cannot be checked here, for want of the secret: still judged on
     what shows without it (a missing signature, a body that does not parse)."""
@@ -195,9 +167,7 @@ def _unchecked(delivery: Delivery, inspection: HookInspection, why: str) -> Judg
     else:
         verdict = HookVerdict.NO_APP_SECRET
     explanation = why if verdict == HookVerdict.NO_APP_SECRET else f"{why} {explain_verdict(verdict, inspection.kind)}"
-    return Judgement(
-        kind=inspection.kind, verdict=verdict, summary=inspection.summary, explanation=explanation, status=200
-    )
+    return inspected(inspection, verdict=verdict, explanation=explanation)
 
 
 def _judge_challenge(delivery: Delivery, answer: UpstreamAnswer, account_problem: str) -> Judgement:

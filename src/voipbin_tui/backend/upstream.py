@@ -24,7 +24,7 @@ import httpx
 from voipbin_tui.api.client import VoipbinClient, describe_transport_error
 from voipbin_tui.api.errors import NotFound, VoipbinError
 from voipbin_tui.api.models import NIL_UUID, Account
-from voipbin_tui.backend.hook import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
+from voipbin_tui.backend.delivery import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
 from voipbin_tui.backend.store import storable_text
 
 FORWARDED_HEADERS = frozenset(

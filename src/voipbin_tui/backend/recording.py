@@ -1,0 +1,103 @@
+"""Recording a delivery: its judgement (and, in the sandbox, what it changed) and the request
+itself are one unit of work, committed before the answer, so a 200 means the request is on
+disk. Then the feed is woken.
+
+A request is judged by the sandbox against its own accounts, or, in relay mode, by the relay
+against the real VoIPBIN (which it is forwarded to). A bug while judging neither loses the
+request nor answers 5xx: it is recorded unprocessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from voipbin_tui.backend.context import BackendContext
+from voipbin_tui.backend.delivery import KEPT_BYTES_OF_TOO_LARGE, Delivery, addressed_account_id
+from voipbin_tui.backend.judging import Judgement, unprocessed
+from voipbin_tui.backend.sandbox_judging import judge_in_sandbox, judge_voipbin_event
+from voipbin_tui.backend.store import CaptureRecord, Store
+from voipbin_tui.protocols.verdicts import HookVerdict
+
+_NOBODYS_REQUESTS = frozenset({HookVerdict.UNKNOWN_ACCOUNT, HookVerdict.CROSS_SITE})
+
+log = logging.getLogger(__name__)
+
+
+async def deliver_to_account(backend: BackendContext, delivery: Delivery, account_ref: str) -> CaptureRecord:
+    """Judge, apply and record one provider hook request, then wake the feed; in relay mode,
+    judge it against the real VoIPBIN and forward it there instead of applying it."""
+    account_id = addressed_account_id(account_ref)
+    if backend.relay is not None:
+        judgement = await backend.relay.judge(delivery, account_ref)
+        return await record_delivery(backend, delivery, account_id, lambda _store, _now: judgement)
+    new_id = backend.config.new_id
+    return await record_delivery(
+        backend,
+        delivery,
+        account_id,
+        lambda store, now: judge_in_sandbox(store, delivery, account_ref, now=now, new_id=new_id),
+    )
+
+
+async def deliver_voipbin_event(backend: BackendContext, delivery: Delivery) -> CaptureRecord:
+    """Judge and record one VoIPBIN customer webhook (signed with the customer's webhook
+    secret), then wake the feed. Events are recorded only: they change nothing."""
+    return await record_delivery(backend, delivery, "", lambda store, _now: judge_voipbin_event(store, delivery))
+
+
+async def record_delivery(
+    backend: BackendContext,
+    delivery: Delivery,
+    account_id: str,
+    judge: Callable[[Store, datetime], Judgement],
+) -> CaptureRecord:
+    """Effects and record are one unit of work: both are committed, or neither."""
+    now = backend.config.clock()
+    capture_id = backend.config.new_id()
+
+    def record(store: Store, judgement: Judgement) -> CaptureRecord:
+        return store.record_capture(_capture(capture_id, delivery, account_id, judgement, now))
+
+    try:
+        capture = await backend.write(lambda store: record(store, judge(store, now)))
+    except Exception as exc:
+        # A bug must neither lose the request nor answer 5xx: record it unprocessed instead.
+        log.exception("failed to process %s %s; recording it unprocessed", delivery.method, delivery.path)
+        fallback = unprocessed(delivery, exc)
+        capture = await backend.write(lambda store: record(store, fallback))
+    backend.arrivals.announce(capture.seq)
+    if backend.config.on_capture is not None:
+        backend.config.on_capture(capture)
+    return capture
+
+
+def _capture(
+    capture_id: UUID, delivery: Delivery, account_id: str, judgement: Judgement, now: datetime
+) -> CaptureRecord:
+    body, complete = delivery.body, delivery.body_complete
+    nobodys = judgement.unaddressed or judgement.verdict in _NOBODYS_REQUESTS
+    if nobodys and len(body) > KEPT_BYTES_OF_TOO_LARGE:
+        body, complete = body[:KEPT_BYTES_OF_TOO_LARGE], False  # its length stays in body_size
+    return CaptureRecord(
+        id=capture_id,
+        time=now,
+        method=delivery.method,
+        path=delivery.path,
+        query=delivery.query,
+        headers=delivery.headers,
+        body=body,
+        body_size=delivery.body_size,
+        body_complete=complete,
+        account_id=account_id,
+        kind=judgement.kind,
+        verdict=judgement.verdict,
+        status=judgement.status,
+        answer=judgement.answer,
+        summary=judgement.summary.to_dict(),
+        explanation=judgement.explanation,
+        upstream=judgement.upstream,
+        replay_of=delivery.replay_of,
+    )

@@ -1,0 +1,98 @@
+"""The sandbox hook's judging: a request is judged against the stored account it addresses,
+with all of that account's secrets, and what is OK is applied in the same unit of work (see
+``recording``). VoIPBIN's customer events are judged with the customer's webhook secret and
+change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID
+
+from starlette.datastructures import QueryParams
+
+from voipbin_tui.api.models import NIL_UUID, AccountType
+from voipbin_tui.backend.applying import Effects, apply_post
+from voipbin_tui.backend.delivery import VOIPBIN_SIGNATURE_HEADER, Delivery, parse_account_id
+from voipbin_tui.backend.judging import (
+    Judgement,
+    inspect_post,
+    inspected,
+    is_challenge,
+    judge_arrival,
+    judge_unknown_account,
+    judge_unsupported_post,
+    refuse_challenge,
+)
+from voipbin_tui.backend.store import AccountRecord, Store
+from voipbin_tui.protocols.inspection import HookInspection, inspect_voipbin_event, inspect_whatsapp_verify
+from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
+
+
+def judge_in_sandbox(
+    store: Store, delivery: Delivery, account_ref: str, *, now: datetime, new_id: Callable[[], UUID]
+) -> Judgement:
+    """The verdict on a provider hook request, applying what it carries when it is OK."""
+    refusal = judge_arrival(delivery)
+    if refusal is not None:
+        return refusal
+    account = _account_at(store, account_ref)
+    if account is None:
+        return judge_unknown_account(delivery, f"Addressed account: {account_ref[:80]!r}.")
+    if is_challenge(delivery):
+        return _judge_challenge(delivery, account)
+    inspection = inspect_post(delivery, account.type, _signing_secret(account))
+    if inspection is None:
+        return judge_unsupported_post(delivery, account.type)
+    return _taken(inspection, lambda: apply_post(store, account, inspection, now=now, new_id=new_id))
+
+
+def judge_voipbin_event(store: Store, delivery: Delivery) -> Judgement:
+    """The verdict on one of VoIPBIN's customer webhooks (signed with the webhook secret)."""
+    refusal = judge_arrival(delivery, RequestKind.VOIPBIN_EVENT)
+    if refusal is not None:
+        return refusal
+    webhook_secret = store.get_customer().webhook_secret
+    return inspected(
+        inspect_voipbin_event(delivery.body, delivery.header(VOIPBIN_SIGNATURE_HEADER), webhook_secret or None)
+    )
+
+
+def _account_at(store: Store, account_ref: str) -> AccountRecord | None:
+    """The account addressed (deleted ones too: VoIPBIN still processes them)."""
+    account_id = parse_account_id(account_ref)
+    return None if account_id is None or account_id == NIL_UUID else store.get_account(account_id)
+
+
+def _signing_secret(account: AccountRecord) -> str | None:
+    """What the provider signs POSTs with: Meta the app secret, LINE the channel secret."""
+    return account.app_secret if account.type == AccountType.WHATSAPP else account.secret
+
+
+def _judge_challenge(delivery: Delivery, account: AccountRecord) -> Judgement:
+    if account.type != AccountType.WHATSAPP:
+        refusal = refuse_challenge(account.type)
+        return replace(refusal, explanation=f"{refusal.explanation} Refused with 403.")
+    inspection, result = inspect_whatsapp_verify(QueryParams(delivery.query), account.secret)
+    return Judgement(
+        kind=inspection.kind,
+        verdict=inspection.verdict,
+        summary=inspection.summary,
+        explanation=inspection.detail,
+        status=200 if result.accepted else 403,
+        answer=(result.challenge or "").encode("utf-8") if result.accepted else b"",
+    )
+
+
+def _taken(inspection: HookInspection, apply: Callable[[], Effects]) -> Judgement:
+    """An inspected POST: applied when OK; DUPLICATE when everything in it was seen before."""
+    if inspection.verdict != HookVerdict.OK:
+        return inspected(inspection)
+    effects = apply()
+    if effects.duplicates and not effects.new:
+        verdict = HookVerdict.DUPLICATE
+        explanation = f"{explain_verdict(verdict, inspection.kind)} {effects.duplicates} item(s) skipped."
+        return inspected(inspection, verdict=verdict, explanation=explanation)
+    return inspected(inspection, explanation=inspection.detail + effects.describe())
