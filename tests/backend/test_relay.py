@@ -604,6 +604,25 @@ async def test_a_line_post_is_forwarded_with_its_signature_but_cannot_be_checked
     assert "never returns a LINE account's channel secret" in capture.explanation
 
 
+async def test_a_hub_challenge_to_a_line_account_is_judged_in_the_sandbox_hook_s_words(
+    relay: EmbeddedBackend, voipbin_api: EmbeddedBackend, api_client: VoipbinClient
+) -> None:
+    draft = AccountDraft(
+        type=AccountType.LINE, name="Relayed LINE", secret=SecretStr("c" * 32), token=SecretStr("t" * 40)
+    )
+    account = await api_client.create_account(draft)
+    query = "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=my-token"
+
+    for backend in (relay, voipbin_api):
+        async with httpx.AsyncClient(base_url=backend.base_url, timeout=10) as http:
+            await http.get(f"{hook_path(account.id)}?{query}")
+
+    relayed, in_sandbox = [await relayed_capture(backend, account.id) for backend in (relay, voipbin_api)]
+    assert relayed.verdict == in_sandbox.verdict == HookVerdict.UNSUPPORTED_ACCOUNT
+    assert "LINE verifies a webhook URL with an empty POST" in relayed.explanation
+    assert relayed.explanation.startswith(in_sandbox.explanation.removesuffix(" Refused with 403."))
+
+
 async def test_a_body_too_large_is_refused_and_not_forwarded_cut(
     relay: EmbeddedBackend, upstream_hook: StandIn, whatsapp_account: tuple[Account, str]
 ) -> None:
