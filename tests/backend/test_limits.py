@@ -4,8 +4,10 @@ never finish arriving, more connections than the backend keeps open."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import re
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -302,6 +304,55 @@ async def test_a_flood_of_new_connections_does_not_displace_a_body_on_its_way(
         writer.close()
         for connection in flood:
             connection.close()
+
+
+def _pin_with_unread_answers(port: int, seconds: float = 1.0) -> tuple[socket.socket, bool]:
+    """A connection that pipelines requests with long (echoed) paths for ``seconds`` (or until
+    the server drops it) and never reads the answers: they fill its buffers, and the server's
+    writes stall. Also says whether the server reset it meanwhile."""
+    pinned = socket.socket()
+    pinned.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    pinned.connect(("127.0.0.1", port))
+    pinned.setblocking(False)
+    request = f"GET /{'a' * 8000} HTTP/1.1\r\nHost: a\r\n\r\n".encode()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            pinned.send(request)
+        except BlockingIOError:
+            time.sleep(0.01)
+        except ConnectionResetError:
+            return pinned, True
+    return pinned, False
+
+
+async def test_connections_whose_senders_never_read_their_answers_are_displaced_first(
+    fresh_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    backend = fresh_backend(connections=ConnectionLimits(max_connections=2))
+    pinned = [(await asyncio.to_thread(_pin_with_unread_answers, backend.port))[0] for _ in range(2)]
+    try:
+        reader, writer = await _send_head(backend.port, _post_head(hook_path("x"), 2))
+        writer.write(b"{}")
+        try:
+            assert await _status(reader) == 200
+        finally:
+            writer.close()
+    finally:
+        for connection in pinned:
+            connection.close()
+
+
+async def test_a_connection_whose_sender_never_reads_its_answers_is_dropped_after_the_send_deadline(
+    fresh_backend: Callable[..., EmbeddedBackend],
+) -> None:
+    backend = fresh_backend(connections=ConnectionLimits(send_timeout=0.5))
+    pinned, reset = await asyncio.to_thread(_pin_with_unread_answers, backend.port)
+    try:
+        await asyncio.sleep(1.5)  # its answers still unread: the server resets the connection
+        assert reset or pinned.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == errno.ECONNRESET
+    finally:
+        pinned.close()
 
 
 def _serve(data_dir: Path, stderr: IO[bytes], *, descriptors: int) -> tuple[subprocess.Popen[str], int]:

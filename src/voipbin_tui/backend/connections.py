@@ -9,6 +9,10 @@ end. So the HTTP protocol here is uvicorn's h11 protocol with two additions:
   seconds of its first byte (or of the connection), and its body within ``body_timeout``
   seconds after that; a connection that misses one is dropped;
 - a moment, not more, for the rest of a body refused before it ended, discarded unread;
+- a deadline on a stalled answer: a connection whose sender stops reading (its answers pile
+  up past the write buffer) is dropped after ``send_timeout`` seconds without progress, and
+  is the first a new connection displaces (pipelined requests never read would otherwise
+  hold a connection forever);
 - a cap on open connections: a connection beyond ``max_connections`` displaces the connection
   that has been waiting longest for a request to finish arriving (an idle keep-alive one, or
   a slow sender; one still in its headers before one whose body is arriving), and is refused
@@ -40,6 +44,9 @@ DEFAULT_BODY_TIMEOUT = 10.0
 """Seconds a request's body may take once its headers are in (3 MB at 2.4 Mbit/s)."""
 MAX_HEADER_BYTES = 16 * 1024
 """The most a request line and its headers may take; a longer head is a 400."""
+DEFAULT_SEND_TIMEOUT = 10.0
+"""Seconds an answer may wait for its reader to make room: a reader that reads at all makes
+some within milliseconds."""
 DISCARD_SECONDS = 2.0
 """How long the rest of a refused body is read and discarded before the connection ends."""
 KEEP_ALIVE_SECONDS = 5
@@ -63,12 +70,13 @@ class ConnectionLimits:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    send_timeout: float = DEFAULT_SEND_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.max_connections < 1:
             raise ValueError("max_connections must be at least 1")
-        if self.header_timeout <= 0 or self.body_timeout <= 0:
-            raise ValueError("the header and body timeouts must be positive")
+        if self.header_timeout <= 0 or self.body_timeout <= 0 or self.send_timeout <= 0:
+            raise ValueError("the header, body and send timeouts must be positive")
 
 
 def raise_descriptor_limit() -> int:
@@ -98,6 +106,7 @@ class ArrivingConnections:
 
     def __init__(self) -> None:
         self._waiting: OrderedDict[GuardedH11Protocol, None] = OrderedDict()
+        self._stalled: OrderedDict[GuardedH11Protocol, None] = OrderedDict()
 
     def waiting(self, connection: GuardedH11Protocol) -> None:
         """``connection`` starts waiting (it goes last, whatever it was before)."""
@@ -107,15 +116,29 @@ class ArrivingConnections:
     def answering(self, connection: GuardedH11Protocol) -> None:
         self._waiting.pop(connection, None)
 
+    def stalled(self, connection: GuardedH11Protocol, stalled: bool) -> None:
+        """``connection``'s answers wait for its sender to read them (or no longer do)."""
+        if stalled:
+            self._stalled[connection] = None
+        else:
+            self._stalled.pop(connection, None)
+
+    def gone(self, connection: GuardedH11Protocol) -> None:
+        self._waiting.pop(connection, None)
+        self._stalled.pop(connection, None)
+
     def displace_longest_waiting(self, newcomer: GuardedH11Protocol) -> bool:
-        """Drop the connection that has waited longest, one whose request has not even sent its
-        headers (or idle) before one whose body is arriving; False if there is none. A flood of
-        new connections then displaces its own kind first, not a sender's body on its way."""
+        """Drop a connection whose sender stopped reading, else the one that has waited longest,
+        one whose request has not even sent its headers (or idle) before one whose body is
+        arriving; False if there is none. A flood of new connections then displaces its own
+        kind first, not a sender's body on its way."""
         others = [connection for connection in self._waiting if connection is not newcomer]
-        chosen = next((c for c in others if not c.reading_body), others[0] if others else None)
+        chosen = next(iter(self._stalled), None) or next(
+            (c for c in others if not c.reading_body), others[0] if others else None
+        )
         if chosen is None:
             return False
-        self._waiting.pop(chosen)
+        self.gone(chosen)
         chosen.drop()
         return True
 
@@ -139,6 +162,7 @@ class GuardedH11Protocol(H11Protocol):
         self._cap = cap
         self._arriving = arriving
         self._deadline: asyncio.TimerHandle | None = None
+        self._send_deadline: asyncio.TimerHandle | None = None
         self._reading_body = False
         self._refused = False
 
@@ -176,8 +200,31 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()
-        self._arriving.answering(self)
+        self._cancel_send_deadline()
+        self._arriving.gone(self)
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._arriving.stalled(self, True)
+        if self._send_deadline is None:
+            self._send_deadline = self.loop.call_later(self._limits.send_timeout, self._send_deadline_passed)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._cancel_send_deadline()
+
+    def _cancel_send_deadline(self) -> None:
+        self._arriving.stalled(self, False)
+        if self._send_deadline is not None:
+            self._send_deadline.cancel()
+            self._send_deadline = None
+
+    def _send_deadline_passed(self) -> None:
+        self._send_deadline = None
+        log.debug("dropped a connection whose sender did not read its answers")
+        self._arriving.gone(self)
+        self.drop()
 
     @property
     def reading_body(self) -> bool:
@@ -187,6 +234,7 @@ class GuardedH11Protocol(H11Protocol):
     def drop(self) -> None:
         """Close at once, unanswered (the sender missed a deadline or was displaced)."""
         self._cancel_deadline()
+        self._cancel_send_deadline()
         self.transport.abort()
 
     def _follow_arrival(self) -> None:
