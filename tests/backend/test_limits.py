@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import io
+import logging
 import re
 import resource
 import socket
@@ -26,9 +28,10 @@ from tests.backend.conftest import (
     hook_path,
     latest_seq,
 )
+from tests.hostile_text import HOSTILE, assert_terminal_safe
 from voipbin_tui.api import VoipbinClient
 from voipbin_tui.api.feed import FeedClient
-from voipbin_tui.backend.connections import ConnectionLimits
+from voipbin_tui.backend.connections import ConnectionLimits, bounded_log_config
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.protocols import HookVerdict, build_text_message_payload, sign_hub_signature
 
@@ -481,3 +484,23 @@ def test_the_server_log_lets_each_message_through_a_few_times_a_minute() -> None
     now[0] = 61.0
     record = logging.LogRecord("uvicorn.error", logging.WARNING, "", 0, "Invalid HTTP request received.", None, None)
     assert limiter.filter(record) and "9995 more like it" in record.getMessage()
+
+
+def test_the_server_log_shows_what_a_sender_chose_escaped() -> None:
+    config = bounded_log_config()
+    assert all(handler["filters"][-1] == "terminal_safe" for handler in config["handlers"].values())
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    for name in ("repeats", "terminal_safe"):
+        handler.addFilter(config["filters"][name]["()"]())
+    logger = logging.getLogger("voipbin_tui.tests.server_log")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        raise ValueError(f"bad body from {HOSTILE}")
+    except ValueError:
+        logger.exception("failed to process %s %s; recording it unprocessed", "POST", f"/v1.0/x/{HOSTILE}")
+    finally:
+        logger.removeHandler(handler)
+    assert "failed to process POST /v1.0/x/\\x1b]0;PWNED\\x07" in stream.getvalue()
+    assert_terminal_safe(stream.getvalue())

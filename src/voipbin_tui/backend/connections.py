@@ -37,6 +37,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from voipbin_tui.terminal_text import multi_line, one_line
+
 DEFAULT_MAX_CONNECTIONS = 1024
 DEFAULT_HEADER_TIMEOUT = 5.0
 """Seconds a request's headers may take to arrive: a real sender needs milliseconds."""
@@ -294,15 +296,29 @@ class RepeatLimiter(logging.Filter):
         return count < self._burst
 
 
+class TerminalSafe(logging.Filter):
+    """Escapes a log line, and its traceback, for the terminal the server log goes to: a line
+    may quote a request (its path, say), and a sender chooses every byte of that."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = one_line(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = multi_line(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
 def bounded_log_config() -> dict[str, Any]:
     """uvicorn's logging, plus the root logger on stderr (warnings from the backend and from
-    asyncio), with every line going through one ``RepeatLimiter``."""
+    asyncio), with every line going through one ``RepeatLimiter``, then ``TerminalSafe``."""
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = {
         **LOGGING_CONFIG,
-        "filters": {"repeats": {"()": RepeatLimiter}},
-        "handlers": {name: {**handler, "filters": ["repeats"]} for name, handler in LOGGING_CONFIG["handlers"].items()},
+        "filters": {"repeats": {"()": RepeatLimiter}, "terminal_safe": {"()": TerminalSafe}},
+        "handlers": {
+            name: {**handler, "filters": ["repeats", "terminal_safe"]}
+            for name, handler in LOGGING_CONFIG["handlers"].items()
+        },
         "root": {"handlers": ["default"], "level": "WARNING"},
     }
     return config
