@@ -18,7 +18,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from voipbin_tui.api import VoipbinClient
+from voipbin_tui.api import Account, AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import Connection
@@ -135,6 +135,15 @@ async def wait_for_accounts(pilot: Pilot) -> AccountsScreen:
     await wait_until(pilot, lambda: screen.loaded)
     await settle(pilot)
     return screen
+
+
+def select_type(screen: AccountsScreen, account_type: AccountType) -> Account:
+    """Move the accounts list to its first account of ``account_type``, and return that account."""
+    row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == account_type)
+    screen.table.move_cursor(row=row)
+    account = screen.selected_account()
+    assert account is not None
+    return account
 
 
 def screen_text(pilot: Pilot) -> str:

@@ -10,7 +10,15 @@ import pytest
 from textual.widgets import Input, Select
 from textual.widgets._select import SelectOverlay
 
-from tests.tui.conftest import make_app, screen_text, settle, start_sandbox, wait_for_accounts, wait_until
+from tests.tui.conftest import (
+    make_app,
+    screen_text,
+    select_type,
+    settle,
+    start_sandbox,
+    wait_for_accounts,
+    wait_until,
+)
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
@@ -149,11 +157,6 @@ async def edit_selected(pilot, screen, name_suffix: str, secrets: dict[str, str]
     await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: pilot.app.screen is screen)
     await settle(pilot)
-
-
-def select_type(screen, account_type: AccountType) -> None:
-    row = next(i for i, account_id in enumerate(screen._visible) if screen._accounts[account_id].type == account_type)
-    screen.table.move_cursor(row=row)
 
 
 async def test_edit_without_and_with_secrets_sends_only_changes(sandbox: EmbeddedBackend) -> None:
@@ -379,8 +382,7 @@ async def server_account(sandbox: EmbeddedBackend, account_id):
 async def test_saving_an_account_deleted_meanwhile_says_deleted_and_asks(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
-        select_type(screen, AccountType.SMS)
-        account = screen.selected_account()
+        account = select_type(screen, AccountType.SMS)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
         await settle(pilot)
@@ -412,8 +414,7 @@ async def test_saving_an_account_deleted_meanwhile_says_deleted_and_asks(sandbox
 async def test_edit_on_an_account_deleted_elsewhere_is_refused_unless_confirmed(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
-        select_type(screen, AccountType.SMS)
-        account = screen.selected_account()
+        account = select_type(screen, AccountType.SMS)
         await delete_behind_the_apps_back(sandbox, account.id)
         await pilot.press("e")
         await wait_for_question(pilot)
@@ -431,8 +432,7 @@ async def test_edit_on_an_account_deleted_elsewhere_is_refused_unless_confirmed(
 async def test_a_deleted_accounts_detail_says_so_and_offers_no_edit(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(100, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
-        select_type(screen, AccountType.LINE)
-        account = screen.selected_account()
+        account = select_type(screen, AccountType.LINE)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
         await settle(pilot)

@@ -3,8 +3,13 @@ the local sandbox asks first (here a `serve` on loopback reached as a remote VoI
 
 from __future__ import annotations
 
-from tests.tui.conftest import screen_text, settle, wait_for_accounts, wait_until
-from tests.tui.test_account_flows import select_type
+from tests.tui.conftest import (
+    screen_text,
+    select_type,
+    settle,
+    wait_for_accounts,
+    wait_until,
+)
 from voipbin_tui.api import AccountType
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.config import ConfigFile, resolve_target
@@ -24,8 +29,7 @@ def remote_app(sandbox: EmbeddedBackend) -> VoipbinApp:
 async def test_a_derived_hook_url_says_so_on_the_detail_screen(sandbox: EmbeddedBackend) -> None:
     async with remote_app(sandbox).run_test(size=(120, 40)) as pilot:
         screen = await wait_for_accounts(pilot)
-        select_type(screen, AccountType.WHATSAPP)
-        account = screen.selected_account()
+        account = select_type(screen, AccountType.WHATSAPP)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
         await settle(pilot)

@@ -16,6 +16,7 @@ from tests.tui.conftest import (
     SteppingClock,
     make_app,
     screen_text,
+    select_type,
     sequential_ids,
     settle,
     start_sandbox,
@@ -28,12 +29,6 @@ from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.config import export_dir
 from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.tui.screens.request import RequestDetailScreen
-
-
-def select_type(screen, account_type: AccountType):
-    row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == account_type)
-    screen.table.move_cursor(row)
-    return screen.selected_account()
 
 
 async def pane_ready(pilot, account_type: AccountType = AccountType.WHATSAPP):

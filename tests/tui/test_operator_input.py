@@ -13,12 +13,13 @@ from tests.tui.conftest import (
     make_app,
     opener_for,
     screen_text,
+    select_type,
     settle,
     start_sandbox,
     wait_for_accounts,
     wait_until,
 )
-from tests.tui.test_account_flows import RecordingTransport, choose, select_type, type_into
+from tests.tui.test_account_flows import RecordingTransport, choose, type_into
 from tests.tui.test_inspector import pane_ready, send_messages
 from voipbin_tui.api import AccountType
 from voipbin_tui.backend.server import EmbeddedBackend

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import PUBLIC_HOOK_URL, make_app, settle, wait_for_accounts, wait_until
+from tests.tui.conftest import (
+    PUBLIC_HOOK_URL,
+    make_app,
+    select_type,
+    settle,
+    wait_for_accounts,
+    wait_until,
+)
 from voipbin_tui.api import AccountType, VoipbinClient
 from voipbin_tui.api.client import NO_RETRY
 from voipbin_tui.backend.server import EmbeddedBackend
@@ -20,11 +27,6 @@ from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
-
-
-def select_type(screen, account_type: AccountType) -> None:
-    row = next(i for i, account_id in enumerate(screen._visible) if screen._accounts[account_id].type == account_type)
-    screen.table.move_cursor(row=row)
 
 
 async def loaded(pilot: Pilot) -> None:
