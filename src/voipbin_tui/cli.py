@@ -305,6 +305,24 @@ def accounts() -> None:
     """List, show, create, update and delete conversation accounts."""
 
 
+_ACCOUNT_COLUMNS = ("ID", "TYPE", "NAME", "FLOW")
+_ACCOUNT_COLUMNS_WIDE = ("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED")
+
+
+def _account_row(account: Account, names: dict[UUID, str], columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The account's cells under ``columns`` of ``accounts list``."""
+    cells = {
+        "ID": str(account.id),
+        "TYPE": str(account.type),
+        "NAME": account.name,
+        "DETAIL": account.detail,
+        "FLOW": flow_label(account.message_flow_id, names),
+        "CREATED": local_time(account.tm_create),
+        "UPDATED": local_time(account.tm_update) or "never",
+    }
+    return tuple(cells[column] for column in columns)
+
+
 @accounts.command("list")
 @_connection_options
 @click.option("--type", "type_", type=click.Choice([t.value for t in AccountType]), help="Only this type.")
@@ -328,26 +346,8 @@ def accounts_list(
                 _echo(str(account.id))
             return
         names = flow_names(await connection.client.list_flows())
-        if wide:
-            columns = ("ID", "TYPE", "NAME", "DETAIL", "FLOW", "CREATED", "UPDATED")
-            rows = [
-                (
-                    str(account.id),
-                    str(account.type),
-                    account.name,
-                    account.detail,
-                    flow_label(account.message_flow_id, names),
-                    local_time(account.tm_create),
-                    local_time(account.tm_update) or "never",
-                )
-                for account in found
-            ]
-        else:
-            columns = ("ID", "TYPE", "NAME", "FLOW")
-            rows = [
-                (str(account.id), str(account.type), account.name, flow_label(account.message_flow_id, names))
-                for account in found
-            ]
+        columns = _ACCOUNT_COLUMNS_WIDE if wide else _ACCOUNT_COLUMNS
+        rows = [_account_row(account, names, columns) for account in found]
         _print_table(columns, rows, wide=wide)
         _echo(f"{len(found)} account(s) on {connection.target.label}", err=True)
 

@@ -44,10 +44,6 @@ class AccountFilter:
     def is_empty(self) -> bool:
         return not self.words and not self.terms
 
-    @property
-    def uses_fields(self) -> bool:
-        return ":" in self.text
-
     def matches(self, fields: dict[str, str], shown_text: str) -> bool:
         """``fields`` are casefolded per field; ``shown_text`` is the shown fields joined."""
         return all(word in shown_text for word in self.words) and all(
