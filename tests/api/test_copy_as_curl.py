@@ -114,4 +114,6 @@ def test_header_values_arrive_as_captured(receiver: str, tmp_path_factory: pytes
     command = captured(b"{}", signature=value).to_curl(receiver)
     check_command(command)
     headers = run_copy(command, tmp_path_factory.mktemp("cwd"))[2]
-    assert headers["x-hub-signature-256"] == value.strip(" ").encode("latin-1")
+    # Space and tab around a field value are not part of it (RFC 9110 5.5): receivers differ in
+    # whether they keep them, and the hook (h11) never captures them.
+    assert headers["x-hub-signature-256"].strip(b" \t") == value.strip(" \t").encode("latin-1")
