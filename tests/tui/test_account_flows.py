@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from textual import events
 from textual.widgets import Input, Select
 from textual.widgets._select import SelectOverlay
 
@@ -57,6 +58,16 @@ async def type_into(pilot, selector: str, text: str) -> None:
     await pilot.press(*text)
 
 
+async def paste_into(pilot, selector: str, text: str) -> None:
+    """Paste ``text`` at the end of a field, as a terminal delivers a paste (one event, not a
+    key per character: typing is what the key-order tests are about)."""
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.cursor_position = len(widget.value)
+    pilot.app.post_message(events.Paste(text))
+    await wait_until(pilot, lambda: widget.value.endswith(text))
+
+
 async def choose(pilot, selector: str, value: object) -> None:
     """Pick an option with the keyboard: open the select, move to the option, confirm."""
     select = pilot.app.screen.query_one(selector, Select)
@@ -104,7 +115,7 @@ async def test_create_each_type(sandbox: EmbeddedBackend, account_type: AccountT
         await choose(pilot, "#input-type", account_type)
         await type_into(pilot, "#input-name", f"new {account_type}")
         for selector, text in fields.items():
-            await type_into(pilot, selector, text)
+            await paste_into(pilot, selector, text)
         await pilot.press("ctrl+s")
         if account_type is AccountType.WHATSAPP:  # no flow is a warning: saving asks first
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
