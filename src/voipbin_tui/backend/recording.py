@@ -20,7 +20,6 @@ from voipbin_tui.backend.judging import Judgement, unprocessed
 from voipbin_tui.backend.sandbox_judging import judge_in_sandbox, judge_voipbin_event
 from voipbin_tui.backend.store import CaptureRecord, Store
 from voipbin_tui.protocols.verdicts import HookVerdict
-from voipbin_tui.terminal_text import one_line
 
 _NOBODYS_REQUESTS = frozenset({HookVerdict.UNKNOWN_ACCOUNT, HookVerdict.CROSS_SITE})
 
@@ -66,9 +65,7 @@ async def record_delivery(
         capture = await backend.write(lambda store: record(store, judge(store, now)))
     except Exception as exc:
         # A bug must neither lose the request nor answer 5xx: record it unprocessed instead.
-        log.exception(  # the path is the sender's: escaped for the terminal the log goes to
-            "failed to process %s %s; recording it unprocessed", delivery.method, one_line(delivery.path)
-        )
+        log.exception("failed to process %s %s; recording it unprocessed", delivery.method, delivery.path)
         fallback = unprocessed(delivery, exc)
         capture = await backend.write(lambda store: record(store, fallback))
     backend.arrivals.announce(capture.seq)

@@ -37,7 +37,6 @@ from voipbin_tui.backend.judging import (
 from voipbin_tui.backend.upstream import AccountDirectory, AccountLookup, LookupOutcome, UpstreamAnswer, UpstreamHook
 from voipbin_tui.protocols.inspection import HookInspection, RequestSummary
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
-from voipbin_tui.terminal_text import one_line
 
 UNREACHABLE_STATUS = 502
 NOT_AN_ACCOUNT_STATUS = 404
@@ -95,11 +94,7 @@ class Relay:
             if not lookup.asked:  # an id made up by the thousand keeps no more than an unknown one
                 judgement = replace(judgement, unaddressed=True)
         except Exception as exc:  # a bug must neither lose the request nor hide the upstream's answer
-            log.exception(  # the path is the sender's: escaped for the terminal the log goes to
-                "failed to judge relayed %s %s; recording it unjudged",
-                delivery.method,
-                one_line(delivery.path),
-            )
+            log.exception("failed to judge relayed %s %s; recording it unjudged", delivery.method, delivery.path)
             judgement = unprocessed(delivery, exc)
         return _with_upstream_answer(judgement, answer)
 
