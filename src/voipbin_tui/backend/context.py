@@ -9,7 +9,7 @@ only slow SQLite work, WAL checkpoints, runs on a background thread (``checkpoin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from starlette.requests import Request
 
@@ -17,11 +17,9 @@ from voipbin_tui.backend.arrivals import Arrivals
 from voipbin_tui.backend.checkpoints import Checkpointer
 from voipbin_tui.backend.config import BackendConfig
 from voipbin_tui.backend.group_commit import GroupCommit
+from voipbin_tui.backend.relay import Relay
 from voipbin_tui.backend.seed import initialize_database
 from voipbin_tui.backend.store import Store
-
-if TYPE_CHECKING:  # the relay judges with the hook's types, and the hook reaches it through here
-    from voipbin_tui.backend.relay import Relay
 
 T = TypeVar("T")
 
