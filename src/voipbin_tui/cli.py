@@ -10,7 +10,7 @@ import asyncio
 import json
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -73,7 +73,7 @@ EXIT_API_ERROR = 1
 EXIT_USAGE = 2
 
 
-class UuidParam(click.ParamType):
+class UuidParam(click.ParamType):  # type: ignore[type-arg]  # not generic in click 8.1, which we allow
     """An id checked before anything is sent: a bad one is a usage error (exit 2), like any bad argument."""
 
     name = "uuid"
@@ -206,7 +206,7 @@ _FIXED_COLUMNS = frozenset({"ID", "TYPE", "CREATED", "UPDATED"})
 _COLUMN_GAP = 2
 
 
-def _print_table(columns: tuple[str, ...], rows: list[tuple[str, ...]], *, wide: bool = False) -> None:
+def _print_table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, wide: bool = False) -> None:
     """A table that fits the terminal (80 columns when not one), one line per row: the fixed
     columns keep their width and the others share what is left, cut with an ellipsis. ``wide``
     prints every cell whole, however wide that makes it."""
@@ -248,7 +248,7 @@ def _fit_widths(columns: tuple[str, ...], natural: list[int], total: int) -> lis
 @click.option("--read-only", is_flag=True, help="No create, edit, delete or send (TUI and subcommands).")
 @click.version_option(__version__, prog_name="voipbin-tui")
 @click.pass_context
-def main(ctx: click.Context, read_only: bool, **options: Any) -> None:
+def main(ctx: click.Context, /, read_only: bool, **options: Any) -> None:
     """Manage VoIPBIN conversation accounts and watch their webhooks.
 
     With no subcommand it opens the TUI. With no profile or credentials everything runs on
@@ -273,13 +273,13 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
     from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
 
     notices = list(warnings)
-    if isinstance(target, SandboxTarget):
-        notices.append(data_dir_warning(target.data_dir))
+    if isinstance(target, SandboxTarget) and (open_data_dir := data_dir_warning(target.data_dir)):
+        notices.append(open_data_dir)
     app = VoipbinApp(
         opener,
         read_only=read_only,
         keymap=keymap,
-        notices=[notice for notice in notices if notice],
+        notices=notices,
     )
     app.run()
 
@@ -332,7 +332,14 @@ def _account_row(account: Account, names: dict[UUID, str], columns: tuple[str, .
 @click.option("--show-secrets", is_flag=True, help="Do not mask app_secret in JSON.")
 @click.pass_context
 def accounts_list(
-    ctx: click.Context, type_: str | None, wide: bool, ids_only: bool, as_json: bool, show_secrets: bool, **options: Any
+    ctx: click.Context,
+    /,
+    type_: str | None,
+    wide: bool,
+    ids_only: bool,
+    as_json: bool,
+    show_secrets: bool,
+    **options: Any,
 ) -> None:
     """List accounts, newest first: id, type, name and flow (--wide adds detail and times)."""
 
@@ -390,7 +397,7 @@ def _account_lines(
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @click.option("--show-secrets", is_flag=True, help="Show app_secret in clear.")
 @click.pass_context
-def accounts_get(ctx: click.Context, account_id: UUID, as_json: bool, show_secrets: bool, **options: Any) -> None:
+def accounts_get(ctx: click.Context, /, account_id: UUID, as_json: bool, show_secrets: bool, **options: Any) -> None:
     """Show one account (also a deleted one)."""
 
     async def work(connection: Connection) -> None:
@@ -543,7 +550,7 @@ def _note_temporary_hook(connection: Connection) -> None:
 @_account_field_options
 @click.option("--json", "as_json", is_flag=True, help="Print the created account as JSON.")
 @click.pass_context
-def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) -> None:
+def accounts_create(ctx: click.Context, /, type_: str, as_json: bool, **rest: Any) -> None:
     """Create an account; secrets can come from stdin or a no-echo prompt."""
     _refuse_if_read_only(ctx)
     options = {key: rest.pop(key) for key in CONNECTION_OPTIONS}
@@ -564,7 +571,7 @@ def accounts_create(ctx: click.Context, type_: str, as_json: bool, **rest: Any) 
 @click.option("--json", "as_json", is_flag=True, help="Print the updated account as JSON.")
 @click.option("--allow-deleted", is_flag=True, help="Change the account even if it was deleted (it stays deleted).")
 @click.pass_context
-def accounts_update(ctx: click.Context, account_id: UUID, as_json: bool, allow_deleted: bool, **rest: Any) -> None:
+def accounts_update(ctx: click.Context, /, account_id: UUID, as_json: bool, allow_deleted: bool, **rest: Any) -> None:
     """Change only the given fields (the type cannot change)."""
     _refuse_if_read_only(ctx)
     options = {key: rest.pop(key) for key in CONNECTION_OPTIONS}
@@ -592,7 +599,7 @@ def accounts_update(ctx: click.Context, account_id: UUID, as_json: bool, allow_d
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the deleted account as JSON.")
 @click.pass_context
-def accounts_delete(ctx: click.Context, account_id: UUID, yes: bool, as_json: bool, **options: Any) -> None:
+def accounts_delete(ctx: click.Context, /, account_id: UUID, yes: bool, as_json: bool, **options: Any) -> None:
     """Delete an account (VoIPBIN keeps it, marked deleted)."""
     _refuse_if_read_only(ctx)
     if not yes and not sys.stdin.isatty():
@@ -623,7 +630,7 @@ def flows() -> None:
 @click.option("--wide", is_flag=True, help="Cells never cut.")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 @click.pass_context
-def flows_list(ctx: click.Context, wide: bool, as_json: bool, **options: Any) -> None:
+def flows_list(ctx: click.Context, /, wide: bool, as_json: bool, **options: Any) -> None:
     """List flows by name."""
 
     async def work(connection: Connection) -> None:
@@ -779,6 +786,7 @@ def _read_key(given: str | None, prompt: bool, label: str) -> str | None:
 @click.pass_context
 def serve(
     ctx: click.Context,
+    /,
     host: str,
     port: int | None,
     data_dir: Path | None,
@@ -974,6 +982,7 @@ def _checked_wa_id(value: str) -> str:
 @click.pass_context
 def hook_send_test(
     ctx: click.Context,
+    /,
     account_id: UUID,
     text: str,
     sender: str,
@@ -1014,7 +1023,7 @@ def hook_send_test(
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before sending to a live hook.")
 @click.pass_context
 def hook_verify(
-    ctx: click.Context, account_id: UUID, verify_token: str, to: str | None, yes: bool, **options: Any
+    ctx: click.Context, /, account_id: UUID, verify_token: str, to: str | None, yes: bool, **options: Any
 ) -> None:
     """Send Meta's hub challenge to ACCOUNT_ID's hook, as the App Dashboard does (it changes
     nothing, so --read-only allows it)."""

@@ -206,8 +206,9 @@ def row_from_message(event: MessageEvent, sequence: int) -> TrafficRow:
     incoming = str(message.direction) == "incoming"
     who = message.source if incoming else message.destination
     status = str(message.status) or "?"
+    stamped = message.tm_update or message.tm_create
     cells = {
-        "time": time_of_day(message.tm_update or message.tm_create) if (message.tm_update or message.tm_create) else "",
+        "time": time_of_day(stamped) if stamped else "",
         "method": "IN" if incoming else "OUT",
         "kind": str(message.direction) if event.is_new else "status",
         "verdict": f"{_STATUS_MARKS.get(status, '?')} {status}",

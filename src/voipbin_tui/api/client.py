@@ -65,7 +65,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.backoff * (2 ** (attempt - 1)), self.max_backoff)
+        return min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -260,7 +260,8 @@ class VoipbinClient:
             query = {**(params or {}), "page_size": page_size}
             if token:
                 query["page_token"] = token
-            page = validate_response(Page[model], await self._json("GET", path, params=query), what=f"page of {path}")
+            page_model: type[Page[ModelT]] = Page[model]  # type: ignore[valid-type]  # pydantic generic built at run time
+            page = validate_response(page_model, await self._json("GET", path, params=query), what=f"page of {path}")
             if not page.result:
                 return
             yield page.result

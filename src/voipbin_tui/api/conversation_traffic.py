@@ -39,8 +39,8 @@ class ConversationWatcher:
     async def poll(self) -> list[MessageEvent]:
         """New messages and status changes in the newest conversations, oldest first."""
         conversations: list[Conversation] = []
-        async for page in self._client.iter_pages("conversations", Conversation, page_size=self._per_poll):
-            conversations = page
+        async for newest in self._client.iter_pages("conversations", Conversation, page_size=self._per_poll):
+            conversations = newest
             break
         events: list[MessageEvent] = []
         for conversation in conversations:

@@ -127,7 +127,7 @@ class AccountDraft(BaseModel):
                     "WhatsApp needs the app secret: without it VoIPBIN drops every inbound message",
                 )
             )
-        elif not _APP_SECRET_SHAPE.match(self.app_secret.get_secret_value()):
+        elif not _APP_SECRET_SHAPE.match(_plain(self.app_secret)):
             found.append(FieldProblem("app_secret", "Meta app secrets are 32 lowercase hex characters", True))
         if creating and self.message_flow_id == NIL_UUID:
             found.append(FieldProblem("message_flow_id", "no flow: inbound messages will not be answered", True))

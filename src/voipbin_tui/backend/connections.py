@@ -29,6 +29,7 @@ import logging
 import resource
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,7 +276,7 @@ class RepeatLimiter(logging.Filter):
     """Lets each message through at most ``burst`` times per ``period`` seconds, then says
     once how many were held back: a flood of bad requests cannot fill the disk with log."""
 
-    def __init__(self, burst: int = 5, period: float = 60.0, clock: Any = time.monotonic) -> None:
+    def __init__(self, burst: int = 5, period: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._burst = burst
         self._period = period

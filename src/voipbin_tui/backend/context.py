@@ -74,4 +74,5 @@ def open_store(config: BackendConfig, *, auto_checkpoint: bool = True) -> Store:
 
 
 def backend_of(request: Request) -> BackendContext:
-    return request.app.state.backend
+    backend: BackendContext = request.app.state.backend
+    return backend

@@ -42,7 +42,8 @@ class ApiProblem(Exception):
 
 
 def request_id_of(request: Request) -> str:
-    return request.scope.get("state", {}).get("request_id", "")
+    request_id: str = request.scope.get("state", {}).get("request_id", "")
+    return request_id
 
 
 def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:

@@ -35,7 +35,7 @@ from voipbin_tui.backend.judging import (
     unprocessed,
 )
 from voipbin_tui.backend.upstream import AccountDirectory, AccountLookup, LookupOutcome, UpstreamAnswer, UpstreamHook
-from voipbin_tui.protocols.inspection import HookInspection, RequestSummary
+from voipbin_tui.protocols.inspection import HookInspection, RequestSummary, inspect_line_post
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
 
 UNREACHABLE_STATUS = 502
@@ -118,7 +118,7 @@ def _judge_relayed(delivery: Delivery, account_ref: str, lookup: AccountLookup, 
     if account.type == AccountType.LINE:
         return _unchecked(
             delivery,
-            inspect_post(delivery, account.type, None),
+            inspect_line_post(delivery.body, delivery.header(LINE_SIGNATURE_HEADER), None),
             "VoIPBIN's API never returns a LINE account's channel secret, so the relay cannot check the "
             "x-line-signature (VoIPBIN's own hook does not check it either).",
         )

@@ -128,8 +128,8 @@ def _seed_demo_data(
             ),
         )
     ]
-    for flow in flows:
-        store.add_flow(flow)
+    for made in flows:
+        store.add_flow(made)
     support_flow, after_hours_flow, _ = flows
 
     sms = AccountRecord(

@@ -757,7 +757,8 @@ class Store:
 
     def captures_after(self, after: int, *, limit: int, account_id: str | None = None) -> CapturePage:
         """Up to ``limit`` captured requests with seq > ``after``, oldest first, without bodies."""
-        where, params = "seq > ?", [after]
+        where = "seq > ?"
+        params: list[int | str] = [after]
         if account_id is not None:
             where += " AND account_id = ?"
             params.append(storable_text(account_id))
@@ -776,7 +777,7 @@ class Store:
         return CapturePage(captures=captures, next=next_seq, oldest=0 if oldest is None else oldest[0])
 
     def capture_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM captured_requests").fetchone()[0]
+        return int(self._db.execute("SELECT count(*) FROM captured_requests").fetchone()[0])
 
     def latest_seq(self) -> int:
         row = self._db.execute("SELECT seq FROM captured_requests ORDER BY seq DESC LIMIT 1").fetchone()
@@ -840,7 +841,7 @@ class Store:
                 initialize(self)
 
     def _read_data_version(self) -> int:
-        return self._db.execute("PRAGMA data_version").fetchone()[0]
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def _sync_with_other_writers(self) -> None:
         """Drop the caches if another connection committed since the last look."""

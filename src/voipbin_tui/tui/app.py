@@ -260,7 +260,8 @@ class VoipbinApp(App[None]):
             action, self if default_namespace is None else default_namespace, namespaces
         )
         if not target.check_action(name, parameters):
-            why = target.refusal(name) if callable(getattr(target, "refusal", None)) else ""
+            refusal = getattr(target, "refusal", None)
+            why = refusal(name) if callable(refusal) else ""
             if why:
                 self.notify(why, title="Not available", severity="warning", timeout=5, markup=False)
                 return True
@@ -338,10 +339,12 @@ class VoipbinApp(App[None]):
         if account is None or self.connection is None:
             return
         label = f"{account.type} account “{account.name or account.id}”"
-        self.push_screen(
-            ConfirmScreen(f"Delete {label}?", detail=f"id {account.id}", confirm_label="Delete"),
-            lambda confirmed: self._delete(account) if confirmed else None,
-        )
+
+        def delete(confirmed: bool | None) -> None:
+            if confirmed:
+                self._delete(account)
+
+        self.push_screen(ConfirmScreen(f"Delete {label}?", detail=f"id {account.id}", confirm_label="Delete"), delete)
 
     @work(group="write", exit_on_error=False)
     async def _delete(self, account: Account) -> None:
@@ -416,10 +419,12 @@ class VoipbinApp(App[None]):
         if self.connection.is_sandbox:
             send()
             return
-        self.push_screen(
-            ConfirmScreen("Send this to the live hook?", detail=url, confirm_label="Send"),
-            lambda confirmed: send() if confirmed else None,
-        )
+
+        def send_if(confirmed: bool | None) -> None:
+            if confirmed:
+                send()
+
+        self.push_screen(ConfirmScreen("Send this to the live hook?", detail=url, confirm_label="Send"), send_if)
 
     @work(group="traffic", exit_on_error=False)
     async def _hub_challenge(self, url: str, verify_token: str) -> None:
@@ -472,13 +477,18 @@ class VoipbinApp(App[None]):
             return
         default = export_dir() / f"voipbin-inspector-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
         count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
+
+        def export(values: dict[str, str] | None) -> None:
+            if values:
+                self._export(requests, _export_target(values["path"], default.name))
+
         self.push_screen(
             PromptScreen(
                 f"Export {count}",
                 [PromptField("path", "File (a folder takes the default name)", value=str(default))],
                 note="JSON lines, bodies included, credentials redacted; the file is private (0600).",
             ),
-            lambda values: self._export(requests, _export_target(values["path"], default.name)) if values else None,
+            export,
         )
 
     @work(group="traffic", exit_on_error=False)

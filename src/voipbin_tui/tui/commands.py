@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from voipbin_tui.terminal_text import one_line
+from voipbin_tui.tui.screens.accounts import AccountsScreen
 
 
 class AccountCommands(Provider):
@@ -40,10 +41,10 @@ class AccountCommands(Provider):
                 "Check the verify token as Meta does",
                 partial(run, "app.hub_challenge"),
             )
-        accounts = getattr(screen, "_accounts", None)
-        if accounts is None:
+        if not isinstance(screen, AccountsScreen):
             return
-        inspector = screen.inspector  # type: ignore[attr-defined]
+        accounts = screen._accounts
+        inspector = screen.inspector
         yield "inspector: all accounts / selected", "Switch what the pane follows", inspector.action_toggle_scope
         yield "inspector: export shown requests", "Write them as JSON lines", inspector.action_export
         yield "accounts: refresh", "Reload the list, keeping the selection", partial(screen.run_action, "refresh")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual import events
 from textual.app import App
@@ -30,7 +31,7 @@ OrderedEvent = events.Key | events.Paste
 class KeyOrder:
     """Holds keys and pastes while an earlier one is still travelling through the widgets."""
 
-    def __init__(self, app: App, dispatch: Callable[[OrderedEvent], Awaitable[None]]) -> None:
+    def __init__(self, app: App[Any], dispatch: Callable[[OrderedEvent], Awaitable[None]]) -> None:
         self._app = app
         self._dispatch = dispatch
         self._waiting: deque[OrderedEvent] = deque()

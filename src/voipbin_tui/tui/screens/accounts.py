@@ -61,7 +61,7 @@ class Column:
     label: str
     width: int | None
     """Fixed width, or None to share what the fixed columns leave."""
-    sort_key: Callable[[Account, dict[UUID, str]], object]
+    sort_key: Callable[[Account, dict[UUID, str]], str | datetime]
     compact: bool = True
     """Shown in narrow terminals too."""
 
@@ -392,7 +392,7 @@ class AccountsScreen(Screen[None]):
     def _matching(self) -> list[str]:
         """Ids that match the filter: ranked (the exact name first), and in sort order within
         a rank. Plain words match only what the list shows (detail when its column is on)."""
-        ordered = self._sort_order()
+        ordered = self._sorted_ids()
         query = AccountFilter.parse(self._filter)
         if query.is_empty:
             return list(ordered)
@@ -405,7 +405,7 @@ class AccountsScreen(Screen[None]):
             ids.sort(key=lambda i: query.rank(fields[i]["name"]))  # stable: sort order within a rank
         return ids
 
-    def _sort_order(self) -> list[str]:
+    def _sorted_ids(self) -> list[str]:
         if self._ordered is None or len(self._ordered) != len(self._accounts):
             ids = list(self._accounts)  # server order: newest first
             if self._sort_key is not None:

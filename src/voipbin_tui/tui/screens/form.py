@@ -125,7 +125,9 @@ class AccountFormScreen(Screen[Account | None]):
                 yield from self._field(field, field, value, secret=field in SECRET_FIELDS)
         yield KeyFooter()
 
-    def _field(self, field: str, label: str, value: str, *, secret: bool = False, placeholder: str = ""):
+    def _field(
+        self, field: str, label: str, value: str, *, secret: bool = False, placeholder: str = ""
+    ) -> ComposeResult:
         with Vertical(id=f"field-{field}", classes="field"):
             yield Label(label, id=f"label-{field}")
             if secret and not self.creating:
@@ -154,7 +156,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     @on(Select.Changed, "#input-type")
     def _type_chosen(self, event: Select.Changed) -> None:
-        self.account_type = None if event.value is Select.BLANK else AccountType(event.value)
+        self.account_type = AccountType(event.value) if isinstance(event.value, str) else None
 
     def watch_account_type(self, account_type: AccountType | None) -> None:
         used = FIELDS_BY_TYPE.get(account_type, ()) if account_type is not None else ()
@@ -305,10 +307,12 @@ class AccountFormScreen(Screen[Account | None]):
         if not self.is_dirty:
             self.dismiss(None)
             return
-        self.app.push_screen(
-            ConfirmScreen("Drop your unsaved changes?", confirm_label="Drop"),
-            lambda drop: self.dismiss(None) if drop else None,
-        )
+
+        def leave(drop: bool | None) -> None:
+            if drop:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Drop your unsaved changes?", confirm_label="Drop"), leave)
 
     def action_save(self) -> None:
         if self._saving:
@@ -334,9 +338,15 @@ class AccountFormScreen(Screen[Account | None]):
         assert self.account_type is not None
         listed = [f"{field_label(self.account_type, w.field)}: {w.message}" for w in warnings]
         count = f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
+
+        def save_or_fix(save: bool | None) -> None:
+            if save:
+                self._save(draft)
+            else:
+                self._focus_field(warnings[0].field)
+
         self.app.push_screen(
-            ConfirmScreen(f"Save with {count}?", detail=listed, confirm_label="Save anyway"),
-            lambda save: self._save(draft) if save else self._focus_field(warnings[0].field),
+            ConfirmScreen(f"Save with {count}?", detail=listed, confirm_label="Save anyway"), save_or_fix
         )
 
     def _show_trimmed_values(self, draft: AccountDraft, trimmed: list[FieldProblem]) -> None:
@@ -406,11 +416,10 @@ class AccountFormScreen(Screen[Account | None]):
 
     async def _confirm_overwrite(self, current: Account) -> bool:
         question = f"This account changed on the server at {local_time(current.last_change)}, after you opened it."
-        return bool(
-            await self.app.push_screen_wait(
-                ConfirmScreen(question, detail="Save your version over it?", confirm_label="Overwrite")
-            )
+        overwrite = await self.app.push_screen_wait(
+            ConfirmScreen(question, detail="Save your version over it?", confirm_label="Overwrite")
         )
+        return bool(overwrite)
 
     def _show_api_error(self, exc: ApiError | ConnectionFailed) -> None:
         lines = [f"Not saved: {exc}"]

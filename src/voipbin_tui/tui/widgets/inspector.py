@@ -360,8 +360,9 @@ class InspectorPane(Vertical):
     @on(VirtualTable.RowSelected, "#inspector-table")
     def _open(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
-        if 0 <= event.row < len(self._visible) and self._visible[event.row].request is not None:
-            self.post_message(self.Opened(self._visible[event.row].request))
+        request = self._visible[event.row].request if 0 <= event.row < len(self._visible) else None
+        if request is not None:
+            self.post_message(self.Opened(request))
 
     @on(VirtualTable.Resized, "#inspector-table")
     def _resized(self, event: VirtualTable.Resized) -> None:

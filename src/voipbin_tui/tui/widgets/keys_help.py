@@ -42,7 +42,7 @@ class KeysHelp(VerticalScroll, can_focus=False):
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
-    def _bindings_changed(self, _screen: Screen) -> None:
+    def _bindings_changed(self, _screen: Screen[object]) -> None:
         self.call_after_refresh(self._update)
 
     def _update(self) -> None:
