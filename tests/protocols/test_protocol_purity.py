@@ -60,7 +60,6 @@ def test_public_names_are_exported() -> None:
         "RequestKind",
         "HookVerdict",
         "explain_verdict",
-        "would_be_accepted",
         "SignatureCheck",
         "sign_hub_signature",
         "verify_hub_signature",

@@ -1,10 +1,12 @@
-"""Verdict and kind vocabulary: stored values, explanations, acceptance."""
+"""Verdict and kind vocabulary: stored values and explanations, per provider."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from voipbin_tui.protocols import HookVerdict, RequestKind, explain_verdict, would_be_accepted
+from voipbin_tui.protocols import HookVerdict, RequestKind, explain_verdict
 
 
 def test_kind_values_are_the_stored_strings() -> None:
@@ -36,13 +38,55 @@ def test_verdict_values_are_the_stored_strings() -> None:
     ]
 
 
-@pytest.mark.parametrize("kind", [None, *RequestKind])
-@pytest.mark.parametrize("verdict", list(HookVerdict))
-def test_every_verdict_has_a_real_explanation_for_every_kind(verdict: HookVerdict, kind: RequestKind | None) -> None:
-    text = explain_verdict(verdict, kind)
-    assert len(text) > 40
-    assert text.endswith((".", ")"))
-    assert "The hook's verdict was" not in text
+# Each provider's kinds, and words that belong to the other providers only: an explanation
+# that borrows them sends the operator to the wrong console (a LINE request told about Meta).
+_KINDS_OF_PROVIDER: dict[str, list[RequestKind | None]] = {
+    "whatsapp": [None, RequestKind.VERIFY, RequestKind.MESSAGE, RequestKind.STATUS, RequestKind.UNKNOWN],
+    "line": [RequestKind.LINE, RequestKind.LINE_VERIFY],
+    "voipbin": [RequestKind.VOIPBIN_EVENT],
+}
+_WHATSAPP_WORDS = ("Meta", "WhatsApp", "X-Hub-Signature", "hub.", "wamid", "app secret", "app_secret")
+_LINE_WORDS = ("LINE", "x-line-signature", "channel secret", "webhookEventId")
+_FOREIGN_WORDS = {
+    "whatsapp": (*_LINE_WORDS, "X-VoIPBIN", "webhook secret"),
+    "line": (*_WHATSAPP_WORDS, "X-VoIPBIN", "webhook secret"),
+    "voipbin": (*_WHATSAPP_WORDS, *_LINE_WORDS),
+}
+
+
+def test_every_request_kind_belongs_to_one_provider() -> None:
+    kinds = [kind for kinds in _KINDS_OF_PROVIDER.values() for kind in kinds]
+    assert sorted(kinds, key=str) == sorted([None, *RequestKind], key=str)
+
+
+@pytest.mark.parametrize("provider", list(_KINDS_OF_PROVIDER))
+def test_explanations_never_borrow_another_providers_words(provider: str) -> None:
+    borrowed = [
+        (verdict.value, kind and kind.value, word)
+        for kind in _KINDS_OF_PROVIDER[provider]
+        for verdict in HookVerdict
+        for word in _FOREIGN_WORDS[provider]
+        if re.search(rf"(?<![\w-]){re.escape(word)}", explain_verdict(verdict, kind))
+    ]
+    assert borrowed == []
+
+
+@pytest.mark.parametrize("provider", list(_KINDS_OF_PROVIDER))
+def test_every_verdict_has_its_own_explanation(provider: str) -> None:
+    generic = [
+        (verdict.value, kind and kind.value)
+        for kind in _KINDS_OF_PROVIDER[provider]
+        for verdict in HookVerdict
+        if explain_verdict(verdict, kind).startswith("The hook's verdict was")
+    ]
+    assert generic == []
+
+
+def test_a_line_request_to_no_account_is_not_told_about_meta() -> None:
+    text = explain_verdict(HookVerdict.UNKNOWN_ACCOUNT, RequestKind.LINE)
+    assert text == "The account id in the path matches no conversation account, so the request is dropped."
+    assert "Meta" not in explain_verdict(HookVerdict.TOO_LARGE, RequestKind.LINE)
+    assert "Meta never learns" in explain_verdict(HookVerdict.UNKNOWN_ACCOUNT, RequestKind.MESSAGE)
 
 
 def test_whatsapp_bad_signature_names_the_header_and_the_app_secret() -> None:
@@ -82,8 +126,3 @@ def test_specific_explanations() -> None:
     assert "wamid" in explain_verdict(HookVerdict.DUPLICATE, RequestKind.MESSAGE)
     assert "verified" in explain_verdict(HookVerdict.OK, RequestKind.VERIFY)
     assert "Verify request" in explain_verdict(HookVerdict.OK, RequestKind.LINE_VERIFY)
-
-
-@pytest.mark.parametrize("verdict", list(HookVerdict))
-def test_only_ok_is_accepted(verdict: HookVerdict) -> None:
-    assert would_be_accepted(verdict) is (verdict is HookVerdict.OK)

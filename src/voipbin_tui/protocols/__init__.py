@@ -37,7 +37,6 @@ from voipbin_tui.protocols.verdicts import (
     HookVerdict,
     RequestKind,
     explain_verdict,
-    would_be_accepted,
 )
 from voipbin_tui.protocols.whatsapp import (
     HubChallengeResult,
@@ -88,5 +87,4 @@ __all__ = [
     "verify_hub_signature",
     "verify_line_signature",
     "verify_voipbin_signature",
-    "would_be_accepted",
 ]

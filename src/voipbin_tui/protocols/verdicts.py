@@ -52,6 +52,8 @@ class HookVerdict(StrEnum):
 _WHATSAPP = "whatsapp"
 _LINE = "line"
 _VOIPBIN = "voipbin"
+_ANY = "any"
+"""Words true for every provider: used when a provider has none of its own for a verdict."""
 
 _LINE_KINDS = frozenset({RequestKind.LINE, RequestKind.LINE_VERIFY})
 
@@ -111,10 +113,16 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
         "token (its `secret`), or hub.mode is not subscribe, so Meta will not mark the URL "
         "verified."
     ),
+    (HookVerdict.BAD_VERIFY_TOKEN, _ANY): (
+        "The verification was refused: the verify token sent differs from the account's verify token (its `secret`)."
+    ),
     # UNKNOWN_ACCOUNT
     (HookVerdict.UNKNOWN_ACCOUNT, _WHATSAPP): (
         "The account id in the path matches no conversation account, so the request is "
         "dropped; VoIPBIN still answers 200 to a POST, so Meta never learns of it."
+    ),
+    (HookVerdict.UNKNOWN_ACCOUNT, _ANY): (
+        "The account id in the path matches no conversation account, so the request is dropped."
     ),
     # MALFORMED
     (HookVerdict.MALFORMED, _WHATSAPP): (
@@ -132,6 +140,7 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
     (HookVerdict.TOO_LARGE, _WHATSAPP): (
         "The body is larger than the hook accepts (Meta sends at most 3 MB), so it was not processed."
     ),
+    (HookVerdict.TOO_LARGE, _ANY): ("The body is larger than the hook accepts, so it was not processed."),
     # DUPLICATE
     (HookVerdict.DUPLICATE, _WHATSAPP): (
         "Already received: the same wamid (or the same wamid and status) arrived before. This "
@@ -140,21 +149,28 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
     (HookVerdict.DUPLICATE, _LINE): (
         "Already received: the same webhookEventId arrived before (a LINE redelivery); it is answered 200 and skipped."
     ),
+    (HookVerdict.DUPLICATE, _ANY): (
+        "Already received: the same event arrived before (a redelivery); it is answered 200 and skipped."
+    ),
     # DASHBOARD_TEST
     (HookVerdict.DASHBOARD_TEST, _WHATSAPP): (
         'Placeholder data from Meta\'s App Dashboard "Test" button (phone_number_id 123456123, '
         "message id without the wamid. prefix), not a real message. The webhook is reachable "
         "and signed correctly; send a message from a real phone to test end to end."
     ),
+    (HookVerdict.DASHBOARD_TEST, _ANY): (
+        "Placeholder data from a provider console's test button, not a real message: the "
+        "webhook is reachable and signed correctly."
+    ),
     # UNSUPPORTED_ACCOUNT
-    (HookVerdict.UNSUPPORTED_ACCOUNT, _WHATSAPP): (
+    (HookVerdict.UNSUPPORTED_ACCOUNT, _ANY): (
         "This is an SMS account: SMS arrives through the carrier's own hook, not through the "
         "conversation hook path, so the request is ignored."
     ),
     # CROSS_SITE
-    (HookVerdict.CROSS_SITE, _WHATSAPP): (
+    (HookVerdict.CROSS_SITE, _ANY): (
         "A web browser sent this on a web page's behalf (it carries Origin or Sec-Fetch-Site, which "
-        "Meta, LINE and VoIPBIN never send): refused with 403, and nothing in it was processed."
+        "no provider's webhook sends): refused with 403, and nothing in it was processed."
     ),
 }
 
@@ -194,7 +210,8 @@ def explain_verdict(verdict: HookVerdict, kind: RequestKind | None = None) -> st
 
     The text names the header and the secret of the provider that ``kind`` belongs to
     (WhatsApp when ``kind`` is None), because "signature does not match" alone does not tell
-    an operator which value to go and fix. Never raises: an unexpected value gets a generic
+    an operator which value to go and fix; it never borrows another provider's words (a LINE
+    request is not told about Meta). Never raises: an unexpected value gets a generic
     sentence rather than an error in the middle of a screen.
     """
     if kind is not None:
@@ -202,19 +219,7 @@ def explain_verdict(verdict: HookVerdict, kind: RequestKind | None = None) -> st
         if text is not None:
             return text
     provider = _provider_of(kind)
-    text = _EXPLANATIONS.get((verdict, provider))
-    if text is None:
-        text = _EXPLANATIONS.get((verdict, _WHATSAPP))
+    text = _EXPLANATIONS.get((verdict, provider)) or _EXPLANATIONS.get((verdict, _ANY))
     if text is None:
         return f"The hook's verdict was {str(verdict)!r}."
     return text
-
-
-def would_be_accepted(verdict: HookVerdict) -> bool:
-    """Whether a request with this verdict is taken as new data by VoIPBIN.
-
-    True for OK only. DUPLICATE is answered 200 but skipped (the data was taken the first
-    time), and DASHBOARD_TEST is placeholder data rather than a real message, so neither
-    counts as accepted: the inspector uses this to colour a request as "went through".
-    """
-    return verdict == HookVerdict.OK
