@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,18 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("shared-machine")
 
+SNAPSHOT_PYTHON = (3, 11)
+"""The one Python the snapshot SVGs are made with: another one's Rich/Textual stack can draw a
+few cells differently, and snapshots updated on two versions would flip back and forth."""
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 """Real-shape payloads copied into the repository (see fixtures/README.md for their sources)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("update_snapshots", default=False) and sys.version_info[:2] != SNAPSHOT_PYTHON:
+        wanted, running = ".".join(map(str, SNAPSHOT_PYTHON)), ".".join(map(str, sys.version_info[:2]))
+        raise pytest.UsageError(f"snapshots are made with Python {wanted} only; this is {running}")
 
 
 def free_port() -> int:

@@ -1,25 +1,15 @@
 """The layers that the CLI, the backend and tests share must never depend on Textual."""
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import imported_modules
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "voipbin_tui"
 UI_FREE_LAYERS = ("api", "protocols", "backend")
-
-
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 @pytest.mark.parametrize("layer", UI_FREE_LAYERS)

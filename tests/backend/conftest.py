@@ -7,7 +7,6 @@ and read the feed after their own cursor; tests that count things start a fresh 
 
 from __future__ import annotations
 
-import itertools
 import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.helpers import SteppingClock, sequential_ids
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.models import Account
@@ -38,20 +38,9 @@ def compact(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
-class SteppingClock:
-    """Each reading is one millisecond after the previous one: ordered and reproducible."""
-
-    def __init__(self, start: datetime = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)) -> None:
-        self._ticks = itertools.count()
-        self._start = start
-
-    def __call__(self) -> datetime:
-        return self._start + timedelta(milliseconds=next(self._ticks))
-
-
-def sequential_ids() -> Callable[[], UUID]:
-    counter = itertools.count(1)
-    return lambda: UUID(f"00000000-0000-4000-8000-{next(counter):012d}")
+def stepping_clock() -> SteppingClock:
+    """The backend's clock in tests: a millisecond a reading, ordered and reproducible."""
+    return SteppingClock(datetime(2026, 3, 1, 10, 0, tzinfo=UTC), timedelta(milliseconds=1))
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +56,7 @@ def fresh_backend(tmp_path: Path) -> Iterator[Callable[..., EmbeddedBackend]]:
     started: list[EmbeddedBackend] = []
 
     def start(**overrides: Any) -> EmbeddedBackend:
-        settings: dict[str, Any] = {"seed": False, "clock": SteppingClock(), "new_id": sequential_ids()}
+        settings: dict[str, Any] = {"seed": False, "clock": stepping_clock(), "new_id": sequential_ids()}
         settings.update(overrides)
         backend = start_embedded(tmp_path / f"data-{len(started)}", accesskey=ACCESSKEY, **settings)
         started.append(backend)

@@ -8,18 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import imported_modules
+
 BACKEND = Path(__file__).resolve().parents[2] / "src" / "voipbin_tui" / "backend"
 FORBIDDEN = ("textual", "voipbin_tui.tui", "voipbin_tui.cli")
-
-
-def imported_modules(source: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 def test_backend_sources_import_no_ui() -> None:

@@ -6,18 +6,17 @@ zone is UTC and today is the clock's day, the hook URL shown is a fixed public o
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.helpers import SteppingClock, sequential_ids
 from voipbin_tui.api import Account, AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.config import SandboxTarget
@@ -30,20 +29,9 @@ PUBLIC_HOOK_URL = "https://hook.sandbox.example/v1.0"
 START = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
-class SteppingClock:
-    """Each reading is one second after the previous: ordered, unique and reproducible."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self._ticks = itertools.count()
-        self._start = start
-
-    def __call__(self) -> datetime:
-        return self._start + timedelta(seconds=next(self._ticks))
-
-
-def sequential_ids() -> Callable[[], UUID]:
-    counter = itertools.count(1)
-    return lambda: UUID(f"00000000-0000-4000-8000-{next(counter):012d}")
+def stepping_clock() -> SteppingClock:
+    """The sandbox's clock in TUI tests: a second a reading from START."""
+    return SteppingClock(START, timedelta(seconds=1))
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +50,7 @@ def start_sandbox(data_dir: Path, *, seed: bool = True, port: int = 0) -> Embedd
         data_dir,
         seed=seed,
         port=port,
-        clock=SteppingClock(),
+        clock=stepping_clock(),
         new_id=sequential_ids(),
         public_hook_url=PUBLIC_HOOK_URL,
     )

@@ -10,16 +10,16 @@ import httpx
 import pytest
 from textual.widgets import Input
 
+from tests.helpers import sequential_ids
 from tests.tui.conftest import (
     PUBLIC_HOOK_URL,
     START,
-    SteppingClock,
     make_app,
     screen_text,
     select_type,
-    sequential_ids,
     settle,
     start_sandbox,
+    stepping_clock,
     wait_for_accounts,
     wait_until,
 )
@@ -322,7 +322,7 @@ async def test_a_full_buffer_drops_old_rows_without_moving_the_reader(sandbox: E
 
 
 async def test_the_pane_says_when_retention_dropped_requests(tmp_path: Path) -> None:
-    settings = {"clock": SteppingClock(), "new_id": sequential_ids(), "public_hook_url": PUBLIC_HOOK_URL}
+    settings = {"clock": stepping_clock(), "new_id": sequential_ids(), "public_hook_url": PUBLIC_HOOK_URL}
     with start_embedded(tmp_path / "small", max_capture_bytes=20_000, **settings) as backend:
         async with make_app(backend).run_test(size=(120, 40)) as pilot:
             screen, account, pane = await pane_ready(pilot)
