@@ -16,6 +16,8 @@ from click.testing import CliRunner, Result
 from tests.hostile_text import HOSTILE, MARKUP_SHOWN, assert_terminal_safe, plant_hostile_data
 from voipbin_tui.cli import main
 
+pytestmark = pytest.mark.slow  # each runs the CLI against a sandbox it starts
+
 
 def run(*args: str, input: str | None = None) -> Result:
     result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)

@@ -19,6 +19,8 @@ from tests.conftest import free_port, hook_line
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.cli import main
 
+pytestmark = pytest.mark.slow  # each runs the CLI against a sandbox it starts
+
 
 def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)

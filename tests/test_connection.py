@@ -13,6 +13,7 @@ from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import SandboxUnavailable, connection_opener
 
 
+@pytest.mark.slow
 async def test_a_retry_after_a_failed_start_looks_for_the_backend_again(tmp_path: Path) -> None:
     in_the_way = start_embedded(tmp_path, seed=False)
     write_record(tmp_path, RuntimeRecord(pid=os.getpid(), port=in_the_way.port, nonce="relay", relay=True))

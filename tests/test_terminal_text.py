@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,6 +60,7 @@ def test_escaping_is_idempotent_and_complete(text: str) -> None:
         st.text() | st.integers() | st.none(), lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner)
     )
 )
+@pytest.mark.slow
 def test_json_for_terminal_is_the_same_data_and_safe(data: object) -> None:
     printed = json_for_terminal(json.dumps(data, indent=2, ensure_ascii=False))
     assert json.loads(printed) == data

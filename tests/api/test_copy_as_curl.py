@@ -81,6 +81,7 @@ def check_command(command: str) -> None:
     assert unsafe_characters(command) == [], command
 
 
+@pytest.mark.slow
 @settings(max_examples=60)
 @given(st.binary(max_size=300) | st.text(max_size=100).map(str.encode))
 def test_any_body_arrives_byte_for_byte(receiver: str, tmp_path_factory: pytest.TempPathFactory, body: bytes) -> None:
@@ -106,6 +107,7 @@ def test_nul_bytes_and_control_characters_still_run(receiver: str, tmp_path: Pat
     assert run_copy(command, tmp_path)[3] == body
 
 
+@pytest.mark.slow
 @settings(max_examples=30)
 @given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=40))
 @example("\xa0")  # not HTTP white space: a value of its own, not an empty header

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ def accounts(draw: st.DrawFn) -> dict:
     return data
 
 
+@pytest.mark.slow
 @given(accounts())
 def test_account_round_trips_through_json(data: dict) -> None:
     account = Account.model_validate(data)

@@ -6,11 +6,14 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from voipbin_tui.backend.checkpoints import Checkpointer
 
 MB = 1024 * 1024
 
 
+@pytest.mark.slow
 def test_the_log_is_truncated_past_its_limit_under_a_steady_stream_of_writes(tmp_path: Path) -> None:
     database = tmp_path / "backend.sqlite3"
     writer = sqlite3.connect(database, isolation_level=None)

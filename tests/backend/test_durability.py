@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.backend.conftest import ACCESSKEY, hook_path
 from voipbin_tui.api.feed import CapturedRequest
@@ -70,6 +71,7 @@ def all_captured(base_url: str) -> list[CapturedRequest]:
     return captured
 
 
+@pytest.mark.slow
 def test_run_server_says_where_it_listens_and_binds_loopback_only(tmp_path: Path) -> None:
     with serve(tmp_path) as (_, banner):
         base_url = base_url_of(banner)
@@ -100,6 +102,7 @@ def _send_until_refused(base_url: str, account_id: str, acknowledged: list[str],
                 acknowledged.append(wamid)
 
 
+@pytest.mark.slow
 def test_every_acknowledged_post_survives_sigkill(tmp_path: Path) -> None:
     acknowledged: list[str] = []
     with serve(tmp_path) as (process, banner):

@@ -477,6 +477,7 @@ async def test_the_seeded_account_answers_its_documented_verify_token(
         {},
     ],
 )
+@pytest.mark.slow
 async def test_a_bad_hub_challenge_is_403_not_500(
     http: httpx.AsyncClient, feed: FeedClient, client: VoipbinClient, params: dict[str, str]
 ) -> None:

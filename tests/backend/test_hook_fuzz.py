@@ -28,6 +28,8 @@ from voipbin_tui.backend.config import BackendConfig
 from voipbin_tui.backend.seed import SEED_LINE_CHANNEL_SECRET, SEED_WHATSAPP_APP_SECRET
 from voipbin_tui.protocols import sign_hub_signature, sign_line_signature
 
+pytestmark = pytest.mark.slow  # long hypothesis runs
+
 
 class InProcessBackend:
     """The app with its lifespan running on a private event loop, called synchronously (so

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import imported_modules
 
 BACKEND = Path(__file__).resolve().parents[2] / "src" / "voipbin_tui" / "backend"
@@ -26,6 +28,7 @@ def test_backend_sources_import_no_ui() -> None:
     assert not offending
 
 
+@pytest.mark.slow
 def test_running_a_backend_loads_no_textual() -> None:
     code = (
         "import sys, voipbin_tui.backend, voipbin_tui.api.feed; "

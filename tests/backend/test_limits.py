@@ -201,6 +201,7 @@ async def test_a_request_whose_headers_do_not_arrive_in_time_is_dropped(strict: 
         writer.close()
 
 
+@pytest.mark.slow
 async def test_a_body_that_does_not_arrive_in_time_is_dropped_unrecorded(strict: EmbeddedBackend) -> None:
     async with FeedClient(strict.inspector_url, accesskey=ACCESSKEY) as feed:
         cursor = await latest_seq(feed)
@@ -217,6 +218,7 @@ async def test_a_body_that_does_not_arrive_in_time_is_dropped_unrecorded(strict:
         assert await captured_since(feed, cursor) == []  # a crowd of them must not become a burst of writes
 
 
+@pytest.mark.slow
 async def test_a_keep_alive_request_trickled_a_byte_at_a_time_is_dropped(strict: EmbeddedBackend) -> None:
     reader, writer = await _send_head(strict.port, "GET /v1.0/customer HTTP/1.1\r\nHost: a\r\n\r\n")
     try:
@@ -329,6 +331,7 @@ def _pin_with_unread_answers(port: int, seconds: float = 1.0) -> tuple[socket.so
     return pinned, False
 
 
+@pytest.mark.slow
 async def test_connections_whose_senders_never_read_their_answers_are_displaced_first(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:
@@ -346,6 +349,7 @@ async def test_connections_whose_senders_never_read_their_answers_are_displaced_
             connection.close()
 
 
+@pytest.mark.slow
 async def test_a_connection_whose_sender_never_reads_its_answers_is_dropped_after_the_send_deadline(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:
@@ -379,6 +383,7 @@ def _serve(data_dir: Path, stderr: IO[bytes], *, descriptors: int) -> tuple[subp
     raise AssertionError(f"serve exited with {process.wait()} before listening")
 
 
+@pytest.mark.slow
 async def test_serve_answers_a_signed_post_past_its_descriptor_limit_and_logs_little(tmp_path: Path) -> None:
     """More slow connections than the process has file descriptors: the cap keeps it below
     the limit, so a signed POST still gets in, and nothing floods stderr."""
@@ -410,6 +415,7 @@ async def test_serve_answers_a_signed_post_past_its_descriptor_limit_and_logs_li
         ({"Sec-Fetch-Site": "none"}, False),  # typed in the address bar: no page behind it
     ],
 )
+@pytest.mark.slow
 async def test_hook_requests_carrying_browser_only_headers_are_refused_and_recorded(
     http: httpx.AsyncClient,
     client: VoipbinClient,
@@ -439,6 +445,7 @@ async def test_the_events_receiver_refuses_a_browser_too(http: httpx.AsyncClient
 # -- item 4: the disk -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_captures_are_bounded_by_bytes_and_the_feed_says_what_was_dropped(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:

@@ -253,6 +253,7 @@ async def post(backend: EmbeddedBackend, path: str, body: bytes, headers: dict[s
 # -- forwarding and judging -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_signed_message_reaches_the_upstream_byte_for_byte_and_is_judged_with_the_api_app_secret(
     relay: EmbeddedBackend, upstream_hook: StandIn, whatsapp_account: tuple[Account, str]
 ) -> None:
@@ -315,6 +316,7 @@ async def test_a_bad_signature_is_still_forwarded_since_voipbin_decides_but_is_j
     assert (capture.upstream or {})["status"] == 200
 
 
+@pytest.mark.slow
 async def test_an_unreachable_upstream_answers_502_so_that_meta_retries(
     start_relay: Callable[..., EmbeddedBackend], whatsapp_account: tuple[Account, str]
 ) -> None:
@@ -404,6 +406,7 @@ async def test_the_query_is_forwarded_byte_for_byte_and_an_empty_one_adds_no_que
     ]
 
 
+@pytest.mark.slow
 async def test_an_upstream_trickling_its_answer_is_cut_at_one_deadline_for_the_whole_exchange(
     start_relay: Callable[..., EmbeddedBackend],
 ) -> None:
@@ -415,6 +418,7 @@ async def test_an_upstream_trickling_its_answer_is_cut_at_one_deadline_for_the_w
     assert answer.status_code == 502 and time.monotonic() - started < 2.5  # a byte every 0.2 s, for 10 s
 
 
+@pytest.mark.slow
 async def test_lookups_of_unknown_accounts_are_bounded_per_second(
     start_relay: Callable[..., EmbeddedBackend], voipbin_api: EmbeddedBackend, upstream_hook: StandIn
 ) -> None:
@@ -432,6 +436,7 @@ async def test_lookups_of_unknown_accounts_are_bounded_per_second(
     assert len(upstream_hook.received) == 41  # each one is forwarded all the same: VoIPBIN decides
 
 
+@pytest.mark.slow
 async def test_a_body_to_an_id_the_api_was_not_asked_about_keeps_its_first_64_kib(
     start_relay: Callable[..., EmbeddedBackend], voipbin_api: EmbeddedBackend, upstream_hook: StandIn
 ) -> None:
@@ -522,6 +527,7 @@ async def test_a_hub_challenge_is_judged_by_the_upstream_answer_since_the_verify
     assert "cannot check hub.verify_token" in capture.explanation
 
 
+@pytest.mark.slow
 async def test_accounts_are_read_once_per_cache_lifetime_and_changes_show_after_it(
     start_relay: Callable[..., EmbeddedBackend],
     upstream_hook: StandIn,
@@ -555,6 +561,7 @@ async def test_accounts_are_read_once_per_cache_lifetime_and_changes_show_after_
     assert [c.verdict for c in captures] == [HookVerdict.OK] * 5 + [HookVerdict.BAD_SIGNATURE, HookVerdict.OK]
 
 
+@pytest.mark.slow
 async def test_a_slow_api_does_not_hold_the_request_beyond_the_lookup_timeout(
     start_relay: Callable[..., EmbeddedBackend], upstream_hook: StandIn
 ) -> None:
@@ -604,6 +611,7 @@ async def test_a_line_post_is_forwarded_with_its_signature_but_cannot_be_checked
     assert "never returns a LINE account's channel secret" in capture.explanation
 
 
+@pytest.mark.slow
 async def test_a_hub_challenge_to_a_line_account_is_judged_in_the_sandbox_hook_s_words(
     relay: EmbeddedBackend, voipbin_api: EmbeddedBackend, api_client: VoipbinClient
 ) -> None:
@@ -639,6 +647,7 @@ async def test_a_body_too_large_is_refused_and_not_forwarded_cut(
     assert "Not forwarded" in capture.explanation
 
 
+@pytest.mark.slow
 async def test_replay_forwards_the_request_again(
     relay: EmbeddedBackend, upstream_hook: StandIn, whatsapp_account: tuple[Account, str]
 ) -> None:
@@ -670,6 +679,7 @@ async def test_voipbin_events_are_received_as_before_and_not_forwarded(
     assert event.upstream is None
 
 
+@pytest.mark.slow
 async def test_the_relay_applies_nothing_to_its_own_sandbox(tmp_path: Path, upstream_hook: StandIn) -> None:
     """A relay reading accounts from its own seeded sandbox: were the sandbox's hook effects
     applied, the message would become a conversation there."""
@@ -777,6 +787,7 @@ def read_banner(process: subprocess.Popen[str]) -> str:
     return "".join(lines)
 
 
+@pytest.mark.slow
 def test_serve_forward_to_relays_end_to_end_with_credentials_from_the_environment(
     tmp_path: Path, voipbin_api: EmbeddedBackend, upstream_hook: StandIn
 ) -> None:

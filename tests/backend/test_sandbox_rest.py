@@ -135,6 +135,7 @@ async def test_an_internal_error_still_answers_the_envelope_and_request_id(
         ("GET", "/inspector/v1/voipbin-events"),
     ],
 )
+@pytest.mark.slow
 async def test_unknown_routes_and_methods_are_route_not_found(rest: httpx.AsyncClient, method: str, path: str) -> None:
     response = await rest.request(method, path)
     assert response.status_code == 404
@@ -226,6 +227,7 @@ async def test_empty_fields_are_omitted_and_no_flow_is_the_nil_uuid(rest: httpx.
         ({"type": "sms", "message_flow_id": str(uuid4())}, ["message_flow_id"]),
     ],
 )
+@pytest.mark.slow
 async def test_create_refuses_bad_accounts_naming_the_fields(
     rest: httpx.AsyncClient, body: dict[str, object], fields: list[str]
 ) -> None:
@@ -342,6 +344,7 @@ async def test_write_only_secrets_are_stored_for_the_hook(sandbox: EmbeddedBacke
 # -- pagination --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_pages_are_newest_first_with_a_token_on_every_non_empty_page(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:

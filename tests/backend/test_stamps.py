@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
 
 from tests.backend.conftest import ACCESSKEY, create_whatsapp_account, post_whatsapp
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
@@ -93,6 +94,7 @@ async def one_notification(
         yield client, http, account, post
 
 
+@pytest.mark.slow
 async def test_a_batch_of_1000_messages_from_one_sender_pages_whole(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:
@@ -108,6 +110,7 @@ async def test_a_batch_of_1000_messages_from_one_sender_pages_whole(
         assert [m.text async for m in client.iter_messages(conversation.id)] == texts[::-1]
 
 
+@pytest.mark.slow
 async def test_a_batch_from_150_senders_makes_150_reachable_conversations(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:

@@ -15,6 +15,8 @@ import pytest
 
 from tests.secrets_scan import assert_no_secrets, stored_secrets
 
+pytestmark = pytest.mark.slow  # each runs the installed voipbin-tui in tmux
+
 SCRIPT = Path(sys.executable).parent / "voipbin-tui"
 SESSION = "voipbin-e2e"
 

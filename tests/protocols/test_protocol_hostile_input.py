@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,8 @@ from voipbin_tui.protocols import (
     verify_voipbin_signature,
 )
 from voipbin_tui.terminal_text import unsafe_characters
+
+pytestmark = pytest.mark.slow  # long hypothesis runs
 
 SKELETONS = [
     json.loads((FIXTURES / "whatsapp" / name).read_bytes())

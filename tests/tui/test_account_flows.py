@@ -26,6 +26,8 @@ from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 
+pytestmark = pytest.mark.slow  # each drives the app with Pilot against a sandbox
+
 
 class RecordingTransport(httpx.AsyncBaseTransport):
     """Real HTTP to the sandbox, keeping every request; can fail chosen requests like VoIPBIN does."""

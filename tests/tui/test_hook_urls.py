@@ -3,6 +3,8 @@ the local sandbox asks first (here a `serve` on loopback reached as a remote VoI
 
 from __future__ import annotations
 
+import pytest
+
 from tests.tui.conftest import (
     screen_text,
     select_type,
@@ -17,6 +19,8 @@ from voipbin_tui.connection import open_connection
 from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
+
+pytestmark = pytest.mark.slow  # each drives the app with Pilot against a sandbox
 
 
 def remote_app(sandbox: EmbeddedBackend) -> VoipbinApp:

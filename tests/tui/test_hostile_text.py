@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
@@ -24,6 +25,8 @@ from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
+
+pytestmark = pytest.mark.slow  # each drives the app with Pilot through hostile text
 
 TEXTUAL_OWN_SEQUENCES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 """What Textual itself writes between texts: cursor moves and colours (CSI ... letter)."""

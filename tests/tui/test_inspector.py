@@ -30,6 +30,8 @@ from voipbin_tui.config import export_dir
 from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 
+pytestmark = pytest.mark.slow  # each drives the app with Pilot against a sandbox
+
 
 async def pane_ready(pilot, account_type: AccountType = AccountType.WHATSAPP):
     """The accounts screen with ``account_type`` selected and the inspector following its feed."""

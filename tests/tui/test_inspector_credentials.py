@@ -25,6 +25,8 @@ from voipbin_tui.config import ConfigFile, Profile, resolve_target, save_config
 from voipbin_tui.connection import open_connection
 from voipbin_tui.tui.app import VoipbinApp
 
+pytestmark = pytest.mark.slow  # each drives the app with Pilot against a relay
+
 RELAY_KEY = "the-relays-own-key"
 
 

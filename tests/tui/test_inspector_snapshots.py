@@ -17,6 +17,8 @@ from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.protocols import sign_hub_signature
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 
+pytestmark = pytest.mark.slow  # each draws the app and compares SVGs
+
 PUBLIC_HOST = "hook.sandbox.example"
 """What providers would send as Host through the public URL (and no random port in pictures)."""
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]

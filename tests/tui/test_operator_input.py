@@ -34,6 +34,8 @@ from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 
+pytestmark = pytest.mark.slow  # each drives the app with Pilot against a sandbox
+
 TAB = ("tab", None)
 
 

@@ -20,6 +20,8 @@ from voipbin_tui.config import resolve_target
 from voipbin_tui.connection import open_connection
 from voipbin_tui.tui.app import VoipbinApp
 
+pytestmark = pytest.mark.slow  # each starts a backend process and the app
+
 
 async def cli(*args: str) -> tuple[str, str]:
     process = await asyncio.create_subprocess_exec(

@@ -26,6 +26,8 @@ from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 
+pytestmark = pytest.mark.slow  # each draws the app twice (80x24 and 120x40) and compares SVGs
+
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
