@@ -29,6 +29,7 @@ from voipbin_tui.api import (
     VoipbinError,
     mask_secret,
 )
+from voipbin_tui.api.account_types import provider_hook, spec_of
 from voipbin_tui.api.client import parse_uuid
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import FeedClient
@@ -372,9 +373,9 @@ def _account_lines(
         ("flow", flow_label(account.message_flow_id, names)),
     ]
     # only the write-only fields this type uses (SMS has none); a type this version does not know, both
-    used = _SECRET_FIELDS.get(account.type, ("token", "secret")) if isinstance(account.type, AccountType) else None
-    lines += [(field, WRITE_ONLY) for field in ("token", "secret") if used is None or field in used]
-    if account.type == AccountType.WHATSAPP or account.provider_data is not None:
+    spec = spec_of(account.type)
+    lines += [(field, WRITE_ONLY) for field in ("token", "secret") if spec is None or field in spec.write_only_keys]
+    if (spec is not None and spec.uses_provider_data) or account.provider_data is not None:
         secret = account.app_secret
         shown = (secret.get_secret_value() if secret else "") if show_secrets else mask_secret(secret)
         lines += [("phone_number_id", account.phone_number_id or "(not set)"), ("app_secret", shown or "(not set)")]
@@ -384,7 +385,7 @@ def _account_lines(
     ]
     if account.is_deleted:
         lines.append(("deleted", local_time(account.tm_delete)))
-    if account.type in (AccountType.WHATSAPP, AccountType.LINE):
+    if provider_hook(account.type) is not None:
         lines.append(("hook url", _hook_url_shown(connection, account.id)))
     for item in setup_checklist(account, connection.hook_url_for(account.id)):
         lines.append(("step" if item.is_step else "check", f"{item.mark} {item.text}"))
@@ -409,7 +410,7 @@ def accounts_get(ctx: click.Context, /, account_id: UUID, as_json: bool, show_se
         width = 16
         for label, value in _account_lines(account, connection, names, show_secrets):
             _echo(f"{label:<{width}}{value}")
-        if account.type in (AccountType.WHATSAPP, AccountType.LINE):
+        if provider_hook(account.type) is not None:
             _note_temporary_hook(connection)
 
     _with_connection(ctx, options, work)
@@ -435,34 +436,20 @@ def _account_field_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-_SECRET_FIELDS = {
-    AccountType.WHATSAPP: ("token", "secret", "app_secret"),
-    AccountType.LINE: ("token", "secret"),
-    AccountType.SMS: (),
-}
-_SECRET_LABELS = {
-    (AccountType.WHATSAPP, "token"): "Meta access token",
-    (AccountType.WHATSAPP, "secret"): "Webhook verify token",
-    (AccountType.WHATSAPP, "app_secret"): "Meta app secret",
-    (AccountType.LINE, "token"): "LINE channel access token",
-    (AccountType.LINE, "secret"): "LINE channel secret",
-}
-
-
 def _read_secrets(
     type_: AccountType, given: dict[str, str | None], *, ask: bool, creating: bool
 ) -> dict[str, SecretStr]:
     """Secret values from flags, stdin (``-``), or a no-echo prompt; never echoed back."""
     values: dict[str, SecretStr] = {}
+    spec = spec_of(type_)
     for field in ("token", "secret", "app_secret"):
+        asked = spec.field(field) if spec is not None else None
         raw = given.get(field)
         if raw == "-":
             raw = _line_from_stdin()
-        elif raw is None and field in _SECRET_FIELDS[type_] and (ask or (creating and sys.stdin.isatty())):
+        elif raw is None and asked is not None and asked.secret and (ask or (creating and sys.stdin.isatty())):
             hint = "" if creating else " (empty keeps the current value)"
-            raw = click.prompt(
-                _SECRET_LABELS[(type_, field)] + hint, hide_input=True, default="", show_default=False, err=True
-            )
+            raw = click.prompt(asked.prompt + hint, hide_input=True, default="", show_default=False, err=True)
         if raw:
             values[field] = SecretStr(raw)
     return values
@@ -525,7 +512,7 @@ def _show_saved(account: Account, connection: Connection, as_json: bool, verb: s
         _print_json(account.to_public_dict())
     else:
         _echo(f"{verb} {account.type} account {account.id} ({account.name or 'no name'})")
-        if account.type in (AccountType.WHATSAPP, AccountType.LINE):
+        if provider_hook(account.type) is not None:
             _echo(f"hook url: {_hook_url_shown(connection, account.id)}")
             _note_temporary_hook(connection)
 
@@ -998,7 +985,7 @@ def hook_send_test(
 
     async def work(connection: Connection) -> None:
         account = await connection.client.get_account(account_id)
-        if account.type not in (AccountType.WHATSAPP, AccountType.LINE):
+        if provider_hook(account.type) is None:
             raise click.UsageError(one_line(f"{account.type} accounts do not receive through the conversation hook"))
         url = _hook_target(connection, account.id, to, yes=yes)
         before = await _feed_cursor(connection) if not to else None

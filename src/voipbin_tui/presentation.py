@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from voipbin_tui.api.account_types import ChecklistItem, spec_of
 from voipbin_tui.api.models import NIL_UUID, Account, AccountType, Flow
 from voipbin_tui.terminal_text import one_line
 
 NO_FLOW = "no flow"
 WRITE_ONLY = "write-only: set on save, never returned"
-_APP_SECRET_SHAPE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def local_time(value: datetime | None) -> str:
@@ -51,78 +49,19 @@ def flow_label(flow_id: UUID, names: Mapping[UUID, str] | None) -> str:
     return names.get(flow_id, f"unknown flow {str(flow_id)[:8]}")
 
 
-@dataclass(frozen=True, slots=True)
-class ChecklistItem:
-    """A fact this tool checked (``done`` is True or False), or a step only the user can do and
-    check (``done`` is None): in Meta's or LINE's console, which this tool cannot see."""
-
-    done: bool | None
-    text: str
-
-    @property
-    def is_step(self) -> bool:
-        return self.done is None
-
-    @property
-    def mark(self) -> str:
-        """✓ / ✗ for a checked fact, → for a step: never a tick for what was not checked."""
-        return "→" if self.done is None else ("✓" if self.done else "✗")
-
-
-def _app_secret_step(secret: str) -> str:
-    if not secret:
-        return "app secret missing: every inbound message is dropped"
-    if _APP_SECRET_SHAPE.match(secret):
-        return "app secret set (32 hex)"
-    return "app secret is not 32 hex: compare it with Meta's App Dashboard > App settings > Basic"
-
-
 def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
     """What must be true for this account to receive messages, per type: checked facts first,
     then the steps in the provider's console."""
-    if account.type == AccountType.WHATSAPP:
-        number = account.phone_number_id
-        secret = account.app_secret.get_secret_value() if account.app_secret else ""
-        return [
-            ChecklistItem(
-                bool(number) and number.isdigit(),
-                "phone number id set, digits only" if number.isdigit() else "phone number id must be set, digits only",
-            ),
-            ChecklistItem(bool(_APP_SECRET_SHAPE.match(secret)), _app_secret_step(secret)),
-            ChecklistItem(
-                account.has_flow,
-                "a flow is assigned" if account.has_flow else "no flow assigned: messages arrive but nothing answers",
-            ),
-            ChecklistItem(None, f"in Meta's App Dashboard > WhatsApp > Configuration, set the callback URL {hook_url}"),
-            ChecklistItem(None, "there, set the verify token to this account's secret (write-only: as you saved it)"),
-            ChecklistItem(None, "there, subscribe the webhook field 'messages'"),
-        ]
-    if account.type == AccountType.LINE:
-        return [
-            ChecklistItem(account.has_flow, "a flow is assigned" if account.has_flow else "no flow assigned"),
-            ChecklistItem(None, "VoIPBIN registers the webhook URL with LINE itself when the account is saved"),
-            ChecklistItem(None, f"in the LINE Developers console, check it shows {hook_url} and 'Verify' succeeds"),
-        ]
-    if account.type == AccountType.SMS:
-        return [ChecklistItem(None, "inbound SMS follows the number's flow, not the account's")]
-    return [ChecklistItem(False, f"unknown account type {account.type!r}")]
-
-
-FIELD_LABELS: dict[AccountType, dict[str, str]] = {
-    AccountType.WHATSAPP: {
-        "token": "Access token",
-        "secret": "Verify token",
-        "phone_number_id": "Phone number id",
-        "app_secret": "App secret",
-    },
-    AccountType.LINE: {"token": "Channel access token", "secret": "Channel secret"},
-    AccountType.SMS: {},
-}
-"""The credential fields each type uses, named as the provider's console names them."""
+    spec = spec_of(account.type)
+    if spec is None:
+        return [ChecklistItem(False, f"unknown account type {account.type!r}")]
+    return spec.checklist(account, hook_url)
 
 
 def field_label(account_type: AccountType | str, field: str) -> str:
-    labels = FIELD_LABELS.get(account_type, {}) if isinstance(account_type, AccountType) else {}
+    """A field named as the type's provider console names it."""
     if field == "message_flow_id":
         return "Flow"
-    return labels.get(field, field.replace("_", " ").capitalize())
+    spec = spec_of(account_type)
+    credential = spec.field(field) if spec is not None else None
+    return credential.label if credential is not None else field.replace("_", " ").capitalize()

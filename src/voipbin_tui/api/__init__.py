@@ -3,8 +3,9 @@
 Used by the CLI, the TUI, the inspector feed and the tests alike; it never imports Textual.
 """
 
+from voipbin_tui.api.account_types import FieldProblem
 from voipbin_tui.api.client import DEFAULT_API_URL, DEFAULT_HOOK_URL, VoipbinClient
-from voipbin_tui.api.drafts import MAX_NAME_LENGTH, AccountDraft, FieldProblem
+from voipbin_tui.api.drafts import MAX_NAME_LENGTH, AccountDraft
 from voipbin_tui.api.errors import (
     AccountValidationError,
     ApiError,

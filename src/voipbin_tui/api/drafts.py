@@ -8,30 +8,18 @@ empty body (VoIPBIN zeroes the account on ``{}``), and ``provider_data`` always 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from voipbin_tui.api.account_types import CREDENTIAL_KEYS, FieldProblem, spec_of
 from voipbin_tui.api.errors import AccountValidationError, NothingToUpdate
 from voipbin_tui.api.models import NIL_UUID, Account, AccountType
 
 MAX_NAME_LENGTH = 255
-TRIMMED_FIELDS = ("token", "secret", "phone_number_id", "app_secret")
+TRIMMED_FIELDS = CREDENTIAL_KEYS
 """Ids and secrets: pasted with a stray space or newline they break signatures silently."""
-_DIGITS = re.compile(r"^[0-9]+$")
-_APP_SECRET_SHAPE = re.compile(r"^[0-9a-f]{32}$")
-
-
-@dataclass(frozen=True, slots=True)
-class FieldProblem:
-    """A problem with one field: an error blocks saving, a warning only informs."""
-
-    field: str
-    message: str
-    is_warning: bool = False
 
 
 def _present(secret: SecretStr | None) -> bool:
@@ -96,40 +84,18 @@ class AccountDraft(BaseModel):
             around = describe_surrounding_whitespace(_plain(getattr(self, field)))
             if around:
                 found.append(FieldProblem(field, f"has {around}: remove it (pasted values often carry one)"))
-        if self.type is AccountType.WHATSAPP:
-            found.extend(self._whatsapp_problems(creating=creating))
-        elif self.type is AccountType.LINE and creating:
-            if not _present(self.secret):
-                found.append(FieldProblem("secret", "LINE needs the channel secret"))
-            if not _present(self.token):
-                found.append(FieldProblem("token", "LINE needs the channel access token"))
-        return found
-
-    def _whatsapp_problems(self, *, creating: bool) -> list[FieldProblem]:
-        found: list[FieldProblem] = []
-        if creating and not _present(self.token):
-            found.append(FieldProblem("token", "WhatsApp needs the Meta access token"))
-        if creating and not _present(self.secret):
-            found.append(FieldProblem("secret", "WhatsApp needs the webhook verify token"))
-        number = self.phone_number_id.strip()
-        if not number:
-            found.append(FieldProblem("phone_number_id", "WhatsApp needs the phone number id"))
-        elif not _DIGITS.match(number):
-            found.append(FieldProblem("phone_number_id", "the phone number id is digits only"))
-        elif not 13 <= len(number) <= 17:
-            found.append(
-                FieldProblem("phone_number_id", f"phone number ids usually have 15 digits ({len(number)} given)", True)
-            )
-        if not _present(self.app_secret):
-            found.append(
-                FieldProblem(
-                    "app_secret",
-                    "WhatsApp needs the app secret: without it VoIPBIN drops every inbound message",
-                )
-            )
-        elif not _APP_SECRET_SHAPE.match(_plain(self.app_secret)):
-            found.append(FieldProblem("app_secret", "Meta app secrets are 32 lowercase hex characters", True))
-        if creating and self.message_flow_id == NIL_UUID:
+        spec = spec_of(self.type)
+        if spec is None:
+            return found
+        for credential in spec.fields:
+            raw = getattr(self, credential.key)
+            value = _plain(raw)
+            if not (value.strip() if isinstance(raw, str) else value):
+                if creating or not credential.write_only:  # a write-only field left unset on update is kept
+                    found.append(FieldProblem(credential.key, credential.missing))
+            elif credential.check is not None:
+                found.extend(credential.check(value))
+        if spec.warns_without_flow and creating and self.message_flow_id == NIL_UUID:
             found.append(FieldProblem("message_flow_id", "no flow: inbound messages will not be answered", True))
         return found
 
@@ -158,6 +124,11 @@ class AccountDraft(BaseModel):
         if errors:
             raise AccountValidationError(errors)
 
+    @property
+    def _uses_provider_data(self) -> bool:
+        spec = spec_of(self.type)
+        return spec is not None and spec.uses_provider_data
+
     def _provider_data(self, kept_app_secret: SecretStr | None = None) -> dict[str, str]:
         secret = self.app_secret if _present(self.app_secret) else kept_app_secret
         return {
@@ -175,7 +146,7 @@ class AccountDraft(BaseModel):
             value: SecretStr | None = getattr(self, field)
             if _present(value):
                 body[field] = value.get_secret_value()  # type: ignore[union-attr]
-        if self.type is AccountType.WHATSAPP:
+        if self._uses_provider_data:
             body["provider_data"] = self._provider_data()
         return body
 
@@ -196,7 +167,7 @@ class AccountDraft(BaseModel):
             value: SecretStr | None = getattr(self, field)
             if _present(value):
                 body[field] = value.get_secret_value()  # type: ignore[union-attr]
-        if self.type is AccountType.WHATSAPP:
+        if self._uses_provider_data:
             wanted = self._provider_data(kept_app_secret=current.app_secret)
             had = self.__class__.from_account(current)._provider_data()
             if wanted != had:

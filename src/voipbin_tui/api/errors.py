@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from voipbin_tui.api.drafts import FieldProblem
+    from voipbin_tui.api.account_types import FieldProblem
     from voipbin_tui.api.models import Account
 
 

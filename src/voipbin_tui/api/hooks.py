@@ -14,15 +14,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from voipbin_tui import __version__
+from voipbin_tui.api.account_types import provider_hook
 from voipbin_tui.api.client import DEFAULT_TIMEOUT, describe_transport_error
 from voipbin_tui.api.errors import ConnectionFailed
-from voipbin_tui.api.models import Account, AccountType
-from voipbin_tui.protocols import (
-    build_line_text_payload,
-    build_text_message_payload,
-    sign_hub_signature,
-    sign_line_signature,
-)
+from voipbin_tui.api.models import Account
 
 DEFAULT_TEST_SENDER = "16505551234"
 
@@ -91,18 +86,12 @@ class HookSender:
         WhatsApp messages are signed with the account's app secret (VoIPBIN returns it); LINE
         channel secrets are write-only, so a LINE message is signed only if one is given.
         """
-        if account.type == AccountType.WHATSAPP:
-            body = build_text_message_payload(
-                phone_number_id=account.phone_number_id or "0", text=text, sender_wa_id=sender
-            )
-            secret = account.app_secret.get_secret_value() if account.app_secret else ""
-            headers = {"X-Hub-Signature-256": sign_hub_signature(secret, body)} if secret else {}
-        elif account.type == AccountType.LINE:
-            body = build_line_text_payload(text=text)
-            secret = line_channel_secret or ""
-            headers = {"x-line-signature": sign_line_signature(secret, body)} if secret else {}
-        else:
+        hook = provider_hook(account.type)
+        if hook is None:
             raise ValueError(f"{account.type} accounts do not receive through the conversation hook")
+        body = hook.build_test_payload(account, text, sender)
+        secret = hook.signing_secret(account) if hook.signing_secret is not None else line_channel_secret or ""
+        headers = {hook.signature_header: hook.sign(secret, body)} if secret else {}
         return await self._deliver("POST", url, body=body, headers=headers, signed=bool(headers))
 
     async def send_hub_challenge(self, url: str, *, verify_token: str, challenge: str | None = None) -> HookDelivery:

@@ -10,14 +10,13 @@ conversations carry their ``account_id``; LINE ones have the nil UUID.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-from voipbin_tui.api.models import NIL_UUID, AccountType, MessageDirection, MessageStatus
+from voipbin_tui.api.account_types import spec_of
+from voipbin_tui.api.models import NIL_UUID, MessageDirection, MessageStatus
 from voipbin_tui.backend.store import AccountRecord, ConversationRecord, MessageRecord, Store
-from voipbin_tui.protocols.whatsapp import WAMID_PREFIX
 
 # Meta's statuses in the order they happen; a status never replaces a later one, so a late
 # "delivered" cannot undo "read". "failed" is final.
@@ -36,7 +35,8 @@ def conversation_for(
 ) -> ConversationRecord:
     """The conversation of ``account`` with ``dialog_id`` (a wa_id, a LINE user/group/room id),
     made on first contact."""
-    account_id = account.id if account.type == AccountType.WHATSAPP else NIL_UUID
+    spec = spec_of(account.type)
+    account_id = account.id if spec is not None and spec.conversation_per_account else NIL_UUID
     found = store.find_conversation(type=account.type, account_id=account_id, dialog_id=dialog_id)
     if found is not None:
         return found
@@ -116,11 +116,8 @@ def add_outgoing_message(
 
 def provider_message_id(conversation_type: str, message_id: UUID) -> str:
     """The id a provider would give a sent message, derived from our id so it is reproducible."""
-    if conversation_type == AccountType.WHATSAPP:
-        return WAMID_PREFIX + base64.b64encode(message_id.bytes).decode("ascii")
-    if conversation_type == AccountType.LINE:
-        return str(message_id.int % 10**18)
-    return str(message_id)
+    spec = spec_of(conversation_type)
+    return spec.provider_message_id(message_id) if spec is not None else str(message_id)
 
 
 def apply_delivery_status(store: Store, transaction_id: str, status: str, *, now: datetime) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from voipbin_tui.api.models import AccountType
+from voipbin_tui.api.account_types import provider_hook, spec_of
 from voipbin_tui.backend.delivery import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery
 from voipbin_tui.protocols.inspection import (
     HookInspection,
@@ -137,11 +137,8 @@ def judge_unsupported_post(delivery: Delivery, account_type: str) -> Judgement:
 
 def refuse_challenge(account_type: str) -> Judgement:
     """A hub challenge to an account that is not WhatsApp's (only Meta sends them)."""
-    provider = (
-        "LINE verifies a webhook URL with an empty POST"
-        if account_type == AccountType.LINE
-        else "SMS arrives through the carrier's own hook"
-    )
+    spec = spec_of(account_type)
+    provider = spec.challenge_refusal if spec is not None else "this version does not know the type"
     return Judgement(
         kind=RequestKind.VERIFY,
         verdict=HookVerdict.UNSUPPORTED_ACCOUNT,
@@ -156,11 +153,10 @@ def refuse_challenge(account_type: str) -> Judgement:
 def inspect_post(delivery: Delivery, account_type: str, signing_secret: str | None) -> HookInspection | None:
     """A POST read as the account's provider, its signature checked with ``signing_secret``
     (None: not known, so not checked); None when the account type takes no provider POST."""
-    if account_type == AccountType.WHATSAPP:
-        return inspect_whatsapp_post(delivery.body, delivery.header(HUB_SIGNATURE_HEADER), signing_secret)
-    if account_type == AccountType.LINE:
-        return inspect_line_post(delivery.body, delivery.header(LINE_SIGNATURE_HEADER), signing_secret)
-    return None
+    hook = provider_hook(account_type)
+    if hook is None:
+        return None
+    return hook.inspect_post(delivery.body, delivery.header(hook.signature_header), signing_secret)
 
 
 def inspected(inspection: HookInspection, *, verdict: HookVerdict | None = None, explanation: str = "") -> Judgement:

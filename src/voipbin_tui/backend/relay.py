@@ -18,12 +18,11 @@ from dataclasses import replace
 
 from starlette.datastructures import QueryParams
 
-from voipbin_tui.api.models import AccountType
+from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook
 from voipbin_tui.backend.config import RelayConfig
 from voipbin_tui.backend.delivery import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
 from voipbin_tui.backend.judging import (
     Judgement,
-    inspect_post,
     inspected,
     is_challenge,
     judge_browser,
@@ -35,7 +34,7 @@ from voipbin_tui.backend.judging import (
     unprocessed,
 )
 from voipbin_tui.backend.upstream import AccountDirectory, AccountLookup, LookupOutcome, UpstreamAnswer, UpstreamHook
-from voipbin_tui.protocols.inspection import HookInspection, RequestSummary, inspect_line_post
+from voipbin_tui.protocols.inspection import HookInspection, RequestSummary
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
 
 UNREACHABLE_STATUS = 502
@@ -110,23 +109,18 @@ def _judge_relayed(delivery: Delivery, account_ref: str, lookup: AccountLookup, 
     account = lookup.account
     unreadable = f"The account could not be read from VoIPBIN's API: {lookup.problem}."
     if is_challenge(delivery):
-        if account is not None and account.type != AccountType.WHATSAPP:
+        if account is not None and not answers_hub_challenge(account.type):
             return refuse_challenge(account.type)
         return _judge_challenge(delivery, answer, "" if account is not None else unreadable)
     if account is None:
         return _unchecked(delivery, provider_guess(delivery), f"{unreadable} The signature was not checked here.")
-    if account.type == AccountType.LINE:
-        return _unchecked(
-            delivery,
-            inspect_line_post(delivery.body, delivery.header(LINE_SIGNATURE_HEADER), None),
-            "VoIPBIN's API never returns a LINE account's channel secret, so the relay cannot check the "
-            "x-line-signature (VoIPBIN's own hook does not check it either).",
-        )
-    app_secret = account.app_secret.get_secret_value() if account.app_secret else None
-    inspection = inspect_post(delivery, account.type, app_secret)
-    if inspection is None:
+    hook = provider_hook(account.type)
+    if hook is None:
         return judge_unsupported_post(delivery, account.type)
-    return inspected(inspection)
+    signature = delivery.header(hook.signature_header)
+    if hook.signing_secret is None:  # write-only: VoIPBIN's API never returns it
+        return _unchecked(delivery, hook.inspect_post(delivery.body, signature, None), hook.relay_unchecked_reason)
+    return inspected(hook.inspect_post(delivery.body, signature, hook.signing_secret(account) or None))
 
 
 def _with_upstream_answer(judgement: Judgement, answer: UpstreamAnswer) -> Judgement:

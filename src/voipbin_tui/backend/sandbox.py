@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from voipbin_tui.api.drafts import AccountDraft, FieldProblem
+from voipbin_tui.api.account_types import FieldProblem
+from voipbin_tui.api.drafts import AccountDraft
 from voipbin_tui.api.models import NIL_UUID, AccountType
 from voipbin_tui.api.timestamps import format_page_token, format_voipbin_time, parse_voipbin_time
 from voipbin_tui.backend.auth import login, requires_credentials

@@ -13,7 +13,8 @@ from uuid import UUID
 
 from starlette.datastructures import QueryParams
 
-from voipbin_tui.api.models import NIL_UUID, AccountType
+from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook
+from voipbin_tui.api.models import NIL_UUID
 from voipbin_tui.backend.applying import Effects, apply_post
 from voipbin_tui.backend.delivery import VOIPBIN_SIGNATURE_HEADER, Delivery, parse_account_id
 from voipbin_tui.backend.judging import (
@@ -67,12 +68,14 @@ def _account_at(store: Store, account_ref: str) -> AccountRecord | None:
 
 
 def _signing_secret(account: AccountRecord) -> str | None:
-    """What the provider signs POSTs with: Meta the app secret, LINE the channel secret."""
-    return account.app_secret if account.type == AccountType.WHATSAPP else account.secret
+    """What the provider signs POSTs with: Meta the app secret, LINE the channel secret (the
+    sandbox has every secret, write-only ones too)."""
+    hook = provider_hook(account.type)
+    return getattr(account, hook.signing_field) if hook is not None else None
 
 
 def _judge_challenge(delivery: Delivery, account: AccountRecord) -> Judgement:
-    if account.type != AccountType.WHATSAPP:
+    if not answers_hub_challenge(account.type):
         refusal = refuse_challenge(account.type)
         return replace(refusal, explanation=f"{refusal.explanation} Refused with 403.")
     inspection, result = inspect_whatsapp_verify(QueryParams(delivery.query), account.secret)

@@ -25,6 +25,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
 from voipbin_tui.api import Account, AccountType, NotFound, VoipbinError
+from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook
 from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
 from voipbin_tui.config import export_dir
@@ -225,7 +226,7 @@ class VoipbinApp(App[None]):
             return "Already connected."
         if action == "hub_challenge":  # changes nothing, so read-only allows it
             account = self.selected_account()
-            if account is None or account.type != AccountType.WHATSAPP:
+            if account is None or not answers_hub_challenge(account.type):
                 return "Only WhatsApp has a hub challenge: select a WhatsApp account."
             return ""
         if action not in MUTATING_ACTIONS:
@@ -245,7 +246,7 @@ class VoipbinApp(App[None]):
             return "Select an account first."
         if action == "edit_account" and not isinstance(account.type, AccountType):
             return f"This version does not know the account type {account.type!r}: it cannot be edited safely."
-        if action == "send_test" and account.type not in (AccountType.WHATSAPP, AccountType.LINE):
+        if action == "send_test" and provider_hook(account.type) is None:
             return f"{account.type} accounts do not receive through the hook: there is no test message to send."
         return ""
 
@@ -366,15 +367,15 @@ class VoipbinApp(App[None]):
         account = self.selected_account()
         if account is None or self.connection is None:
             return
+        hook = provider_hook(account.type)
+        if hook is None:
+            return
         fields = [PromptField("text", "Message text", value="Hello from voipbin-tui")]
-        if account.type == AccountType.WHATSAPP:
-            fields.append(PromptField("sender", "Sender wa_id", value=DEFAULT_TEST_SENDER, check=wa_id_problem))
-        else:
-            fields.append(
-                PromptField(
-                    "channel_secret", "Channel secret (write-only in VoIPBIN; blank sends it unsigned)", password=True
-                )
-            )
+        if hook.test_sender_prompt is not None:
+            sender = PromptField("sender", hook.test_sender_prompt, value=DEFAULT_TEST_SENDER, check=wa_id_problem)
+            fields.append(sender)
+        if hook.test_secret_prompt is not None:
+            fields.append(PromptField("channel_secret", hook.test_secret_prompt, password=True))
         url = hook_url_for(self.connection.test_hook_base_url, account.id)
         note = f"Signed like {account.type} signs it, posted to {url}"
         self.push_screen(
@@ -401,7 +402,7 @@ class VoipbinApp(App[None]):
 
     def action_hub_challenge(self) -> None:
         account = self.selected_account()
-        if account is None or self.connection is None or account.type != AccountType.WHATSAPP:
+        if account is None or self.connection is None or not answers_hub_challenge(account.type):
             self.notify("Select a WhatsApp account first.", severity="warning", timeout=4, markup=False)
             return
         url = hook_url_for(self.connection.test_hook_base_url, account.id)

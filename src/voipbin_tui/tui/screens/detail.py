@@ -20,9 +20,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
-from voipbin_tui.api import Account, AccountType, ConnectionFailed, VoipbinError, mask_secret
+from voipbin_tui.api import Account, ConnectionFailed, VoipbinError, mask_secret
+from voipbin_tui.api.account_types import provider_hook, spec_of
 from voipbin_tui.presentation import (
-    FIELD_LABELS,
     WRITE_ONLY,
     field_label,
     flow_label,
@@ -134,7 +134,7 @@ class AccountDetailScreen(Screen[None]):
             hiding = parameters == (False,)
             return hiding == self.revealed  # one v at a time in the footer: Reveal, or Hide
         if action == "copy_hook_url":
-            return self._account.type in (AccountType.WHATSAPP, AccountType.LINE)
+            return provider_hook(self._account.type) is not None
         return True
 
     def refusal(self, action: str) -> str:
@@ -175,8 +175,9 @@ class AccountDetailScreen(Screen[None]):
         deleted.update(f"DELETED {local_time(account.tm_delete)}" if account.is_deleted else "")
         deleted.set_class(account.is_deleted, "-visible")
         self.query_one("#detail-fields", Static).update(self._fields_table(account))
-        if account.type == AccountType.SMS:
-            hook = Text("SMS does not use this hook: inbound SMS arrives through the SMS carrier.", style="dim")
+        spec = spec_of(account.type)
+        if spec is not None and spec.hook is None:
+            hook = Text(spec.no_hook_note, style="dim")
         else:
             hook = Text(one_line(self.hook_url), style="bold")
             if getattr(self.app.connection, "hook_url_derived", False):  # type: ignore[attr-defined]
@@ -205,11 +206,11 @@ class AccountDetailScreen(Screen[None]):
             ("Detail", Text(one_line(account.detail) or "—")),
             ("Flow", Text(one_line(flow_label(account.message_flow_id, self._flow_names)))),
         ]
-        used = FIELD_LABELS.get(account.type, {}) if isinstance(account.type, AccountType) else {}
-        for field in ("token", "secret"):
-            if field in used:
-                rows.append((used[field], Text(WRITE_ONLY, style="italic dim")))
-        if account.type == AccountType.WHATSAPP or account.provider_data is not None:
+        spec = spec_of(account.type)
+        for field in spec.fields if spec is not None else ():
+            if field.write_only:
+                rows.append((field.label, Text(WRITE_ONLY, style="italic dim")))
+        if (spec is not None and spec.uses_provider_data) or account.provider_data is not None:
             rows.append(
                 (field_label(account.type, "phone_number_id"), Text(one_line(account.phone_number_id) or "(not set)"))
             )

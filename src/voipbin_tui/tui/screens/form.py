@@ -38,6 +38,7 @@ from voipbin_tui.api import (
     NothingToUpdate,
     VoipbinError,
 )
+from voipbin_tui.api.account_types import ACCOUNT_TYPES, CREDENTIAL_KEYS, SECRET_KEYS, field_keys
 from voipbin_tui.presentation import (
     NO_FLOW,
     STAYS_DELETED,
@@ -53,12 +54,7 @@ from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 
 TEXT_FIELDS = ("name", "detail", "phone_number_id")
-SECRET_FIELDS = ("token", "secret", "app_secret")
-FIELDS_BY_TYPE: dict[AccountType, tuple[str, ...]] = {
-    AccountType.WHATSAPP: ("token", "secret", "phone_number_id", "app_secret"),
-    AccountType.LINE: ("token", "secret"),
-    AccountType.SMS: (),
-}
+SECRET_FIELDS = SECRET_KEYS
 KEEP_HINT = "set, leave blank to keep"
 
 
@@ -99,7 +95,7 @@ class AccountFormScreen(Screen[Account | None]):
                 yield Label("Type")
                 if original is None:
                     yield Select(
-                        [("WhatsApp", AccountType.WHATSAPP), ("LINE", AccountType.LINE), ("SMS", AccountType.SMS)],
+                        [(spec.display_name, spec.type) for spec in ACCOUNT_TYPES],
                         prompt="Choose the type first",
                         id="input-type",
                         compact=True,
@@ -120,7 +116,7 @@ class AccountFormScreen(Screen[Account | None]):
                     compact=True,
                 )
                 yield Static("", classes="field-problem", markup=False)
-            for field in ("token", "secret", "phone_number_id", "app_secret"):
+            for field in CREDENTIAL_KEYS:
                 value = original.phone_number_id if original and field == "phone_number_id" else ""
                 yield from self._field(field, field, value, secret=field in SECRET_FIELDS)
         yield KeyFooter()
@@ -159,9 +155,9 @@ class AccountFormScreen(Screen[Account | None]):
         self.account_type = AccountType(event.value) if isinstance(event.value, str) else None
 
     def watch_account_type(self, account_type: AccountType | None) -> None:
-        used = FIELDS_BY_TYPE.get(account_type, ()) if account_type is not None else ()
-        for field in ("name", "detail", "message_flow_id", *FIELDS_BY_TYPE[AccountType.WHATSAPP]):
-            visible = account_type is not None and (field in used or field not in SECRET_FIELDS + ("phone_number_id",))
+        used = field_keys(account_type)
+        for field in ("name", "detail", "message_flow_id", *CREDENTIAL_KEYS):
+            visible = account_type is not None and (field in used or field not in CREDENTIAL_KEYS)
             self.query_one(f"#field-{field}").display = visible
         if account_type is not None:
             for field in used:
@@ -220,7 +216,7 @@ class AccountFormScreen(Screen[Account | None]):
         draft = AccountDraft.from_account(base) if base else AccountDraft(type=self.account_type)
         values = self._snapshot()
         changed = {key for key, value in values.items() if base is None or value != self._initial.get(key)}
-        used = FIELDS_BY_TYPE.get(self.account_type, ())
+        used = field_keys(self.account_type)
         updates: dict[str, object] = {}
         for field in ("name", "detail"):
             if field in changed:
@@ -282,7 +278,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_reveal":
-            used = FIELDS_BY_TYPE.get(self.account_type, ()) if self.account_type is not None else ()
+            used = field_keys(self.account_type)
             return bool(set(used) & set(SECRET_FIELDS))
         return True
 
