@@ -118,7 +118,6 @@ class AccountTypeSpec:
     type: AccountType
     display_name: str
     fields: tuple[FieldSpec, ...]
-    uses_provider_data: bool
     warns_without_flow: bool
     checklist: Callable[[Account, str], list[ChecklistItem]]
     hook: ProviderHook | None
@@ -133,6 +132,11 @@ class AccountTypeSpec:
     @property
     def field_keys(self) -> tuple[str, ...]:
         return tuple(spec.key for spec in self.fields)
+
+    @property
+    def uses_provider_data(self) -> bool:
+        """Whether some field lives in ``provider_data`` (which VoIPBIN replaces whole)."""
+        return any(spec.wire_path.startswith("provider_data.") for spec in self.fields)
 
     @property
     def write_only_keys(self) -> tuple[str, ...]:
@@ -203,39 +207,44 @@ WHATSAPP = AccountTypeSpec(
     display_name="WhatsApp",
     fields=(
         FieldSpec(
-            "token", "token", "Access token", "Meta access token", True, True, "WhatsApp needs the Meta access token"
+            key="token",
+            wire_path="token",
+            label="Access token",
+            prompt="Meta access token",
+            secret=True,
+            write_only=True,
+            missing="WhatsApp needs the Meta access token",
         ),
         FieldSpec(
-            "secret",
-            "secret",
-            "Verify token",
-            "Webhook verify token",
-            True,
-            True,
-            "WhatsApp needs the webhook verify token",
+            key="secret",
+            wire_path="secret",
+            label="Verify token",
+            prompt="Webhook verify token",
+            secret=True,
+            write_only=True,
+            missing="WhatsApp needs the webhook verify token",
         ),
         FieldSpec(
-            "phone_number_id",
-            "provider_data.phone_number_id",
-            "Phone number id",
-            "Phone number id",
-            False,
-            False,
-            "WhatsApp needs the phone number id",
-            _phone_number_id_problems,
+            key="phone_number_id",
+            wire_path="provider_data.phone_number_id",
+            label="Phone number id",
+            prompt="Phone number id",
+            secret=False,
+            write_only=False,
+            missing="WhatsApp needs the phone number id",
+            check=_phone_number_id_problems,
         ),
         FieldSpec(
-            "app_secret",
-            "provider_data.app_secret",
-            "App secret",
-            "Meta app secret",
-            True,
-            False,
-            "WhatsApp needs the app secret: without it VoIPBIN drops every inbound message",
-            _app_secret_problems,
+            key="app_secret",
+            wire_path="provider_data.app_secret",
+            label="App secret",
+            prompt="Meta app secret",
+            secret=True,
+            write_only=False,
+            missing="WhatsApp needs the app secret: without it VoIPBIN drops every inbound message",
+            check=_app_secret_problems,
         ),
     ),
-    uses_provider_data=True,
     warns_without_flow=True,
     checklist=_whatsapp_checklist,
     hook=ProviderHook(
@@ -273,19 +282,24 @@ LINE = AccountTypeSpec(
     display_name="LINE",
     fields=(
         FieldSpec(
-            "token",
-            "token",
-            "Channel access token",
-            "LINE channel access token",
-            True,
-            True,
-            "LINE needs the channel access token",
+            key="token",
+            wire_path="token",
+            label="Channel access token",
+            prompt="LINE channel access token",
+            secret=True,
+            write_only=True,
+            missing="LINE needs the channel access token",
         ),
         FieldSpec(
-            "secret", "secret", "Channel secret", "LINE channel secret", True, True, "LINE needs the channel secret"
+            key="secret",
+            wire_path="secret",
+            label="Channel secret",
+            prompt="LINE channel secret",
+            secret=True,
+            write_only=True,
+            missing="LINE needs the channel secret",
         ),
     ),
-    uses_provider_data=False,
     warns_without_flow=False,
     checklist=_line_checklist,
     hook=ProviderHook(
@@ -321,7 +335,6 @@ SMS = AccountTypeSpec(
     type=AccountType.SMS,
     display_name="SMS",
     fields=(),
-    uses_provider_data=False,
     warns_without_flow=False,
     checklist=lambda account, hook_url: [
         ChecklistItem(None, "inbound SMS follows the number's flow, not the account's")

@@ -54,7 +54,6 @@ from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 
 TEXT_FIELDS = ("name", "detail", "phone_number_id")
-SECRET_FIELDS = SECRET_KEYS
 KEEP_HINT = "set, leave blank to keep"
 
 
@@ -118,7 +117,7 @@ class AccountFormScreen(Screen[Account | None]):
                 yield Static("", classes="field-problem", markup=False)
             for field in CREDENTIAL_KEYS:
                 value = original.phone_number_id if original and field == "phone_number_id" else ""
-                yield from self._field(field, field, value, secret=field in SECRET_FIELDS)
+                yield from self._field(field, field, value, secret=field in SECRET_KEYS)
         yield KeyFooter()
 
     def _field(
@@ -197,7 +196,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     def _snapshot(self) -> dict[str, object]:
         values: dict[str, object] = {
-            field: self.query_one(f"#input-{field}", Input).value for field in (*TEXT_FIELDS, *SECRET_FIELDS)
+            field: self.query_one(f"#input-{field}", Input).value for field in (*TEXT_FIELDS, *SECRET_KEYS)
         }
         values["message_flow_id"] = self.query_one("#input-message_flow_id", Select).value
         values["type"] = self.account_type
@@ -226,7 +225,7 @@ class AccountFormScreen(Screen[Account | None]):
             updates["message_flow_id"] = flow if isinstance(flow, UUID) else NIL_UUID
         if "phone_number_id" in used and "phone_number_id" in changed:
             updates["phone_number_id"] = str(values["phone_number_id"]).strip()
-        for field in SECRET_FIELDS:
+        for field in SECRET_KEYS:
             typed = str(values[field])
             if field in used and typed:
                 updates[field] = SecretStr(typed)
@@ -279,7 +278,7 @@ class AccountFormScreen(Screen[Account | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_reveal":
             used = field_keys(self.account_type)
-            return bool(set(used) & set(SECRET_FIELDS))
+            return bool(set(used) & set(SECRET_KEYS))
         return True
 
     def refusal(self, action: str) -> str:
@@ -294,7 +293,7 @@ class AccountFormScreen(Screen[Account | None]):
         self.revealed = not self.revealed
 
     def watch_revealed(self, revealed: bool) -> None:
-        for field in SECRET_FIELDS:
+        for field in SECRET_KEYS:
             self.query_one(f"#input-{field}", Input).password = not revealed
 
     def action_leave(self) -> None:
