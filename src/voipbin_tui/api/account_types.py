@@ -12,7 +12,6 @@ import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from uuid import UUID
 
 from voipbin_tui.api.models import Account, AccountType
@@ -82,13 +81,6 @@ class FieldSpec:
     check: ValueCheck | None = None
 
 
-class HookProtocol(StrEnum):
-    """The wire format a provider hook speaks (its parser and inspector live in ``protocols``)."""
-
-    META = "meta"
-    LINE = "line"
-
-
 @dataclass(frozen=True, slots=True)
 class ProviderHook:
     """How a type's provider calls VoIPBIN's conversation hook, and how a test message is made.
@@ -98,7 +90,6 @@ class ProviderHook:
     the relay cannot check the signature). The signature
     header is spelled as the provider sends it; receivers match it in any case."""
 
-    protocol: HookProtocol
     signature_header: str
     signing_field: str
     answers_hub_challenge: bool
@@ -248,7 +239,6 @@ WHATSAPP = AccountTypeSpec(
     warns_without_flow=True,
     checklist=_whatsapp_checklist,
     hook=ProviderHook(
-        protocol=HookProtocol.META,
         signature_header="X-Hub-Signature-256",
         signing_field="app_secret",
         answers_hub_challenge=True,
@@ -303,7 +293,6 @@ LINE = AccountTypeSpec(
     warns_without_flow=False,
     checklist=_line_checklist,
     hook=ProviderHook(
-        protocol=HookProtocol.LINE,
         signature_header="x-line-signature",
         signing_field="secret",
         answers_hub_challenge=False,
