@@ -48,7 +48,7 @@ def test_a_type_read_from_the_store_as_plain_text_finds_its_entry() -> None:
 
 def test_the_fields_of_each_type() -> None:
     assert field_keys(AccountType.WHATSAPP) == ("token", "secret", "phone_number_id", "app_secret")
-    assert field_keys(AccountType.LINE) == ("token", "secret")
+    assert field_keys(AccountType.LINE) == ("secret", "token")  # LINE's problems: the secret first
     assert field_keys(AccountType.SMS) == ()
     assert CREDENTIAL_KEYS == ("token", "secret", "phone_number_id", "app_secret")
     assert SECRET_KEYS == ("token", "secret", "app_secret")
@@ -58,7 +58,7 @@ def test_write_only_fields_are_the_ones_voipbin_never_returns() -> None:
     whatsapp, line = spec_of(AccountType.WHATSAPP), spec_of(AccountType.LINE)
     assert whatsapp is not None and line is not None
     assert whatsapp.write_only_keys == ("token", "secret")  # provider_data.app_secret is returned
-    assert line.write_only_keys == ("token", "secret")
+    assert line.write_only_keys == ("secret", "token")
 
 
 def test_hooks_and_hub_challenges() -> None:

@@ -104,7 +104,10 @@ class ProviderHook:
 
 @dataclass(frozen=True, slots=True)
 class AccountTypeSpec:
-    """One account type: what it stores, how it reads, what it must have, how it receives."""
+    """One account type: what it stores, how it reads, what it must have, how it receives.
+
+    ``fields`` are in the order their problems are reported (the first is focused); screens
+    lay fields out in ``CREDENTIAL_KEYS`` order, the same for every type."""
 
     type: AccountType
     display_name: str
@@ -270,16 +273,7 @@ def _line_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
 LINE = AccountTypeSpec(
     type=AccountType.LINE,
     display_name="LINE",
-    fields=(
-        FieldSpec(
-            key="token",
-            wire_path="token",
-            label="Channel access token",
-            prompt="LINE channel access token",
-            secret=True,
-            write_only=True,
-            missing="LINE needs the channel access token",
-        ),
+    fields=(  # a missing secret is reported (and focused) before a missing token
         FieldSpec(
             key="secret",
             wire_path="secret",
@@ -288,6 +282,15 @@ LINE = AccountTypeSpec(
             secret=True,
             write_only=True,
             missing="LINE needs the channel secret",
+        ),
+        FieldSpec(
+            key="token",
+            wire_path="token",
+            label="Channel access token",
+            prompt="LINE channel access token",
+            secret=True,
+            write_only=True,
+            missing="LINE needs the channel access token",
         ),
     ),
     warns_without_flow=False,

@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError, mask_secret
-from voipbin_tui.api.account_types import provider_hook, spec_of
+from voipbin_tui.api.account_types import CREDENTIAL_KEYS, provider_hook, spec_of
 from voipbin_tui.presentation import (
     WRITE_ONLY,
     field_label,
@@ -207,9 +207,10 @@ class AccountDetailScreen(Screen[None]):
             ("Flow", Text(one_line(flow_label(account.message_flow_id, self._flow_names)))),
         ]
         spec = spec_of(account.type)
-        for field in spec.fields if spec is not None else ():
-            if field.write_only:
-                rows.append((field.label, Text(WRITE_ONLY, style="italic dim")))
+        for key in CREDENTIAL_KEYS:
+            credential = spec.field(key) if spec is not None else None
+            if credential is not None and credential.write_only:
+                rows.append((credential.label, Text(WRITE_ONLY, style="italic dim")))
         if (spec is not None and spec.uses_provider_data) or account.provider_data is not None:
             rows.append(
                 (field_label(account.type, "phone_number_id"), Text(one_line(account.phone_number_id) or "(not set)"))
