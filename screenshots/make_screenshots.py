@@ -2,7 +2,7 @@
 
     python screenshots/make_screenshots.py
 
-Writes accounts, detail, form, delete, inspector and request SVGs beside this file (100x30).
+Writes accounts, detail, form, delete, inspector and request SVGs beside this file (80x24, the size operators have).
 The app secret stays masked in every picture.
 """
 
@@ -30,7 +30,7 @@ from voipbin_tui.backend.server import EmbeddedBackend  # noqa: E402
 from voipbin_tui.tui.screens.detail import AccountDetailScreen  # noqa: E402
 from voipbin_tui.tui.screens.form import AccountFormScreen  # noqa: E402
 
-SIZE = (100, 30)
+SIZE = (80, 24)
 
 
 def select(screen, account_type: AccountType) -> None:

@@ -422,3 +422,21 @@ async def test_raw_bytes_are_cut_at_the_width_with_a_mark(sandbox: EmbeddedBacke
         continued = [line for line in raw if line.endswith("↩")]
         assert len(continued) >= 3 and all(len(line) == width for line in continued)
         assert "words with spaces words with spaces" in "".join(line.removesuffix("↩") for line in raw)
+
+
+async def test_following_keeps_the_newest_row_on_screen_when_the_scrollbar_appears(tmp_path: Path) -> None:
+    """A backlog that needs a vertical scrollbar: the columns fit again in the narrower room (no
+    horizontal bar appears and takes a line), so the newest row stays in view."""
+    settings = {"clock": stepping_clock(), "new_id": sequential_ids(), "public_hook_url": PUBLIC_HOOK_URL}
+    with start_embedded(tmp_path / "backlog", **settings) as backend:
+        async with make_app(backend).run_test(size=(120, 40)) as pilot:
+            _, account, _ = await pane_ready(pilot)
+        await send_messages(backend, account, [f"row{i:02}" for i in range(30)])
+        for _ in range(3):  # the layout race did not show every time
+            async with make_app(backend).run_test(size=(120, 40)) as pilot:
+                _, _, pane = await pane_ready(pilot)
+                await wait_until(pilot, lambda: any(r.summary.text == "row29" for r in pane.shown))
+                await settle(pilot)
+                assert pane.table.show_vertical_scrollbar
+                assert not pane.table.show_horizontal_scrollbar
+                assert "row29" in screen_text(pilot)

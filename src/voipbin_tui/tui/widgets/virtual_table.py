@@ -213,6 +213,17 @@ class VirtualTable(ScrollView, can_focus=True):
         return None
 
     def on_resize(self, event: events.Resize) -> None:
+        self._room_changed()
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        # The room for cells changes without a Resize: columns fitted to the old width would
+        # overflow by the bar's width and bring a horizontal bar, hiding the followed last row.
+        self.call_after_refresh(self._room_changed)
+
+    def watch_show_horizontal_scrollbar(self) -> None:
+        self.call_after_refresh(self._scroll_cursor_into_view)
+
+    def _room_changed(self) -> None:
         self.post_message(self.Resized(self, self.scrollable_content_region.width))
         self._scroll_cursor_into_view()
 
