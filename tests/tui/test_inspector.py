@@ -435,7 +435,7 @@ async def test_following_keeps_the_newest_row_on_screen_when_the_scrollbar_appea
         for _ in range(3):  # the layout race did not show every time
             async with make_app(backend).run_test(size=(120, 40)) as pilot:
                 _, _, pane = await pane_ready(pilot)
-                await wait_until(pilot, lambda: any(r.summary.text == "row29" for r in pane.shown))
+                await wait_until(pilot, lambda pane=pane: any(r.summary.text == "row29" for r in pane.shown))
                 await settle(pilot)
                 assert pane.table.show_vertical_scrollbar
                 assert not pane.table.show_horizontal_scrollbar
