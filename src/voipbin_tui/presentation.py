@@ -55,6 +55,8 @@ def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
     spec = spec_of(account.type)
     if spec is None:
         return [ChecklistItem(False, f"unknown account type {account.type!r}")]
+    if account.is_deleted:  # nothing else matters: VoIPBIN takes no traffic for it
+        return [ChecklistItem(False, "the account is deleted: VoIPBIN takes nothing its hook receives")]
     return spec.checklist(account, hook_url)
 
 

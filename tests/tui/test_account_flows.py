@@ -455,7 +455,12 @@ async def test_a_deleted_accounts_detail_says_so_and_offers_no_edit(sandbox: Emb
         await pilot.press("r")
         await settle(pilot)
         shown = screen_text(pilot)
-        assert "DELETED" in shown and "e Edit" not in shown and "d Delete" in shown
+        assert "DELETED" in shown and "e Edit" not in shown
+        assert "✗ the account is deleted" in shown and "✓ a flow" not in shown  # no setup tick for it
+        await pilot.press("d")  # greyed: deleting again would change nothing, and says so
+        await settle(pilot)
+        assert any("Already deleted" in note.message for note in pilot.app._notifications)
+        assert not isinstance(pilot.app.screen, ConfirmScreen)
 
         await pilot.press("e")  # not offered, but asked about rather than silently ignored
         await wait_for_question(pilot)

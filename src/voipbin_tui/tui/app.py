@@ -25,12 +25,12 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
 from voipbin_tui.api import Account, AccountType, NotFound, VoipbinError
-from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook
+from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook, spec_of
 from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
 from voipbin_tui.config import export_dir
 from voipbin_tui.connection import Connection
-from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice
+from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.fitting import Part
@@ -246,6 +246,8 @@ class VoipbinApp(App[None]):
             return "Select an account first."
         if action == "edit_account" and not isinstance(account.type, AccountType):
             return f"This version does not know the account type {account.type!r}: it cannot be edited safely."
+        if action == "delete_account" and account.is_deleted:
+            return f"Already deleted {local_time(account.tm_delete)}: nothing to delete."
         if action == "send_test" and provider_hook(account.type) is None:
             return f"{account.type} accounts do not receive through the hook: there is no test message to send."
         return ""
@@ -367,9 +369,10 @@ class VoipbinApp(App[None]):
         account = self.selected_account()
         if account is None or self.connection is None:
             return
-        hook = provider_hook(account.type)
-        if hook is None:
+        spec = spec_of(account.type)
+        if spec is None or spec.hook is None:
             return
+        hook = spec.hook
         fields = [PromptField("text", "Message text", value="Hello from voipbin-tui")]
         if hook.test_sender_prompt is not None:
             sender = PromptField("sender", hook.test_sender_prompt, value=DEFAULT_TEST_SENDER, check=wa_id_problem)
@@ -377,7 +380,7 @@ class VoipbinApp(App[None]):
         if hook.test_secret_prompt is not None:
             fields.append(PromptField("channel_secret", hook.test_secret_prompt, password=True))
         url = hook_url_for(self.connection.test_hook_base_url, account.id)
-        note = f"Signed like {account.type} signs it, posted to {url}"
+        note = f"Signed as {spec.display_name} signs it, posted to {url}"
         self.push_screen(
             PromptScreen(f"Test message to “{account.name or account.id}”", fields, note=note),
             lambda values: self._confirm_live(url, lambda: self._send_test(account, url, values)) if values else None,
