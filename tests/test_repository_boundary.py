@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED = ("src", "tests", "bench", "screenshots", ".ci")
 ABOVE_ROOT = [
-    re.compile(r"\.\./+(shared|fixtures|docs)\b"),  # ../shared/fixtures and the like
+    re.compile(r"\.\.[/]+(shared|fixtures|docs)\b"),  # dot-dot, slash, then shared (or fixtures, docs)
     re.compile(r"""["']shared["']\s*/\s*["'](fixtures|docs)["']"""),  # ... / "shared" / "fixtures"
     re.compile(r"""/\s*["']\.\.["']"""),  # Path(...) / ".."
     re.compile(r"\bos\.pardir\b"),
