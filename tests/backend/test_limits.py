@@ -51,6 +51,16 @@ def _post_head(path: str, length: int, *extra: str) -> str:
     return f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n{headers}\r\n"
 
 
+async def _small_post_status(port: int, path: str) -> int:
+    """The status a two-byte POST gets: what a legitimate sender meets while the server is under attack."""
+    reader, writer = await _send_head(port, _post_head(path, 2))
+    writer.write(b"{}")
+    try:
+        return await _status(reader)
+    finally:
+        writer.close()
+
+
 async def _status(reader: asyncio.StreamReader) -> int:
     line = await asyncio.wait_for(reader.readline(), HEAD_TIMEOUT)
     return int(line.split()[1])
@@ -156,12 +166,7 @@ async def test_bodies_declared_but_not_sent_hold_none_of_the_bound(
     idle = [(await _send_head(backend.port, _post_head(path, size)))[1] for size in (60_000, 40_000)]
     try:
         await asyncio.sleep(0.2)  # both heads in: their declarations add up to the whole bound
-        reader, writer = await _send_head(backend.port, _post_head(path, 2))
-        writer.write(b"{}")
-        try:
-            assert await _status(reader) == 200
-        finally:
-            writer.close()
+        assert await _small_post_status(backend.port, path) == 200
     finally:
         for connection in idle:
             connection.close()
@@ -338,12 +343,7 @@ async def test_connections_whose_senders_never_read_their_answers_are_displaced_
     backend = fresh_backend(connections=ConnectionLimits(max_connections=2))
     pinned = [(await asyncio.to_thread(_pin_with_unread_answers, backend.port))[0] for _ in range(2)]
     try:
-        reader, writer = await _send_head(backend.port, _post_head(hook_path("x"), 2))
-        writer.write(b"{}")
-        try:
-            assert await _status(reader) == 200
-        finally:
-            writer.close()
+        assert await _small_post_status(backend.port, hook_path("x")) == 200
     finally:
         for connection in pinned:
             connection.close()
