@@ -136,11 +136,11 @@ async def test_a_lock_held_by_another_process_never_stalls_the_event_loop(tmp_pa
 
 
 def test_captures_stored_before_the_byte_budget_count_against_it_after_the_upgrade(tmp_path: Path) -> None:
-    from voipbin_tui.backend.store import _MIGRATIONS, Store
+    from voipbin_tui.backend.store import MIGRATIONS, Store
 
     path = tmp_path / DATABASE_FILENAME
     with sqlite3.connect(path) as db:
-        for script in _MIGRATIONS[:2]:
+        for script in MIGRATIONS[:2]:
             for statement in script.split(";"):
                 db.execute(statement)
         for number in range(5):

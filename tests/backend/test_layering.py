@@ -17,7 +17,7 @@ FORBIDDEN = ("textual", "voipbin_tui.tui", "voipbin_tui.cli")
 
 
 def test_backend_sources_import_no_ui() -> None:
-    sources = sorted(BACKEND.glob("*.py"))
+    sources = sorted(BACKEND.rglob("*.py"))
     assert len(sources) > 5
     offending = {
         f"{source.name}: {module}"

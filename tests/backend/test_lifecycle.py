@@ -15,14 +15,8 @@ import pytest
 from tests.backend.conftest import ACCESSKEY
 from voipbin_tui.backend.seed import SEED_WHATSAPP_ACCESS_TOKEN
 from voipbin_tui.backend.server import EmbeddedBackend, load_or_create_accesskey, start_embedded
-from voipbin_tui.backend.store import (
-    DATABASE_FILENAME,
-    PRUNE_EVERY,
-    SCHEMA_VERSION,
-    CaptureRecord,
-    Store,
-    StoreError,
-)
+from voipbin_tui.backend.store import DATABASE_FILENAME, SCHEMA_VERSION, CaptureRecord, Store, StoreError
+from voipbin_tui.backend.store.captures import PRUNE_EVERY
 from voipbin_tui.protocols import HookVerdict, RequestKind
 
 

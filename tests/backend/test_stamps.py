@@ -23,7 +23,7 @@ from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.models import Account
 from voipbin_tui.api.timestamps import parse_voipbin_time
 from voipbin_tui.backend.server import EmbeddedBackend
-from voipbin_tui.backend.store import _MIGRATIONS, DATABASE_FILENAME, Store
+from voipbin_tui.backend.store import DATABASE_FILENAME, MIGRATIONS, Store
 from voipbin_tui.protocols import new_wamid, serialize_like_meta
 
 FROZEN = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -179,7 +179,7 @@ async def test_a_data_dir_from_an_older_version_keeps_paging_and_gets_action_ids
     newest = "2026-03-01T10:00:05.000000Z"  # later than the frozen clock
     (tmp_path / "data-0").mkdir()
     with sqlite3.connect(tmp_path / "data-0" / DATABASE_FILENAME) as db:
-        for statement in _MIGRATIONS[0].split(";"):
+        for statement in MIGRATIONS[0].split(";"):
             db.execute(statement)
         db.execute(
             "INSERT INTO customer VALUES (?, 'old', 'Old', '', '', '', '', '', '', '', ?, NULL)",

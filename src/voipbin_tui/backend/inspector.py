@@ -26,8 +26,8 @@ from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.delivery import Delivery, addressed_account_id
 from voipbin_tui.backend.errors import ApiProblem
 from voipbin_tui.backend.hook import answer_delivery
+from voipbin_tui.backend.object_ids import parse_object_id
 from voipbin_tui.backend.recording import deliver_to_account, deliver_voipbin_event
-from voipbin_tui.backend.sandbox import parse_object_id
 from voipbin_tui.backend.store import CapturePage, CaptureRecord
 
 INSPECTOR_PREFIX = "/inspector/v1"

@@ -29,6 +29,7 @@ from voipbin_tui.backend.auth import login, requires_credentials
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.conversations import add_outgoing_message
 from voipbin_tui.backend.errors import ApiProblem
+from voipbin_tui.backend.object_ids import parse_object_id
 from voipbin_tui.backend.store import (
     AccountRecord,
     ConversationRecord,
@@ -151,17 +152,6 @@ def _customer_json(customer: CustomerRecord) -> dict[str, Any]:
 
 
 # -- request parsing ---------------------------------------------------------------------
-
-
-def parse_object_id(value: str, *, what: str) -> UUID:
-    """An id from the path; VoIPBIN answers 400 INVALID_ID for a non-UUID and for the nil UUID."""
-    try:
-        parsed = UUID(value)
-    except ValueError:
-        raise ApiProblem(400, "INVALID_ID", f"The provided {what} is not a valid UUID.") from None
-    if parsed == NIL_UUID:
-        raise ApiProblem(400, "INVALID_ID", f"The provided {what} is the nil UUID.")
-    return parsed
 
 
 def _page_query(request: Request) -> tuple[datetime | None, int]:

@@ -25,7 +25,7 @@ from voipbin_tui.api.client import VoipbinClient, describe_transport_error
 from voipbin_tui.api.errors import NotFound, VoipbinError
 from voipbin_tui.api.models import NIL_UUID, Account
 from voipbin_tui.backend.delivery import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
-from voipbin_tui.backend.store import storable_text
+from voipbin_tui.backend.storable import storable_text
 
 FORWARDED_HEADERS = frozenset(
     {"content-type", "user-agent", HUB_SIGNATURE_HEADER, "x-hub-signature", LINE_SIGNATURE_HEADER}
