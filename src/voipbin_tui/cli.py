@@ -26,6 +26,7 @@ from voipbin_tui.api import (
     AccountType,
     AccountValidationError,
     ApiError,
+    ReadOnlyRefused,
     VoipbinError,
     mask_secret,
 )
@@ -33,7 +34,7 @@ from voipbin_tui.api.account_types import provider_hook, spec_of
 from voipbin_tui.api.client import parse_uuid
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import FeedClient
-from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
 from voipbin_tui.config import (
     ConfigError,
     ConfigFile,
@@ -158,6 +159,8 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         for problem in exc.problems:
             _echo(f"error: {problem.field}: {problem.message}", err=True)
         sys.exit(EXIT_API_ERROR)
+    except ReadOnlyRefused as exc:  # like the early refusal of a command that would change VoIPBIN
+        _fail(str(exc), EXIT_USAGE)
     except ApiError as exc:
         if exc.account_after is not None:
             _echo("note: the account was re-read after the failure; the change may be saved.", err=True)
@@ -175,7 +178,9 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def _with_connection(ctx: click.Context, options: dict[str, Any], work: Callable[[Connection], Awaitable[T]]) -> T:
     async def main() -> T:
-        async with open_connection(_target(ctx, **options), password_prompt=_prompt_password) as connection:
+        target = _target(ctx, **options)
+        read_only = bool(ctx.find_root().params.get("read_only"))
+        async with open_connection(target, password_prompt=_prompt_password, read_only=read_only) as connection:
             for notice in connection.notices:
                 _echo(f"note: {notice}", err=True)
             return await work(connection)
@@ -269,7 +274,7 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
         _echo(warning, err=True)
     password = _password_up_front(target)
     # the sandbox starts on a thread while Textual is imported and draws its first frame
-    opener = connection_opener(target, password_prompt=password)
+    opener = connection_opener(target, password_prompt=password, read_only=read_only)
 
     from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
 
@@ -294,6 +299,8 @@ def _password_up_front(target: Target) -> Callable[[str], str] | None:
 
 
 def _refuse_if_read_only(ctx: click.Context) -> None:
+    """Say it before asking for secrets or a confirmation; the connection's client refuses the
+    change itself either way (``ReadOnlyRefused``)."""
     if ctx.find_root().params.get("read_only"):
         raise click.UsageError("--read-only: this command would change VoIPBIN")
 
@@ -989,7 +996,7 @@ def hook_send_test(
             raise click.UsageError(one_line(f"{account.type} accounts do not receive through the conversation hook"))
         url = _hook_target(connection, account.id, to, yes=yes)
         before = await _feed_cursor(connection) if not to else None
-        async with HookSender() as hook_sender:
+        async with connection.hook_sender() as hook_sender:
             delivery = await hook_sender.send_test_message(
                 url, account, text=text, sender=sender, line_channel_secret=channel_secret
             )
@@ -1020,7 +1027,7 @@ def hook_verify(
     async def work(connection: Connection) -> None:
         account = await connection.client.get_account(account_id)
         url = _hook_target(connection, account.id, to, yes=yes)
-        async with HookSender() as hook_sender:
+        async with connection.hook_sender() as hook_sender:
             delivery = await hook_sender.send_hub_challenge(url, verify_token=verify_token)
         if delivery.accepted:
             _echo(f"{delivery.status_code}: challenge echoed ({delivery.answer!r}); Meta would verify this URL")

@@ -19,7 +19,8 @@ from pydantic import SecretStr
 
 from voipbin_tui.api.client import VoipbinClient
 from voipbin_tui.api.errors import VoipbinError
-from voipbin_tui.api.hooks import hook_url_for
+from voipbin_tui.api.feed import FeedClient
+from voipbin_tui.api.hooks import HookSender, hook_url_for
 from voipbin_tui.config import ConfigError, Environment, RemoteTarget, SandboxTarget, Target
 
 if TYPE_CHECKING:
@@ -67,6 +68,26 @@ class Connection:
         """The callback URL to paste into Meta's App Dashboard for this account."""
         return hook_url_for(self.hook_base_url, account_id)
 
+    @property
+    def read_only(self) -> bool:
+        return self.client.read_only
+
+    def make_read_only(self) -> None:
+        """From now on the client refuses every change; feed clients and hook senders made
+        afterwards refuse replays and test messages. There is no way back."""
+        self.client.read_only = True
+
+    def feed_client(self) -> FeedClient | None:
+        """A client of this target's captured-traffic feed (``None`` when it has none), with
+        its own key and the connection's read-only gate."""
+        if self.inspector_url is None:
+            return None
+        return FeedClient(self.inspector_url, accesskey=self.feed_accesskey, read_only=self.read_only)
+
+    def hook_sender(self) -> HookSender:
+        """Sends provider-shaped traffic; a read-only connection's refuses test messages."""
+        return HookSender(read_only=self.read_only)
+
 
 def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:
     """Find or start the data dir's sandbox backend on a thread right away, so that it gets
@@ -90,7 +111,7 @@ def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:
 
 
 def connection_opener(
-    target: Target, *, password_prompt: PasswordPrompt | None = None
+    target: Target, *, password_prompt: PasswordPrompt | None = None, read_only: bool = False
 ) -> Callable[[], AbstractAsyncContextManager[Connection]]:
     """What the TUI connects with, and again with R after a failed start. A sandbox is looked
     for (or started) at once, on a thread; a retry looks again rather than repeating the first
@@ -98,7 +119,9 @@ def connection_opener(
     early = [start_sandbox_early(target)] if isinstance(target, SandboxTarget) else []
 
     def opener() -> AbstractAsyncContextManager[Connection]:
-        return open_connection(target, password_prompt=password_prompt, sandbox=early.pop() if early else None)
+        return open_connection(
+            target, password_prompt=password_prompt, sandbox=early.pop() if early else None, read_only=read_only
+        )
 
     return opener
 
@@ -110,22 +133,26 @@ async def open_connection(
     password_prompt: PasswordPrompt | None = None,
     env: Environment | None = None,
     sandbox: Future[SandboxLease] | None = None,
+    read_only: bool = False,
 ) -> AsyncIterator[Connection]:
     """Yield a ready connection. A sandbox backend this process started stops on exit (also one
-    started early); one that another process runs for the same data dir is used and left running."""
+    started early); one that another process runs for the same data dir is used and left running.
+    A ``read_only`` connection refuses every change in its clients (``ReadOnlyRefused``)."""
     if isinstance(target, SandboxTarget):
-        async with _sandbox_connection(target, sandbox or start_sandbox_early(target)) as connection:
+        async with _sandbox_connection(target, sandbox or start_sandbox_early(target), read_only) as connection:
             yield connection
         return
-    async with _remote_connection(target, password_prompt, env or Environment()) as connection:
+    async with _remote_connection(target, password_prompt, env or Environment(), read_only) as connection:
         yield connection
 
 
 @asynccontextmanager
-async def _sandbox_connection(target: SandboxTarget, starting: Future[SandboxLease]) -> AsyncIterator[Connection]:
+async def _sandbox_connection(
+    target: SandboxTarget, starting: Future[SandboxLease], read_only: bool
+) -> AsyncIterator[Connection]:
     lease = await asyncio.wrap_future(starting)
     try:
-        async with VoipbinClient(lease.api_url, accesskey=lease.accesskey) as client:
+        async with VoipbinClient(lease.api_url, accesskey=lease.accesskey, read_only=read_only) as client:
             yield Connection(
                 client=client,
                 target=target,
@@ -143,9 +170,9 @@ async def _sandbox_connection(target: SandboxTarget, starting: Future[SandboxLea
 
 @asynccontextmanager
 async def _remote_connection(
-    target: RemoteTarget, password_prompt: PasswordPrompt | None, env: Environment
+    target: RemoteTarget, password_prompt: PasswordPrompt | None, env: Environment, read_only: bool
 ) -> AsyncIterator[Connection]:
-    async with VoipbinClient(target.api_url, accesskey=target.accesskey) as client:
+    async with VoipbinClient(target.api_url, accesskey=target.accesskey, read_only=read_only) as client:
         if target.accesskey is None and target.username:
             password = env.password
             if password is None:

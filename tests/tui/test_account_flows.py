@@ -288,6 +288,8 @@ async def test_read_only_disables_every_write(sandbox: EmbeddedBackend) -> None:
             await settle(pilot)
             assert pilot.app.screen.__class__.__name__ == "AccountsScreen"
         assert "READ-ONLY" in pilot.app.sub_title
+        # the keys are only greyed: the connection's clients refuse changes themselves
+        assert pilot.app.connection.read_only and pilot.app.feed.read_only
 
 
 async def test_backend_down_shows_a_banner_and_recovers(tmp_path: Path) -> None:

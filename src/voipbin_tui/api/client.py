@@ -29,6 +29,7 @@ from voipbin_tui.api.errors import (
     ConnectionFailed,
     InvalidId,
     RateLimited,
+    ReadOnlyRefused,
     ServerError,
     Unauthenticated,
     UnexpectedResponse,
@@ -69,6 +70,8 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing; any other is refused on a read-only connection (login excepted)."""
 _RETRYABLE_STATUSES = frozenset({502, 503, 504})
 
 
@@ -147,8 +150,11 @@ class VoipbinClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        read_only: bool = False,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.read_only = read_only
+        """Refuse every call that would change something (``ReadOnlyRefused``), before sending."""
         self.retry = retry
         self._sleep = sleep
         self._auth = VoipbinAuth(
@@ -188,10 +194,16 @@ class VoipbinClient:
         json: Any = None,
         url: str | None = None,
         authenticated: bool = True,
+        changes_nothing: bool = False,
     ) -> httpx.Response:
-        """Send one call with bounded retries; return a 2xx response or raise a VoipbinError."""
+        """Send one call with bounded retries; return a 2xx response or raise a VoipbinError.
+
+        On a read-only client every method but GET, HEAD and OPTIONS is refused here, the one
+        path every call takes; ``changes_nothing`` exempts a POST that changes nothing (login)."""
         target = url or path.lstrip("/")
         display_path = urlsplit(url).path if url else "/" + path.lstrip("/")
+        if self.read_only and method.upper() not in SAFE_METHODS and not changes_nothing:
+            raise ReadOnlyRefused(f"{method} {display_path}")
         attempt = 0
         while True:
             attempt += 1
@@ -287,6 +299,7 @@ class VoipbinClient:
                 url=_origin_of(self.api_url) + "/auth/login",
                 json={"username": username, "password": secret},
                 authenticated=False,
+                changes_nothing=True,
             )
         except ApiError as exc:
             if exc.http_status in (400, 401, 403):

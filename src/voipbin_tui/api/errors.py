@@ -89,6 +89,15 @@ class ConnectionFailed(VoipbinError):
         super().__init__(message)
 
 
+class ReadOnlyRefused(VoipbinError):
+    """A change asked of a read-only connection: refused in the client, before anything is sent,
+    so no command or screen can forget the gate."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"read-only: {what} was not sent, it would change VoIPBIN (started with --read-only)")
+
+
 class AccountValidationError(VoipbinError, ValueError):
     """A create or update was refused before sending: ``problems`` says which field and why."""
 

@@ -26,13 +26,14 @@ from pydantic import Base64Bytes, BaseModel, BeforeValidator, ConfigDict, Field,
 from voipbin_tui import __version__
 from voipbin_tui.api.client import (
     DEFAULT_TIMEOUT,
+    SAFE_METHODS,
     VoipbinAuth,
     describe_transport_error,
     error_from_response,
     parse_uuid,
     validate_response,
 )
-from voipbin_tui.api.errors import ConnectionFailed, UnexpectedResponse
+from voipbin_tui.api.errors import ConnectionFailed, ReadOnlyRefused, UnexpectedResponse
 from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time
 from voipbin_tui.protocols.inspection import RequestSummary
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
@@ -209,8 +210,11 @@ class FeedClient:
         accesskey: SecretStr | str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        read_only: bool = False,
     ) -> None:
         self.inspector_url = inspector_url.rstrip("/")
+        self.read_only = read_only
+        """Refuse a replay (it delivers a request again), as the REST client refuses changes."""
         self._timeout = timeout
         self._http = httpx.AsyncClient(
             base_url=self.inspector_url + "/",
@@ -272,6 +276,8 @@ class FeedClient:
     ) -> Any:
         request_id = "vt-" + random_tokens.token_hex(10)
         display_path = f"{urlsplit(self.inspector_url).path}/{path}"
+        if self.read_only and method not in SAFE_METHODS:
+            raise ReadOnlyRefused(f"{method} {display_path}")
         try:
             response = await self._http.request(
                 method, path, params=params, headers={"X-Request-Id": request_id}, timeout=timeout or self._timeout

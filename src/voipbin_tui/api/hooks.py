@@ -15,8 +15,8 @@ import httpx
 
 from voipbin_tui import __version__
 from voipbin_tui.api.account_types import provider_hook
-from voipbin_tui.api.client import DEFAULT_TIMEOUT, describe_transport_error
-from voipbin_tui.api.errors import ConnectionFailed
+from voipbin_tui.api.client import DEFAULT_TIMEOUT, SAFE_METHODS, describe_transport_error
+from voipbin_tui.api.errors import ConnectionFailed, ReadOnlyRefused
 from voipbin_tui.api.models import Account
 
 DEFAULT_TEST_SENDER = "16505551234"
@@ -58,8 +58,14 @@ class HookSender:
     """Posts to provider hooks like Meta and LINE do (no credentials, exact bytes)."""
 
     def __init__(
-        self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        read_only: bool = False,
     ) -> None:
+        self.read_only = read_only
+        """Refuse test messages (VoIPBIN acts on them); the hub challenge changes nothing."""
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
@@ -110,6 +116,8 @@ class HookSender:
         params: dict[str, str] | None = None,
         signed: bool,
     ) -> HookDelivery:
+        if self.read_only and method not in SAFE_METHODS:
+            raise ReadOnlyRefused(f"{method} {url}")
         request_headers = {"Content-Type": "application/json", **(headers or {})} if body else {}
         try:
             response = await self._http.request(

@@ -1,7 +1,8 @@
-"""The Textual app: owns the connection, the read-only gate and every mutating action.
+"""The Textual app: owns the connection, the read-only keys and every mutating action.
 
-Mutating actions (new, edit, delete, send) live here so that ``check_action`` is the single
-place that enforces ``--read-only``; screens bind keys to ``app.*`` actions.
+Mutating actions (new, edit, delete, send) live here so that ``check_action`` is the one place
+that greys their keys under ``--read-only``; the connection's clients refuse the changes
+themselves. Screens bind keys to ``app.*`` actions.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from textual.reactive import reactive
 from voipbin_tui.api import Account, AccountType, NotFound, VoipbinError
 from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook, spec_of
 from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
-from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookSender, hook_url_for, wa_id_problem
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
 from voipbin_tui.config import export_dir
 from voipbin_tui.connection import Connection
 from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice, local_time
@@ -159,10 +160,11 @@ class VoipbinApp(App[None]):
             self.notify(f"Could not connect: {reason}", severity="error", timeout=30, markup=False)
             self.broadcast(lambda: ConnectFailed(reason))  # said on the screen too, not only in a toast
             return
-        if self.connection.inspector_url:
-            self.feed = await self._exit_stack.enter_async_context(
-                FeedClient(self.connection.inspector_url, accesskey=self.connection.feed_accesskey)
-            )
+        if self.read_only:  # the clients refuse changes too, whatever opened the connection
+            self.connection.make_read_only()
+        feed = self.connection.feed_client()
+        if feed is not None:
+            self.feed = await self._exit_stack.enter_async_context(feed)
         for notice in self.connection.notices:  # e.g. the sandbox's port was taken
             self.notify(notice, severity="warning", timeout=20, markup=False)
         if self.connection.is_sandbox and not self.connection.owns_sandbox and self.connection.sandbox_owner_pid:
@@ -198,7 +200,7 @@ class VoipbinApp(App[None]):
             self.sub_title = "connecting…"
             self._connect()
 
-    # -- the single read-only gate ------------------------------------------------------
+    # -- which keys apply now (read-only greys the changes) --------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "quit" and getattr(self.screen, "is_dirty", False):
@@ -388,8 +390,9 @@ class VoipbinApp(App[None]):
 
     @work(group="traffic", exit_on_error=False)
     async def _send_test(self, account: Account, url: str, values: dict[str, str]) -> None:
+        assert self.connection is not None
         try:
-            async with HookSender() as sender:
+            async with self.connection.hook_sender() as sender:
                 delivery = await sender.send_test_message(
                     url,
                     account,
@@ -432,13 +435,13 @@ class VoipbinApp(App[None]):
 
     @work(group="traffic", exit_on_error=False)
     async def _hub_challenge(self, url: str, verify_token: str) -> None:
+        assert self.connection is not None
         try:
-            async with HookSender() as sender:
+            async with self.connection.hook_sender() as sender:
                 delivery = await sender.send_hub_challenge(url, verify_token=verify_token)
         except VoipbinError as exc:
             self.notify(str(exc), title="Hub challenge not delivered", severity="error", timeout=10, markup=False)
             return
-        assert self.connection is not None
         if delivery.accepted:
             message = f"{delivery.status_code}: the challenge was echoed; Meta would verify this callback URL."
         else:
