@@ -55,6 +55,7 @@ from voipbin_tui.config import (
     save_config,
 )
 from voipbin_tui.connection import Connection, connection_opener, open_connection
+from voipbin_tui.doctor.report import CheckResult
 from voipbin_tui.presentation import (
     STAYS_DELETED,
     WRITE_ONLY,
@@ -609,6 +610,124 @@ def accounts_delete(ctx: click.Context, /, account_id: UUID, yes: bool, as_json:
         _show_saved(await connection.client.delete_account(account.id), connection, as_json, "deleted")
 
     _with_connection(ctx, options, work)
+
+
+def _stdin_only(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A secret option takes only ``-`` (a line of stdin): a value in argv shows in ``ps``."""
+    if value is not None and value != "-":
+        raise click.BadParameter("give '-' and the value on standard input (secrets never go in arguments)")
+    return value
+
+
+def _app_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not (value.isascii() and value.isdigit()):
+        raise click.BadParameter("a Meta app id is digits only (App Dashboard > App settings > Basic)")
+    return value
+
+
+_CHECK_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
+
+
+@accounts.command("check")
+@_connection_options
+@click.argument("account_id", type=ACCOUNT_ID)
+@click.option("--token", metavar="-", callback=_stdin_only, help="The access token, from stdin ('-').")
+@click.option("--verify-token", metavar="-", callback=_stdin_only, help="WhatsApp verify token, from stdin ('-').")
+@click.option("--channel-secret", metavar="-", callback=_stdin_only, help="LINE channel secret, from stdin ('-').")
+@click.option("--app-id", metavar="ID", callback=_app_id, help="The Meta app id (else learnt from the token).")
+@click.option(
+    "--end-to-end",
+    type=click.Choice(["sign", "wait"]),
+    help="Also make a message arrive: sign a test message, or wait for a real one (the sandbox sends it).",
+)
+@click.option("--time-limit", type=click.FloatRange(1, 600), metavar="SECONDS", help="How long --end-to-end waits.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before sending test traffic to a live hook.")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.pass_context
+def accounts_check(
+    ctx: click.Context,
+    /,
+    account_id: UUID,
+    token: str | None,
+    verify_token: str | None,
+    channel_secret: str | None,
+    app_id: str | None,
+    end_to_end: str | None,
+    time_limit: float | None,
+    yes: bool,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Check that ACCOUNT_ID can receive: VoIPBIN, Meta's or LINE's side, and the path between.
+
+    Secrets VoIPBIN never returns are read from stdin ('-', one line each, in the order token,
+    verify token, channel secret) or asked without echo in a terminal; a check whose secret is
+    not given is skipped, saying so. Exit 0 when no check failed, 1 when one did.
+    """
+    from voipbin_tui.doctor import (
+        DoctorSecrets,
+        planned_checks,
+        report_json,
+        run_checks,
+        secret_prompt,
+        secrets_needed,
+    )
+
+    given = {
+        name: _line_from_stdin() if flag == "-" else None
+        for name, flag in (("token", token), ("verify_token", verify_token), ("channel_secret", channel_secret))
+    }
+
+    async def work(connection: Connection) -> bool:
+        if end_to_end == "sign" or (end_to_end == "wait" and connection.is_sandbox):
+            _refuse_if_read_only(ctx)
+        account = await connection.client.get_account(account_id)
+        for name in secrets_needed(account.type):
+            if given[name] is None and sys.stdin.isatty() and not as_json:
+                label = f"{secret_prompt(account.type, name)} (empty skips the checks that need it)"
+                given[name] = click.prompt(label, hide_input=True, default="", show_default=False, err=True)
+        secrets = DoctorSecrets.of(**given)
+        sends = end_to_end == "sign" or secrets.verify_token is not None
+        confirmed = connection.is_sandbox
+        if sends and not connection.is_sandbox and provider_hook(account.type) is not None:
+            _hook_target(connection, account.id, None, yes=yes)  # asks, or refuses without a terminal
+            confirmed = True
+        results: dict[str, CheckResult] = {}
+        order = [check.id for check in planned_checks(account.type)]
+        printed = 0
+        async for result in run_checks(
+            connection,
+            account.id,
+            secrets,
+            app_id=app_id,
+            end_to_end=end_to_end,  # type: ignore[arg-type]  # click.Choice gave one of the two
+            time_limit=time_limit,
+            on_wait=lambda what: _echo(f"… {what}", err=True),
+            live_hook_confirmed=confirmed,
+        ):
+            results[result.id] = result
+            while not as_json and printed < len(order) and order[printed] in results:
+                _print_check(results[order[printed]])
+                printed += 1
+        shown = [results[check_id] for check_id in order if check_id in results]
+        if as_json:
+            _print_json(report_json(account.id, shown))
+        else:
+            counts = {status: sum(1 for r in shown if r.status.value == status) for status in _CHECK_MARKS}
+            _echo(
+                f"{counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, {counts['skip']} skipped"
+            )
+        return any(result.failed for result in shown)
+
+    if _with_connection(ctx, options, work):
+        sys.exit(EXIT_API_ERROR)
+
+
+def _print_check(result: CheckResult) -> None:
+    _echo(f"{_CHECK_MARKS[result.status.value]} {result.status.value:<4}  {result.id:<26} {result.summary}")
+    if result.status.value in ("fail", "warn"):
+        for line in result.evidence:
+            _echo(f"        {line}")
 
 
 # -- flows ------------------------------------------------------------------------------

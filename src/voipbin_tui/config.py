@@ -25,6 +25,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from voipbin_tui.api.client import DEFAULT_API_URL, DEFAULT_HOOK_URL
 
 DEFAULT_SANDBOX_PORT = 8631
+DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
+DEFAULT_GRAPH_VERSION = "v26.0"
+"""The newest Graph API version Meta served in late 2026 (v21.0 to v26.0 are usable)."""
+DEFAULT_LINE_BASE = "https://api.line.me"
 
 APP_NAME = "voipbin-tui"
 
@@ -46,6 +50,10 @@ class Profile(BaseModel):
     inspector_url: str | None = None
     inspector_accesskey: SecretStr | None = None
     """The relay's own key for its feed: the VoIPBIN key never travels to ``inspector_url``."""
+    graph_base: str | None = None
+    graph_version: str | None = None
+    line_base: str | None = None
+    """Where the account doctor reaches Meta's Graph API and LINE's API (None: the providers' own)."""
 
     @field_validator("hook_url")
     @classmethod
@@ -83,6 +91,41 @@ class Environment(BaseSettings):
     tui_config: Path | None = None
     tui_data_dir: Path | None = None
     tui_port: int | None = Field(default=None, ge=0, le=65535)
+    graph_base: str | None = None
+    graph_version: str | None = None
+    line_base: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderBases:
+    """Where the account doctor calls Meta's Graph API and LINE's API: the real ones, a
+    profile's or the environment's (a proxy, a test double), or the sandbox's emulation."""
+
+    graph_base: str = DEFAULT_GRAPH_BASE
+    graph_version: str = DEFAULT_GRAPH_VERSION
+    line_base: str = DEFAULT_LINE_BASE
+
+    @classmethod
+    def chosen(cls, env: Environment, profile: Profile | None = None) -> ProviderBases:
+        """Environment first, then the profile, then the providers' own."""
+
+        def pick(name: str, default: str) -> str:
+            given = getattr(env, name) or (getattr(profile, name) if profile is not None else None)
+            return str(given).rstrip("/") if given else default
+
+        return cls(
+            graph_base=pick("graph_base", DEFAULT_GRAPH_BASE),
+            graph_version=pick("graph_version", DEFAULT_GRAPH_VERSION),
+            line_base=pick("line_base", DEFAULT_LINE_BASE),
+        )
+
+    @classmethod
+    def emulated_by(cls, backend_url: str, env: Environment | None = None) -> ProviderBases:
+        """The sandbox's emulation of both providers, mounted on its own origin; a Graph
+        version from the environment still applies (the emulation serves v21.0 to v26.0)."""
+        origin = backend_url.rstrip("/")
+        version = env.graph_version if env is not None and env.graph_version else DEFAULT_GRAPH_VERSION
+        return cls(graph_base=f"{origin}/emulated/graph", graph_version=version, line_base=f"{origin}/emulated/line")
 
 
 def config_path(env: Environment | None = None) -> Path:
@@ -203,6 +246,8 @@ class RemoteTarget:
     inspector_accesskey: SecretStr | None = None
     hook_url_derived: bool = False
     """True when nobody gave the hook URL and it was derived from the API URL."""
+    providers: ProviderBases = ProviderBases()
+    """Where the account doctor reaches Meta and LINE."""
 
     @property
     def label(self) -> str:
@@ -301,4 +346,5 @@ def resolve_target(
         inspector_url=chosen.inspector_url if chosen else None,
         inspector_accesskey=env.inspector_accesskey or (chosen.inspector_accesskey if chosen else None),
         hook_url_derived=given_hook is None,
+        providers=ProviderBases.chosen(env, chosen),
     )

@@ -21,7 +21,7 @@ from voipbin_tui.api.client import VoipbinClient
 from voipbin_tui.api.errors import VoipbinError
 from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.api.hooks import HookSender, hook_url_for
-from voipbin_tui.config import ConfigError, Environment, RemoteTarget, SandboxTarget, Target
+from voipbin_tui.config import ConfigError, Environment, ProviderBases, RemoteTarget, SandboxTarget, Target
 
 if TYPE_CHECKING:
     from voipbin_tui.backend.service import SandboxLease
@@ -55,6 +55,10 @@ class Connection:
     """What the user should be told once (e.g. the sandbox's port was taken)."""
     inspector_key_hint: str | None = None
     """How to give the feed its key, for when the relay refuses the one sent (or none)."""
+    providers: ProviderBases = ProviderBases()
+    """Where the account doctor reaches Meta's Graph API and LINE's API (on the sandbox: its emulation)."""
+    backend_url: str | None = None
+    """The sandbox backend's origin (its control API lives there); None on live VoIPBIN."""
 
     @property
     def test_hook_base_url(self) -> str:
@@ -163,6 +167,8 @@ async def _sandbox_connection(
                 owns_sandbox=lease.owned,
                 sandbox_owner_pid=lease.record.pid,
                 notices=(lease.notice,) if lease.notice else (),
+                providers=ProviderBases.emulated_by(lease.base_url, Environment()),
+                backend_url=lease.base_url,
             )
     finally:
         await asyncio.to_thread(lease.release)
@@ -188,6 +194,7 @@ async def _remote_connection(
             feed_accesskey=target.inspector_accesskey,  # the relay's own key, never VoIPBIN's
             hook_url_derived=target.hook_url_derived,
             inspector_key_hint=_inspector_key_hint(target),
+            providers=target.providers,
         )
 
 

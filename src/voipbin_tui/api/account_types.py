@@ -79,6 +79,9 @@ class FieldSpec:
     write_only: bool
     missing: str
     check: ValueCheck | None = None
+    doctor_secret: str = ""
+    """Which of the account doctor's secrets a typed value of this field is (``token``,
+    ``verify_token``, ``channel_secret``); "" when the doctor reads it from the account."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,8 @@ class AccountTypeSpec:
     challenge_refusal: str
     conversation_per_account: bool
     provider_message_id: Callable[[UUID], str]
+    doctor_checks: tuple[str, ...] = ("voipbin.account", "voipbin.flow")
+    """The account doctor's checks for this type, by id, in the order a report shows them."""
 
     def field(self, key: str) -> FieldSpec | None:
         return next((spec for spec in self.fields if spec.key == key), None)
@@ -208,6 +213,7 @@ WHATSAPP = AccountTypeSpec(
             secret=True,
             write_only=True,
             missing="WhatsApp needs the Meta access token",
+            doctor_secret="token",
         ),
         FieldSpec(
             key="secret",
@@ -217,6 +223,7 @@ WHATSAPP = AccountTypeSpec(
             secret=True,
             write_only=True,
             missing="WhatsApp needs the webhook verify token",
+            doctor_secret="verify_token",
         ),
         FieldSpec(
             key="phone_number_id",
@@ -257,6 +264,20 @@ WHATSAPP = AccountTypeSpec(
     challenge_refusal="",
     conversation_per_account=True,
     provider_message_id=lambda message_id: WAMID_PREFIX + base64.b64encode(message_id.bytes).decode("ascii"),
+    doctor_checks=(
+        "voipbin.account",
+        "voipbin.flow",
+        "whatsapp.phone_number_id",
+        "whatsapp.app_secret_shape",
+        "meta.token",
+        "meta.phone_number",
+        "meta.app_secret",
+        "meta.health",
+        "meta.webhook_url",
+        "meta.subscription",
+        "hook.verify_token",
+        "end_to_end",
+    ),
 )
 
 # -- LINE ----------------------------------------------------------------------------------
@@ -282,6 +303,7 @@ LINE = AccountTypeSpec(
             secret=True,
             write_only=True,
             missing="LINE needs the channel secret",
+            doctor_secret="channel_secret",
         ),
         FieldSpec(
             key="token",
@@ -291,6 +313,7 @@ LINE = AccountTypeSpec(
             secret=True,
             write_only=True,
             missing="LINE needs the channel access token",
+            doctor_secret="token",
         ),
     ),
     warns_without_flow=False,
@@ -314,6 +337,16 @@ LINE = AccountTypeSpec(
     challenge_refusal="LINE verifies a webhook URL with an empty POST",
     conversation_per_account=False,
     provider_message_id=lambda message_id: str(message_id.int % 10**18),
+    doctor_checks=(
+        "voipbin.account",
+        "voipbin.flow",
+        "line.token",
+        "line.channel_secret",
+        "line.webhook_url",
+        "line.webhook_active",
+        "line.webhook_test",
+        "end_to_end",
+    ),
 )
 
 # -- SMS -----------------------------------------------------------------------------------
