@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import imported_modules
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "voipbin_tui"
-UI_FREE_LAYERS = ("api", "protocols", "backend")
+UI_FREE_LAYERS = ("api", "protocols", "backend", "doctor")
 
 
 @pytest.mark.parametrize("layer", UI_FREE_LAYERS)
@@ -24,6 +24,6 @@ def test_layer_sources_do_not_import_textual_or_the_tui(layer: str) -> None:
 
 
 def test_importing_the_api_loads_no_textual() -> None:
-    code = "import sys, voipbin_tui.api, voipbin_tui.protocols; print('textual' in sys.modules)"
+    code = "import sys, voipbin_tui.api, voipbin_tui.protocols, voipbin_tui.doctor; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
