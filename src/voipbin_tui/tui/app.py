@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
-from voipbin_tui.api import Account, AccountType, NotFound, VoipbinError
+from voipbin_tui.api import Account, AccountType, NotFound, VoipbinClient, VoipbinError
 from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook, spec_of
 from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
@@ -43,6 +43,7 @@ from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
+from voipbin_tui.tui.shell import ExplainsRefusals
 from voipbin_tui.tui.widgets.keys_help import KeysHelp
 
 ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
@@ -67,7 +68,7 @@ def styles_path() -> Path:
     raise FileNotFoundError("voipbin-tui stylesheet app.tcss not found")
 
 
-class VoipbinApp(App[None]):
+class VoipbinApp(ExplainsRefusals, App[None]):
     """voipbin-tui: conversation accounts on the sandbox or on VoIPBIN."""
 
     TITLE = "voipbin-tui"
@@ -195,6 +196,13 @@ class VoipbinApp(App[None]):
     async def on_unmount(self) -> None:
         await self._exit_stack.aclose()
 
+    @property
+    def client(self) -> VoipbinClient:
+        """The API client. Screens that call it are opened only once the app is connected."""
+        if self.connection is None:
+            raise RuntimeError("not connected yet")
+        return self.connection.client
+
     def action_reconnect(self) -> None:
         if self.connection is None:
             self.sub_title = "connecting…"
@@ -203,7 +211,7 @@ class VoipbinApp(App[None]):
     # -- which keys apply now (read-only greys the changes) --------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "quit" and getattr(self.screen, "is_dirty", False):
+        if action == "quit" and self._unsaved_form():
             return False  # q is a letter in a form with unsaved changes; esc asks before leaving
         if action == "reconnect":
             return self.connection is None
@@ -214,6 +222,10 @@ class VoipbinApp(App[None]):
         # refused actions stay in the footer, greyed out; pressing their key says why
         return None if self.refusal(action) else True
 
+    def _unsaved_form(self) -> bool:
+        screen = self.screen
+        return isinstance(screen, AccountFormScreen) and screen.is_dirty
+
     def _edit_binding_hidden(self, parameters: tuple[object, ...]) -> bool:
         """A deleted account is not offered for editing: only its own unshown binding
         (parameter "deleted") is active on it, and that one asks first."""
@@ -222,7 +234,7 @@ class VoipbinApp(App[None]):
 
     def refusal(self, action: str) -> str:
         """Why ``action`` cannot run now (said when its key is pressed anyway), or ""."""
-        if action == "quit" and getattr(self.screen, "is_dirty", False):
+        if action == "quit" and self._unsaved_form():
             return "Unsaved changes: esc leaves the form (and asks first)."
         if action == "reconnect" and self.connection is not None:
             return "Already connected."
@@ -265,8 +277,7 @@ class VoipbinApp(App[None]):
             action, self if default_namespace is None else default_namespace, namespaces
         )
         if not target.check_action(name, parameters):
-            refusal = getattr(target, "refusal", None)
-            why = refusal(name) if callable(refusal) else ""
+            why = target.refusal(name) if isinstance(target, ExplainsRefusals) else ""
             if why:
                 self.notify(why, title="Not available", severity="warning", timeout=5, markup=False)
                 return True
@@ -276,7 +287,7 @@ class VoipbinApp(App[None]):
         """The account the user is on: in the list, or the one whose detail is open. The command
         palette looks through to the screen it was opened from."""
         screen = next(s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
-        return screen.selected_account() if hasattr(screen, "selected_account") else None
+        return screen.selected_account() if isinstance(screen, AccountsScreen | AccountDetailScreen) else None
 
     # -- actions ------------------------------------------------------------------------
 

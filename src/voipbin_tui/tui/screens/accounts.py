@@ -29,6 +29,7 @@ from voipbin_tui.presentation import flow_label, flow_names, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.account_filter import AccountFilter, describe_scope
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
+from voipbin_tui.tui.shell import AppAccess
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 from voipbin_tui.tui.widgets.inspector import InspectorPane
@@ -78,7 +79,7 @@ _COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 _FLEX_SHARES = {"name": 0.45, "detail": 0.55}
 
 
-class AccountsScreen(Screen[None]):
+class AccountsScreen(AppAccess, Screen[None]):
     """Accounts (home)."""
 
     AUTO_FOCUS = "#accounts"
@@ -167,7 +168,7 @@ class AccountsScreen(Screen[None]):
     def on_mount(self) -> None:
         self._layout_columns(self.size.width)
         self._show_state()
-        if getattr(self.app, "connection", None) is not None:
+        if self.voipbin_app.connection is not None:
             self.load_accounts()
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
@@ -177,11 +178,12 @@ class AccountsScreen(Screen[None]):
     def on_connection_ready(self, _: ConnectionReady) -> None:
         self._connect_error = None
         self.load_accounts()
-        feed = getattr(self.app, "feed", None)
-        if feed is not None:
-            self.inspector.start(feed, key_hint=self.app.connection.inspector_key_hint)  # type: ignore[attr-defined]
+        app = self.voipbin_app
+        if app.feed is not None:
+            key_hint = app.connection.inspector_key_hint if app.connection is not None else None
+            self.inspector.start(app.feed, key_hint=key_hint)
         else:
-            self.inspector.start_conversations(ConversationWatcher(self.app.connection.client))  # type: ignore[attr-defined]
+            self.inspector.start_conversations(ConversationWatcher(app.client))
 
     @on(VirtualTable.Resized, "#accounts")
     def _table_resized(self, event: VirtualTable.Resized) -> None:
@@ -221,11 +223,11 @@ class AccountsScreen(Screen[None]):
 
     @on(InspectorPane.Opened)
     def _open_request(self, event: InspectorPane.Opened) -> None:
-        self.app.open_request(event.request)  # type: ignore[attr-defined]
+        self.voipbin_app.open_request(event.request)
 
     @on(InspectorPane.ExportRequested)
     def _export(self, event: InspectorPane.ExportRequested) -> None:
-        self.app.export_requests(event.requests)  # type: ignore[attr-defined]
+        self.voipbin_app.export_requests(event.requests)
 
     async def open_account(self, account_id: UUID) -> None:
         """Select an account (clearing a filter that hides it) and open its detail."""
@@ -245,7 +247,7 @@ class AccountsScreen(Screen[None]):
     @work(exclusive=True, group="accounts", exit_on_error=False)
     async def load_accounts(self) -> None:
         """Fetch flows, then pages of accounts, drawing the first page as soon as it lands."""
-        connection = getattr(self.app, "connection", None)
+        connection = self.voipbin_app.connection
         if connection is None:
             return
         self._loading = True

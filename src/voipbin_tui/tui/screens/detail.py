@@ -33,11 +33,12 @@ from voipbin_tui.presentation import (
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved
 from voipbin_tui.tui.screens.accounts import RETRY_SECONDS
+from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 
 
-class AccountDetailScreen(Screen[None]):
+class AccountDetailScreen(AppAccess, ExplainsRefusals, Screen[None]):
     """Detail of one account."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,14 +97,14 @@ class AccountDetailScreen(Screen[None]):
 
     @property
     def hook_url(self) -> str:
-        connection = self.app.connection  # type: ignore[attr-defined]
+        connection = self.voipbin_app.connection
         return connection.hook_url_for(self._account.id) if connection else ""
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def reload(self) -> None:
         """Read the account and flows again: the list may be minutes old. If the backend is
         unreachable, the screen says so and reads again every few seconds until it answers."""
-        client = self.app.connection.client  # type: ignore[attr-defined]
+        client = self.voipbin_app.client
         if self._retry_timer is not None:
             self._retry_timer.stop()
             self._retry_timer = None
@@ -180,7 +181,8 @@ class AccountDetailScreen(Screen[None]):
             hook = Text(spec.no_hook_note, style="dim")
         else:
             hook = Text(one_line(self.hook_url), style="bold")
-            if getattr(self.app.connection, "hook_url_derived", False):  # type: ignore[attr-defined]
+            connection = self.voipbin_app.connection
+            if connection is not None and connection.hook_url_derived:
                 hook.append("  derived from the API URL", style="dim")
             hook.append("\nc copies it (works over SSH)", style="dim")
         self.query_one("#detail-hook", Static).update(hook)

@@ -50,6 +50,7 @@ from voipbin_tui.presentation import (
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.messages import AccountDeleted
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
+from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 
@@ -57,7 +58,7 @@ TEXT_FIELDS = ("name", "detail", "phone_number_id")
 KEEP_HINT = "set, leave blank to keep"
 
 
-class AccountFormScreen(Screen[Account | None]):
+class AccountFormScreen(AppAccess, ExplainsRefusals, Screen[Account | None]):
     """Dismisses with the saved account, or None when the user leaves without saving."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -179,7 +180,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     @work(exclusive=True, group="form-flows", exit_on_error=False)
     async def load_flows(self) -> None:
-        client = self.app.connection.client  # type: ignore[attr-defined]
+        client = self.voipbin_app.client
         try:
             flows = await client.list_flows()
         except VoipbinError as exc:
@@ -359,7 +360,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     @work(exclusive=True, group="form-save", exit_on_error=False)
     async def _save(self, draft: AccountDraft) -> None:
-        client = self.app.connection.client  # type: ignore[attr-defined]
+        client = self.voipbin_app.client
         self._saving = True
         self.sub_title = "saving…"
         try:
@@ -398,7 +399,7 @@ class AccountFormScreen(Screen[Account | None]):
 
     async def _confirm_save_into_deleted(self, current: Account) -> bool:
         """Deleted on the server while the form was open: said as such, saved only if asked."""
-        self.app.broadcast(lambda: AccountDeleted(current))  # type: ignore[attr-defined]
+        self.voipbin_app.broadcast(lambda: AccountDeleted(current))
         notice = deleted_account_notice(current)
         saving = await self.app.push_screen_wait(
             ConfirmScreen(

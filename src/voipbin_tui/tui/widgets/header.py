@@ -7,25 +7,24 @@ hook's port. Here the app's title goes first, then the parts' short forms (``SAN
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.cells import cell_len
 from textual import events
 from textual.content import Content
 from textual.widgets import Header
 from textual.widgets._header import HeaderTitle
 
-from voipbin_tui.tui.fitting import Part, fit_parts
+from voipbin_tui.tui.fitting import fit_parts
+from voipbin_tui.tui.shell import AppAccess
 
 ICON_AND_CLOCK_SPACE = 18
 """Textual's header keeps 8 cells for its icon and 10 for the clock (or its space)."""
 
 
-class FittingHeader(Header):
+class FittingHeader(AppAccess, Header):
     """A header that reads ``title_parts`` from the app and fits them to its width."""
 
     def format_title(self) -> Content:
-        parts: Sequence[Part] = getattr(self.app, "title_parts", ())
+        parts = self.voipbin_app.title_parts
         room = self.size.width - ICON_AND_CLOCK_SPACE
         full = super().format_title()
         if not parts or self.size.width == 0 or cell_len(full.plain) <= room:

@@ -1,0 +1,43 @@
+"""How screens and widgets reach the app they run in: typed, so a misspelt attribute is a type
+error, not a ``type: ignore``, a ``getattr`` with a default or a ``hasattr`` that hides it.
+
+``app.py`` imports every screen, so a screen cannot import the app class at module level; the
+accessor imports it when first asked, and checks it (a screen mounted in another app fails
+loudly instead of reading attributes that are not there).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from textual.app import App
+
+if TYPE_CHECKING:
+    from voipbin_tui.tui.app import VoipbinApp
+
+
+class _InAnApp(Protocol):
+    @property
+    def app(self) -> App[object]: ...
+
+
+class AppAccess:
+    """Mixed into screens and widgets of voipbin-tui: ``self.voipbin_app`` is the app, typed."""
+
+    @property
+    def voipbin_app(self: _InAnApp) -> VoipbinApp:
+        from voipbin_tui.tui.app import VoipbinApp
+
+        app = self.app
+        if not isinstance(app, VoipbinApp):
+            raise TypeError(f"{type(self).__name__} runs inside VoipbinApp, not {type(app).__name__}")
+        return app
+
+
+class ExplainsRefusals:
+    """A node whose keys may be greyed out: ``refusal`` says why, and the app toasts it when
+    such a key is pressed anyway."""
+
+    def refusal(self, action: str) -> str:
+        """Why ``action`` cannot run now, or "" when it can (or when there is nothing to say)."""
+        return ""
