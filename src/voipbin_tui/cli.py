@@ -35,6 +35,7 @@ from voipbin_tui.api.client import parse_uuid
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
+from voipbin_tui.api.sandbox_providers import SandboxProviders, parse_switch_value
 from voipbin_tui.config import (
     ConfigError,
     ConfigFile,
@@ -1155,5 +1156,69 @@ def hook_verify(
         if not connection.is_sandbox and delivery.status_code == 500:
             _echo("note: VoIPBIN answers 500 even to a correct token (a known server issue)")
         sys.exit(EXIT_API_ERROR)
+
+    _with_connection(ctx, options, work)
+
+
+# -- sandbox ----------------------------------------------------------------------------
+
+
+@main.group()
+def sandbox() -> None:
+    """The sandbox's own controls."""
+
+
+@sandbox.group()
+def providers() -> None:
+    """The Meta and LINE the sandbox plays: show them, make them misbehave, send as them."""
+
+
+def _sandbox_providers(connection: Connection) -> SandboxProviders:
+    if not connection.is_sandbox:
+        raise click.UsageError("only the sandbox emulates Meta and LINE: drop --profile, --api-url and --accesskey")
+    return SandboxProviders(connection.client)
+
+
+@providers.command("show")
+@_connection_options
+@click.pass_context
+def providers_show(ctx: click.Context, /, **options: Any) -> None:
+    """Print the emulated Meta app and LINE channel as JSON (tokens and secrets masked)."""
+
+    async def work(connection: Connection) -> None:
+        _print_json(await _sandbox_providers(connection).show())
+
+    _with_connection(ctx, options, work)
+
+
+@providers.command("set")
+@_connection_options
+@click.argument("key", metavar="KEY")
+@click.argument("value", metavar="VALUE")
+@click.pass_context
+def providers_set(ctx: click.Context, /, key: str, value: str, **options: Any) -> None:
+    """Set one switch, e.g. `meta.messages_subscribed false`, `meta.health BLOCKED`,
+    `meta.app_callback_url https://elsewhere.example/hook` (`null`: back to the seeded hook).
+    `show` lists them all."""
+    _refuse_if_read_only(ctx)
+
+    async def work(connection: Connection) -> None:
+        parsed = parse_switch_value(value)
+        await _sandbox_providers(connection).set({key: parsed})
+        _echo(f"{key} = {json.dumps(parsed)}")
+
+    _with_connection(ctx, options, work)
+
+
+@providers.command("reset")
+@_connection_options
+@click.pass_context
+def providers_reset(ctx: click.Context, /, **options: Any) -> None:
+    """Put the emulated providers back as the seed made them."""
+    _refuse_if_read_only(ctx)
+
+    async def work(connection: Connection) -> None:
+        await _sandbox_providers(connection).reset()
+        _echo("the emulated Meta and LINE are as seeded again")
 
     _with_connection(ctx, options, work)

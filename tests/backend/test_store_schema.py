@@ -10,9 +10,7 @@ from typing import ClassVar
 import pytest
 
 from voipbin_tui.backend.store import DATABASE_FILENAME, MIGRATIONS, SCHEMA_VERSION, Store, StoreConnection
-from voipbin_tui.backend.store.captures import Captures
 from voipbin_tui.backend.store.connection import schema_migrations
-from voipbin_tui.backend.store.sandbox_tables import SandboxTables
 
 
 def _tables(path: Path) -> set[str]:
@@ -26,8 +24,9 @@ def test_the_first_version_makes_the_sandbox_tables_then_the_capture_tables() ->
     first = MIGRATIONS[0]
     assert first.index("CREATE TABLE customer") < first.index("CREATE TABLE messages")
     assert first.index("CREATE TABLE messages") < first.index("CREATE TABLE captured_requests")
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 4
     assert "CREATE TABLE clock" in MIGRATIONS[1] and "stored_total" in MIGRATIONS[2]
+    assert "CREATE TABLE emulated_providers" in MIGRATIONS[3]
 
 
 class Notes(StoreConnection):
@@ -67,10 +66,10 @@ def test_a_gap_or_a_version_claimed_by_two_datasets_is_refused() -> None:
     class Clashes(StoreConnection):
         MIGRATIONS: ClassVar[dict[int, str]] = {SCHEMA_VERSION + 1: "CREATE TABLE other (id TEXT)"}
 
-    class WithGap(SandboxTables, Captures, Skips):
+    class WithGap(Store, Skips):
         pass
 
-    class WithClash(SandboxTables, Captures, Notes, Clashes):
+    class WithClash(Store, Notes, Clashes):
         pass
 
     with pytest.raises(ValueError, match="without a gap"):

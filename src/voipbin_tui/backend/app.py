@@ -1,5 +1,6 @@
-"""The one app factory: the sandbox REST API, the provider hook and the inspector feed on one
-Starlette app, used by ``voipbin-tui serve``, the embedded backend and the tests alike."""
+"""The one app factory: the sandbox REST API, the provider hook, the inspector feed and the
+emulated providers on one Starlette app, used by ``voipbin-tui serve``, the embedded backend
+and the tests alike."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.middleware import Middleware
 from voipbin_tui.backend.config import BackendConfig
 from voipbin_tui.backend.context import BackendContext
 from voipbin_tui.backend.delivery import is_hook_path
+from voipbin_tui.backend.emulated_meta import GRAPH_ROUTES
 from voipbin_tui.backend.errors import (
     ApiProblem,
     RequestIdMiddleware,
@@ -23,10 +25,14 @@ from voipbin_tui.backend.errors import (
 from voipbin_tui.backend.hook import HOOK_ROUTES
 from voipbin_tui.backend.inspector import INSPECTOR_ROUTES, VOIPBIN_EVENTS_PATH
 from voipbin_tui.backend.limits import BodyLimits
+from voipbin_tui.backend.provider_control import PROVIDER_CONTROL_ROUTES
 from voipbin_tui.backend.relay import Relay
 from voipbin_tui.backend.sandbox import SANDBOX_ROUTES
 
 __all__ = ["BackendConfig", "create_app"]
+
+EMULATION_ROUTES = [*GRAPH_ROUTES, *PROVIDER_CONTROL_ROUTES]
+"""The sandbox plays Meta (and its control API changes what Meta says); a relay does not."""
 
 
 def create_app(config: BackendConfig) -> Starlette:
@@ -46,7 +52,7 @@ def create_app(config: BackendConfig) -> Starlette:
                 await relay.aclose()
 
     app = Starlette(
-        routes=[*HOOK_ROUTES, *INSPECTOR_ROUTES, *SANDBOX_ROUTES],
+        routes=[*HOOK_ROUTES, *INSPECTOR_ROUTES, *SANDBOX_ROUTES, *(EMULATION_ROUTES if config.relay is None else [])],
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(

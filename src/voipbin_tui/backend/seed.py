@@ -48,6 +48,30 @@ the docs can tell a sandbox user which values to sign test traffic with. They gu
 the sandbox's own access key is what keeps it private."""
 
 
+# The emulated providers (``provider_state``): one Meta app and one LINE channel that the
+# seeded accounts match, so that every doctor check passes on a fresh sandbox.
+SEED_META_APP_ID = "670843887433847"
+SEED_META_APP_NAME = "Acme Support"
+SEED_META_APP_SECRET = SEED_WHATSAPP_APP_SECRET
+"""The Meta app's secret: the seeded WhatsApp account's ``provider_data.app_secret``."""
+SEED_META_ACCESS_TOKEN = SEED_WHATSAPP_ACCESS_TOKEN
+"""The app's non-expiring system-user token: the seeded WhatsApp account's ``token``."""
+SEED_META_SYSTEM_USER_ID = "122097651234567890"
+SEED_META_TOKEN_ISSUED_AT = 1767225600
+"""2026-01-01T00:00:00Z: when the seeded system-user token was issued."""
+SEED_WABA_ID = "102290129340398"
+"""The WhatsApp Business Account, as in the status fixtures' ``entry[0].id``."""
+SEED_WABA_NAME = "Acme Support WABA"
+SEED_META_BUSINESS_ID = "104996542367891"
+SEED_DISPLAY_PHONE_NUMBER = "+1 555-078-3881"
+SEED_VERIFIED_NAME = "Acme Support"
+SEED_LINE_CHANNEL_ID = "2006543210"
+SEED_LINE_BOT_USER_ID = "U11298214116e3afbad432b5794a6d3a0"
+"""The LINE bot's user id: the ``destination`` of every webhook its channel sends."""
+SEED_LINE_BASIC_ID = "@512acmes"
+SEED_LINE_DISPLAY_NAME = "Acme Support"
+
+
 STATUS_SENT_FIXTURE_WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA="
 STATUS_FAILED_FIXTURE_WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA"
 
@@ -223,7 +247,7 @@ def _seed_demo_data(
         line,
         "Ud871bcaf7c3ad13d2a0b0d78a42a287f",
         "",
-        "U11298214116e3afbad432b5794a6d3a0",
+        SEED_LINE_BOT_USER_ID,
         _Said(1.2, "Hello, are you open on Sunday?", provider_id="16173792131290"),
         _Said(1.19, "We are open 10:00-16:00 on Sundays.", incoming=False, provider_status="sent"),
     )

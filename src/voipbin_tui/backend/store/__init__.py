@@ -2,7 +2,8 @@
 
 A dataset is a module here with its records, its queries and its ``MIGRATIONS`` (a
 ``StoreConnection`` subclass): ``sandbox_tables`` (the sandbox's VoIPBIN objects) and
-``captures`` (captured requests and dedupe keys). To add one, write its module and add its
+``captures`` (captured requests and dedupe keys), ``emulated_providers`` (the Meta and LINE
+the sandbox plays). To add one, write its module and add its
 class to ``Store``'s bases; its tables come with the next schema version (``connection``).
 """
 
@@ -25,6 +26,7 @@ from voipbin_tui.backend.store.connection import (
     StoreError,
     schema_migrations,
 )
+from voipbin_tui.backend.store.emulated_providers import EmulatedProviders
 from voipbin_tui.backend.store.sandbox_tables import (
     AccountRecord,
     ConversationRecord,
@@ -57,7 +59,7 @@ __all__ = [
 ]
 
 
-class Store(SandboxTables, Captures):
+class Store(SandboxTables, Captures, EmulatedProviders):
     """Typed access to the backend database; every method is synchronous and short."""
 
     def __init__(
