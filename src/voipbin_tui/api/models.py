@@ -1,5 +1,10 @@
 """Typed models of what VoIPBIN returns, tolerant of its quirks (omitted fields, legacy times).
 
+They are also the wire schema: ``wire_json()`` gives an object as VoIPBIN sends it (fields it
+omits when empty left out, the secrets it returns in clear), and the sandbox answers with it,
+so the client and the sandbox cannot drift apart. Write-only fields (an account's ``token`` and
+``secret``) are no field here: nothing can serialize them.
+
 Secrets are ``SecretStr`` so they stay out of ``repr``, logs and exception text; code that
 must send or show one calls ``get_secret_value()`` on purpose.
 """
@@ -8,10 +13,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time
 
@@ -43,6 +59,25 @@ VoipbinTime = Annotated[
 EmptyableStr = Annotated[str, BeforeValidator(_none_as_empty)]
 """VoIPBIN omits empty strings (and older rows hold null): both read as ``""``."""
 
+_WIRE = {"wire": True}
+"""The serialization context of ``VoipbinModel.wire_json``."""
+
+
+def _on_the_wire(info: SerializationInfo) -> bool:
+    return bool(info.context and info.context.get("wire"))
+
+
+def _serialize_secret(value: SecretStr | None, info: SerializationInfo) -> str | None:
+    if _on_the_wire(info):
+        return "" if value is None else value.get_secret_value()
+    return None if value is None else str(value)  # pydantic's own "**********"
+
+
+_SECRET_ON_THE_WIRE = PlainSerializer(_serialize_secret, when_used="json")
+ReturnedSecret = Annotated[SecretStr | None, _SECRET_ON_THE_WIRE]
+"""A secret VoIPBIN returns in clear (``app_secret``, ``webhook_secret``): in clear on the wire
+(unset is ``""``), masked in any other dump."""
+
 
 def mask_secret(secret: SecretStr | str | None) -> str:
     """``••••`` plus the last four characters; short secrets show nothing of themselves."""
@@ -63,21 +98,38 @@ class VoipbinModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
+    def wire_json(self) -> dict[str, Any]:
+        """The object as VoIPBIN sends it (what the sandbox answers)."""
+        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, context=_WIRE)
+        return data
+
+
+class OmitsEmptyOnTheWire(VoipbinModel):
+    """A model whose ``OMITTED_WHEN_EMPTY`` fields VoIPBIN leaves out when empty (Go's
+    ``omitempty``); every other field is always sent, empty or null."""
+
+    OMITTED_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_on_the_wire(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if _on_the_wire(info):
+            for name in self.OMITTED_WHEN_EMPTY:
+                if data.get(name) in ("", None):
+                    data.pop(name, None)
+        return data
+
 
 class ProviderData(VoipbinModel):
     """``provider_data``: used by WhatsApp accounts; returned by VoIPBIN, app secret included."""
 
     phone_number_id: EmptyableStr = ""
-    app_secret: SecretStr | None = None
+    app_secret: ReturnedSecret = None
 
     @field_validator("app_secret", mode="before")
     @classmethod
     def _empty_secret_is_none(cls, value: Any) -> Any:
         return None if value in (None, "") else value
-
-    def to_wire(self) -> dict[str, str]:
-        """The object as sent in a request body: whole, with the app secret in clear."""
-        return {"phone_number_id": self.phone_number_id, "app_secret": _reveal(self.app_secret)}
 
 
 def _account_type_or_text(value: Any) -> Any:
@@ -89,8 +141,10 @@ def _account_type_or_text(value: Any) -> Any:
         return value
 
 
-class Account(VoipbinModel):
+class Account(OmitsEmptyOnTheWire):
     """A conversation account as returned (``token`` and ``secret`` never are)."""
+
+    OMITTED_WHEN_EMPTY = ("type", "name", "detail", "provider_data")
 
     id: UUID
     customer_id: UUID | None = None
@@ -146,13 +200,21 @@ class Flow(VoipbinModel):
     type: EmptyableStr = ""
     name: EmptyableStr = ""
     detail: EmptyableStr = ""
+    actions: list[dict[str, Any]] = Field(default_factory=list)
     tm_create: VoipbinTime = None
     tm_update: VoipbinTime = None
     tm_delete: VoipbinTime = None
 
+    @field_validator("actions", mode="before")
+    @classmethod
+    def _null_actions(cls, value: Any) -> Any:
+        return [] if value is None else value
 
-class Address(VoipbinModel):
+
+class Address(OmitsEmptyOnTheWire):
     """One side of a conversation or message (``self``, ``peer``, ``source``, ``destination``)."""
+
+    OMITTED_WHEN_EMPTY = ("name", "detail")
 
     type: EmptyableStr = ""
     target: EmptyableStr = ""
@@ -194,7 +256,12 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
 
 
-class ConversationMessage(VoipbinModel):
+class ConversationMessage(OmitsEmptyOnTheWire):
+    """A message; VoIPBIN stores the provider's message id (``transaction_id``) but never
+    returns it."""
+
+    OMITTED_WHEN_EMPTY = ("reference_id",)
+
     id: UUID
     customer_id: UUID | None = None
     conversation_id: UUID
@@ -226,7 +293,7 @@ class Customer(VoipbinModel):
     address: EmptyableStr = ""
     webhook_method: EmptyableStr = ""
     webhook_uri: EmptyableStr = ""
-    webhook_secret: SecretStr | None = None
+    webhook_secret: ReturnedSecret = None
     tm_create: VoipbinTime = None
     tm_update: VoipbinTime = None
     tm_delete: VoipbinTime = None
@@ -266,4 +333,4 @@ class Page(VoipbinModel, Generic[ItemT]):
 
 class LoginResult(VoipbinModel):
     username: EmptyableStr = ""
-    token: SecretStr
+    token: Annotated[SecretStr, _SECRET_ON_THE_WIRE]

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from voipbin_tui.api.models import LoginResult
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.errors import ApiProblem
 from voipbin_tui.protocols.signatures import constant_time_equals
@@ -151,4 +152,4 @@ async def login(request: Request) -> Response:
     ):
         return Response(status_code=400)
     token = issue_jwt(accesskey, username=SANDBOX_USERNAME, now=backend.config.clock())
-    return JSONResponse({"username": SANDBOX_USERNAME, "token": token})
+    return JSONResponse(LoginResult(username=SANDBOX_USERNAME, token=SecretStr(token)).wire_json())

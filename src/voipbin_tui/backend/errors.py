@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voipbin_tui.api.models import ErrorBody, ErrorEnvelope
+
 REQUEST_ID_HEADER = "X-Request-Id"
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _STATUS_BY_HTTP = {
@@ -48,16 +50,18 @@ def request_id_of(request: Request) -> str:
 
 def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
     request_id = request_id_of(request)
-    body = {
-        "error": {
-            "status": _STATUS_BY_HTTP.get(problem.http_status, "UNKNOWN"),
-            "reason": problem.reason,
-            "message": problem.message,
-            "request_id": request_id,
-            "details": problem.details,
-        }
-    }
-    return JSONResponse(body, status_code=problem.http_status, headers={REQUEST_ID_HEADER: request_id})
+    body = ErrorBody(
+        status=_STATUS_BY_HTTP.get(problem.http_status, "UNKNOWN"),
+        reason=problem.reason,
+        message=problem.message,
+        request_id=request_id,
+        details=problem.details,
+    )
+    return JSONResponse(
+        ErrorEnvelope(error=body).wire_json(),
+        status_code=problem.http_status,
+        headers={REQUEST_ID_HEADER: request_id},
+    )
 
 
 async def handle_api_problem(request: Request, exc: Exception) -> Response:

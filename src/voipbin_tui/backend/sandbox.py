@@ -23,8 +23,19 @@ from starlette.routing import BaseRoute, Route
 
 from voipbin_tui.api.account_types import FieldProblem
 from voipbin_tui.api.drafts import AccountDraft
-from voipbin_tui.api.models import NIL_UUID, AccountType
-from voipbin_tui.api.timestamps import format_page_token, format_voipbin_time, parse_voipbin_time
+from voipbin_tui.api.models import (
+    NIL_UUID,
+    Account,
+    AccountType,
+    Address,
+    Conversation,
+    ConversationMessage,
+    Customer,
+    Flow,
+    Page,
+    VoipbinModel,
+)
+from voipbin_tui.api.timestamps import format_page_token, parse_voipbin_time
 from voipbin_tui.backend.auth import login, requires_credentials
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.conversations import add_outgoing_message
@@ -37,7 +48,6 @@ from voipbin_tui.backend.store import (
     FlowRecord,
     MessageRecord,
     Store,
-    with_action_ids,
 )
 
 MAX_PAGE_SIZE = 100
@@ -57,98 +67,46 @@ _WEBHOOK_METHODS = ("", "POST", "PUT", "GET", "DELETE")
 _ACCOUNT_TYPES = frozenset(account_type.value for account_type in AccountType)
 
 RecordT = TypeVar("RecordT", AccountRecord, FlowRecord, ConversationRecord, MessageRecord)
+ModelT = TypeVar("ModelT", bound=VoipbinModel)
 
 
-# -- rendering: records as VoIPBIN returns them ------------------------------------------
+# -- rendering: records as VoIPBIN returns them, through the client's own models ----------
 
 
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else format_voipbin_time(value)
-
-
-def account_json(account: AccountRecord) -> dict[str, Any]:
-    """An account as VoIPBIN returns it: no token or secret, empty strings omitted."""
-    data: dict[str, Any] = {"id": str(account.id), "customer_id": str(account.customer_id)}
-    for key in ("type", "name", "detail"):
-        if value := getattr(account, key):
-            data[key] = value
-    if account.provider_data is not None:
-        data["provider_data"] = account.provider_data
-    data["message_flow_id"] = str(account.message_flow_id)
-    data.update(
-        tm_create=_time(account.tm_create), tm_update=_time(account.tm_update), tm_delete=_time(account.tm_delete)
+def _conversation(conversation: ConversationRecord) -> Conversation:
+    """A conversation; the sandbox's have no owner (VoIPBIN's nil UUID)."""
+    return Conversation(
+        id=conversation.id,
+        customer_id=conversation.customer_id,
+        owner_id=NIL_UUID,
+        account_id=conversation.account_id,
+        name=conversation.name,
+        detail=conversation.detail,
+        type=conversation.type,
+        dialog_id=conversation.dialog_id,
+        self=Address.model_validate(conversation.self_address),
+        peer=Address.model_validate(conversation.peer_address),
+        tm_create=conversation.tm_create,
+        tm_update=conversation.tm_update,
+        tm_delete=conversation.tm_delete,
     )
-    return data
 
 
-def _flow_json(flow: FlowRecord) -> dict[str, Any]:
-    return {
-        "id": str(flow.id),
-        "customer_id": str(flow.customer_id),
-        "type": flow.type,
-        "name": flow.name,
-        "detail": flow.detail,
-        "actions": with_action_ids(flow.id, flow.actions),
-        "tm_create": _time(flow.tm_create),
-        "tm_update": _time(flow.tm_update),
-        "tm_delete": _time(flow.tm_delete),
-    }
+def _object(model: type[ModelT]) -> Callable[[Any], ModelT]:
+    """Records whose attributes are named as the model's fields become the model as they are;
+    what a record holds beyond it is never sent (``Account`` has no ``token`` or ``secret``,
+    ``ConversationMessage`` no ``transaction_id``)."""
+    return lambda record: model.model_validate(record, from_attributes=True)
 
 
-def _conversation_json(conversation: ConversationRecord) -> dict[str, Any]:
-    return {
-        "id": str(conversation.id),
-        "customer_id": str(conversation.customer_id),
-        "owner_type": "",
-        "owner_id": str(NIL_UUID),
-        "account_id": str(conversation.account_id),
-        "name": conversation.name,
-        "detail": conversation.detail,
-        "type": conversation.type,
-        "dialog_id": conversation.dialog_id,
-        "self": conversation.self_address,
-        "peer": conversation.peer_address,
-        "tm_create": _time(conversation.tm_create),
-        "tm_update": _time(conversation.tm_update),
-        "tm_delete": _time(conversation.tm_delete),
-    }
+_account = _object(Account)
+_flow = _object(Flow)
+_message = _object(ConversationMessage)
+_customer = _object(Customer)
 
 
-def _message_json(message: MessageRecord) -> dict[str, Any]:
-    """A message without its ``transaction_id``: VoIPBIN stores it but does not expose it."""
-    return {
-        "id": str(message.id),
-        "customer_id": str(message.customer_id),
-        "conversation_id": str(message.conversation_id),
-        "direction": message.direction,
-        "status": message.status,
-        "reference_type": message.reference_type,
-        "source": message.source,
-        "destination": message.destination,
-        "text": message.text,
-        "medias": [],
-        "tm_create": _time(message.tm_create),
-        "tm_update": _time(message.tm_update),
-        "tm_delete": _time(message.tm_delete),
-    }
-
-
-def _customer_json(customer: CustomerRecord) -> dict[str, Any]:
-    return {
-        "id": str(customer.id),
-        "username": customer.username,
-        "name": customer.name,
-        "detail": customer.detail,
-        "email": customer.email,
-        "phone_number": customer.phone_number,
-        "address": customer.address,
-        "webhook_method": customer.webhook_method,
-        "webhook_uri": customer.webhook_uri,
-        "webhook_secret": customer.webhook_secret,
-        "tm_create": _time(customer.tm_create),
-        "tm_update": _time(customer.tm_update),
-        "tm_delete": None,
-    }
+def _answer(model: VoipbinModel) -> JSONResponse:
+    return JSONResponse(model.wire_json())
 
 
 # -- request parsing ---------------------------------------------------------------------
@@ -172,10 +130,10 @@ def _page_query(request: Request) -> tuple[datetime | None, int]:
     return before, size
 
 
-def _page(items: list[RecordT], render: Callable[[RecordT], dict[str, Any]]) -> JSONResponse:
-    """A page; the token is set whenever the page is not empty, as VoIPBIN does."""
+def _page(items: list[RecordT], model: type[ModelT], render: Callable[[RecordT], ModelT]) -> JSONResponse:
+    """A page of ``model``; the token is set whenever the page is not empty, as VoIPBIN does."""
     token = format_page_token(items[-1].tm_create) if items else ""
-    return JSONResponse({"result": [render(item) for item in items], "next_page_token": token})
+    return _answer(Page[model](result=[render(item) for item in items], next_page_token=token))  # type: ignore[valid-type]
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -339,7 +297,7 @@ def _delete_account(store: Store, account_id: UUID, *, now: datetime) -> Account
 async def list_accounts(request: Request) -> Response:
     before, size = _page_query(request)
     accounts = backend_of(request).read(lambda store: store.list_accounts(before=before, limit=size))
-    return _page(accounts, account_json)
+    return _page(accounts, Account, _account)
 
 
 @requires_credentials
@@ -348,14 +306,14 @@ async def create_account(request: Request) -> Response:
     body = await _json_object(request)
     now, account_id = backend.config.clock(), backend.config.new_id()
     account = await backend.write(lambda store: _create_account(store, body, now=now, account_id=account_id))
-    return JSONResponse(account_json(account))
+    return _answer(_account(account))
 
 
 @requires_credentials
 async def get_account(request: Request) -> Response:
     account_id = parse_object_id(request.path_params["account_id"], what="id")
     account = backend_of(request).read(lambda store: _existing_account(store, account_id))
-    return JSONResponse(account_json(account))
+    return _answer(_account(account))
 
 
 @requires_credentials
@@ -365,7 +323,7 @@ async def update_account(request: Request) -> Response:
     body = await _json_object(request)
     now = backend.config.clock()
     account = await backend.write(lambda store: _update_account(store, account_id, body, now=now))
-    return JSONResponse(account_json(account))
+    return _answer(_account(account))
 
 
 @requires_credentials
@@ -374,7 +332,7 @@ async def delete_account(request: Request) -> Response:
     account_id = parse_object_id(request.path_params["account_id"], what="id")
     now = backend.config.clock()
     account = await backend.write(lambda store: _delete_account(store, account_id, now=now))
-    return JSONResponse(account_json(account))
+    return _answer(_account(account))
 
 
 # -- flows, conversations, messages ------------------------------------------------------
@@ -384,7 +342,7 @@ async def delete_account(request: Request) -> Response:
 async def list_flows(request: Request) -> Response:
     before, size = _page_query(request)
     flows = backend_of(request).read(lambda store: store.list_flows(before=before, limit=size))
-    return _page(flows, _flow_json)
+    return _page(flows, Flow, _flow)
 
 
 def _flow_actions(value: Any, new_id: Callable[[], UUID]) -> list[dict[str, Any]]:
@@ -432,14 +390,14 @@ async def create_flow(request: Request) -> Response:
     body = await _json_object(request)
     now, new_id = backend.config.clock(), backend.config.new_id
     flow = await backend.write(lambda store: _create_flow(store, body, now=now, new_id=new_id))
-    return JSONResponse(_flow_json(flow))
+    return _answer(_flow(flow))
 
 
 @requires_credentials
 async def list_conversations(request: Request) -> Response:
     before, size = _page_query(request)
     conversations = backend_of(request).read(lambda store: store.list_conversations(before=before, limit=size))
-    return _page(conversations, _conversation_json)
+    return _page(conversations, Conversation, _conversation)
 
 
 def _existing_conversation(store: Store, conversation_id: UUID) -> ConversationRecord:
@@ -453,7 +411,7 @@ def _existing_conversation(store: Store, conversation_id: UUID) -> ConversationR
 async def get_conversation(request: Request) -> Response:
     conversation_id = parse_object_id(request.path_params["conversation_id"], what="id")
     conversation = backend_of(request).read(lambda store: _existing_conversation(store, conversation_id))
-    return JSONResponse(_conversation_json(conversation))
+    return _answer(_conversation(conversation))
 
 
 def _messages_page(store: Store, conversation_id: UUID, before: datetime | None, size: int) -> list[MessageRecord]:
@@ -466,7 +424,7 @@ async def list_messages(request: Request) -> Response:
     conversation_id = parse_object_id(request.path_params["conversation_id"], what="id")
     before, size = _page_query(request)
     messages = backend_of(request).read(lambda store: _messages_page(store, conversation_id, before, size))
-    return _page(messages, _message_json)
+    return _page(messages, ConversationMessage, _message)
 
 
 def _send_message(
@@ -487,7 +445,7 @@ async def send_message(request: Request) -> Response:
         raise _invalid([FieldProblem("text", "must be a non-empty string")], "message")
     now, new_id = backend.config.clock(), backend.config.new_id
     message = await backend.write(lambda store: _send_message(store, conversation_id, text, now=now, new_id=new_id))
-    return JSONResponse(_message_json(message))
+    return _answer(_message(message))
 
 
 # -- customer ----------------------------------------------------------------------------
@@ -496,7 +454,7 @@ async def send_message(request: Request) -> Response:
 @requires_credentials
 async def get_customer(request: Request) -> Response:
     customer = backend_of(request).read(Store.get_customer)
-    return JSONResponse(_customer_json(customer))
+    return _answer(_customer(customer))
 
 
 def _replace_customer(store: Store, body: dict[str, Any], *, now: datetime) -> CustomerRecord:
@@ -521,7 +479,7 @@ async def update_customer(request: Request) -> Response:
     body = await _json_object(request)
     now = backend.config.clock()
     customer = await backend.write(lambda store: _replace_customer(store, body, now=now))
-    return JSONResponse(_customer_json(customer))
+    return _answer(_customer(customer))
 
 
 SANDBOX_ROUTES: list[BaseRoute] = [

@@ -490,13 +490,14 @@ def _customer(row: sqlite3.Row) -> CustomerRecord:
 
 
 def _flow(row: sqlite3.Row) -> FlowRecord:
+    flow_id = UUID(row["id"])
     return FlowRecord(
-        id=UUID(row["id"]),
+        id=flow_id,
         customer_id=UUID(row["customer_id"]),
         type=row["type"],
         name=row["name"],
         detail=row["detail"],
-        actions=json.loads(row["actions"]),
+        actions=with_action_ids(flow_id, json.loads(row["actions"])),
         tm_create=read_time(row["tm_create"]),
         tm_update=read_time_or_none(row["tm_update"]),
         tm_delete=read_time_or_none(row["tm_delete"]),
