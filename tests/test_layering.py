@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import imported_modules
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "voipbin_tui"
-UI_FREE_LAYERS = ("api", "protocols", "backend", "doctor")
+UI_FREE_LAYERS = ("api", "protocols", "backend", "doctor", "workflows")
 
 
 @pytest.mark.parametrize("layer", UI_FREE_LAYERS)

@@ -32,9 +32,8 @@ from voipbin_tui.api import (
 )
 from voipbin_tui.api.account_types import provider_hook, spec_of
 from voipbin_tui.api.client import parse_uuid
-from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
-from voipbin_tui.api.feed import FeedClient
-from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
+from voipbin_tui.api.feed import CapturedRequest
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, wa_id_problem
 from voipbin_tui.api.sandbox_providers import SandboxProviders, parse_switch_value
 from voipbin_tui.config import (
     ConfigError,
@@ -67,9 +66,10 @@ from voipbin_tui.presentation import (
     local_time,
     setup_checklist,
 )
-from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.terminal_text import json_for_terminal, one_line
-from voipbin_tui.traffic import breakdown, is_problem, verdict_label
+from voipbin_tui.traffic import breakdown, verdict_label
+from voipbin_tui.workflows.confirmation import live_traffic_question
+from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
 
 T = TypeVar("T")
 
@@ -1026,48 +1026,25 @@ def hook() -> None:
 
 
 def _hook_target(connection: Connection, account_id: object, to: str | None, *, yes: bool) -> str:
-    """The account's hook URL: the sandbox's by default; a live one only after a confirmation."""
-    if to:
-        return hook_url_for(to, account_id)
-    url = hook_url_for(connection.test_hook_base_url, account_id)
-    if not connection.is_sandbox and not yes:
+    """The account's hook URL: the sandbox's by default; a live one only after a confirmation.
+    A hook base given with ``--to`` is the operator's own choice and is not asked about."""
+    url = hook_test_url(connection, str(account_id), to)
+    live = None if to or yes else live_traffic_question(connection, url)
+    if live is not None:
         if not sys.stdin.isatty():
-            raise click.UsageError(one_line(f"this would post to the live hook {url}: add --yes, or --to URL"))
-        if not click.confirm(one_line(f"Post to the live hook {url}?"), err=True):
+            raise click.UsageError(one_line(live.unanswered))
+        if not click.confirm(one_line(live.prompt), err=True):
             raise click.Abort()
     return url
 
 
-async def _report_capture(connection: Connection, url: str, before: int | None) -> HookVerdict | None:
-    """On a backend with a feed (the sandbox), print how the request was judged and return it."""
-    if connection.inspector_url is None or before is None:
-        return None
-    async with FeedClient(connection.inspector_url, accesskey=connection.feed_accesskey) as feed:
-        batch = await feed.poll(before, limit=50, wait=2)
-        for captured in batch.requests:
-            if url.endswith(captured.path):
-                full = await feed.get(captured.id)
-                _echo(f"verdict: {verdict_label(full.verdict)}")
-                if full.explanation:
-                    _echo(full.explanation)
-                for item in breakdown(full):
-                    _echo(f"  • {item}")
-                return full.verdict
-    return None
-
-
-async def _feed_cursor(connection: Connection) -> int | None:
-    """Where the feed is now, to find the request about to be sent; ``None`` when there is no
-    feed to ask, or the relay refuses its key (the request is still sent, without a verdict)."""
-    if connection.inspector_url is None:
-        return None
-    async with FeedClient(connection.inspector_url, accesskey=connection.feed_accesskey) as feed:
-        try:
-            return await feed.latest_cursor()
-        except (Unauthenticated, PermissionDenied):
-            hint = connection.inspector_key_hint or "check its access key"
-            click.echo(f"warning: the inspector feed refused its access key, so no verdict: {hint}", err=True)
-            return None
+def _report_capture(capture: CapturedRequest) -> None:
+    """How the hook judged the test message, and what it carried."""
+    _echo(f"verdict: {verdict_label(capture.verdict)}")
+    if capture.explanation:
+        _echo(capture.explanation)
+    for item in breakdown(capture):
+        _echo(f"  • {item}")
 
 
 def _checked_wa_id(value: str) -> str:
@@ -1080,7 +1057,7 @@ def _checked_wa_id(value: str) -> str:
 @hook.command("send-test")
 @_connection_options
 @click.argument("account_id", type=ACCOUNT_ID)
-@click.option("--text", default="Hello from voipbin-tui", show_default=True, help="The message text.")
+@click.option("--text", default=DEFAULT_TEST_TEXT, show_default=True, help="The message text.")
 @click.option(
     "--from",
     "sender",
@@ -1115,15 +1092,15 @@ def hook_send_test(
         if provider_hook(account.type) is None:
             raise click.UsageError(one_line(f"{account.type} accounts do not receive through the conversation hook"))
         url = _hook_target(connection, account.id, to, yes=yes)
-        before = await _feed_cursor(connection) if not to else None
-        async with connection.hook_sender() as hook_sender:
-            delivery = await hook_sender.send_test_message(
-                url, account, text=text, sender=sender, line_channel_secret=channel_secret
-            )
+        message = HookTest(text=text, sender=sender, line_channel_secret=channel_secret)
+        result = await send_hook_test(connection, account, message, url=url)
+        delivery = result.delivery
         _echo(f"POST {url} ({'signed' if delivery.signed else 'unsigned'}): {delivery.status_code}")
-        verdict = await _report_capture(connection, url, before)
-        # a test that would be refused or dropped is a failed test, whatever the hook answered
-        if (verdict is not None and is_problem(verdict)) or not 200 <= delivery.status_code < 300:
+        if result.capture is not None:
+            _report_capture(result.capture)
+        elif result.feed_note:
+            _echo(f"warning: {result.feed_note}", err=True)
+        if result.failed:
             sys.exit(EXIT_API_ERROR)
 
     _with_connection(ctx, options, work)

@@ -33,6 +33,7 @@ from voipbin_tui.config import export_dir
 from voipbin_tui.connection import Connection
 from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
+from voipbin_tui.traffic import verdict_label
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.fitting import Part
 from voipbin_tui.tui.key_order import KeyOrder
@@ -45,6 +46,8 @@ from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 from voipbin_tui.tui.shell import ExplainsRefusals
 from voipbin_tui.tui.widgets.keys_help import KeysHelp
+from voipbin_tui.workflows.confirmation import live_traffic_question
+from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
 
 ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
 MUTATING_ACTIONS = frozenset({"new_account", "edit_account", "delete_account", "send_test", "replay_request"})
@@ -386,13 +389,13 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if spec is None or spec.hook is None:
             return
         hook = spec.hook
-        fields = [PromptField("text", "Message text", value="Hello from voipbin-tui")]
+        fields = [PromptField("text", "Message text", value=DEFAULT_TEST_TEXT)]
         if hook.test_sender_prompt is not None:
             sender = PromptField("sender", hook.test_sender_prompt, value=DEFAULT_TEST_SENDER, check=wa_id_problem)
             fields.append(sender)
         if hook.test_secret_prompt is not None:
             fields.append(PromptField("channel_secret", hook.test_secret_prompt, password=True))
-        url = hook_url_for(self.connection.test_hook_base_url, account.id)
+        url = hook_test_url(self.connection, account.id)
         note = f"Signed as {spec.display_name} signs it, posted to {url}"
         self.push_screen(
             PromptScreen(f"Test message to “{account.name or account.id}”", fields, note=note),
@@ -402,20 +405,26 @@ class VoipbinApp(ExplainsRefusals, App[None]):
     @work(group="traffic", exit_on_error=False)
     async def _send_test(self, account: Account, url: str, values: dict[str, str]) -> None:
         assert self.connection is not None
+        message = HookTest(
+            text=values.get("text") or DEFAULT_TEST_TEXT,
+            sender=values.get("sender") or DEFAULT_TEST_SENDER,
+            line_channel_secret=values.get("channel_secret") or None,
+        )
         try:
-            async with self.connection.hook_sender() as sender:
-                delivery = await sender.send_test_message(
-                    url,
-                    account,
-                    text=values.get("text") or "Hello from voipbin-tui",
-                    sender=values.get("sender") or DEFAULT_TEST_SENDER,
-                    line_channel_secret=values.get("channel_secret") or None,
-                )
+            result = await send_hook_test(self.connection, account, message, url=url)
         except VoipbinError as exc:
             self.notify(str(exc), title="Test message not delivered", severity="error", timeout=10, markup=False)
             return
-        signed = "signed" if delivery.signed else "unsigned"
-        self.notify(f"{signed} test message: the hook answered {delivery.status_code}", timeout=5, markup=False)
+        delivery = result.delivery
+        told = f"{'signed' if delivery.signed else 'unsigned'} test message: the hook answered {delivery.status_code}"
+        if result.verdict is not None:
+            told += f", judged {verdict_label(result.verdict)}"
+        self.notify(
+            told,
+            timeout=8 if result.failed else 5,
+            severity="warning" if result.failed else "information",
+            markup=False,
+        )
 
     def action_hub_challenge(self) -> None:
         account = self.selected_account()
@@ -434,7 +443,8 @@ class VoipbinApp(ExplainsRefusals, App[None]):
     def _confirm_live(self, url: str, send: Callable[[], object]) -> None:
         """Traffic to the sandbox goes at once; to a live hook only after a yes."""
         assert self.connection is not None
-        if self.connection.is_sandbox:
+        live = live_traffic_question(self.connection, url)
+        if live is None:
             send()
             return
 
@@ -442,7 +452,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             if confirmed:
                 send()
 
-        self.push_screen(ConfirmScreen("Send this to the live hook?", detail=url, confirm_label="Send"), send_if)
+        self.push_screen(ConfirmScreen(live.question, detail=live.url, confirm_label=live.confirm_label), send_if)
 
     @work(group="traffic", exit_on_error=False)
     async def _hub_challenge(self, url: str, verify_token: str) -> None:
