@@ -14,6 +14,7 @@ import pytest
 from voipbin_tui.api import AccountDraft, AccountType, ReadOnlyRefused, VoipbinClient
 from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.api.hooks import HookSender
+from voipbin_tui.api.sandbox_providers import SandboxProviders
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import Connection, open_connection
@@ -24,6 +25,7 @@ MUTATING = {
     VoipbinClient: {"create_account", "update_account", "delete_account", "send_message"},
     FeedClient: {"replay"},
     HookSender: {"send_test_message"},
+    SandboxProviders: {"set", "reset"},
 }
 """Every public method that changes something; each one is tried below."""
 CHANGING_NOTHING = {
@@ -45,6 +47,7 @@ CHANGING_NOTHING = {
     },
     FeedClient: {"poll", "latest_cursor", "get", "aclose"},
     HookSender: {"send_hub_challenge"},
+    SandboxProviders: {"show"},
 }
 
 
@@ -66,6 +69,7 @@ async def state_of(connection: Connection) -> dict[str, Any]:
         "accounts": [a.model_dump(mode="json") for a in await connection.client.list_accounts()],
         "messages": {str(c.id): [m.id async for m in connection.client.iter_messages(c.id)] for c in conversations},
         "captured": cursor,
+        "providers": await SandboxProviders(connection.client).show(),
     }
 
 
@@ -81,6 +85,7 @@ async def test_a_read_only_connection_refuses_every_change_and_nothing_reaches_t
         assert feed is not None
         async with feed:
             captured = (await feed.poll(0, limit=1000)).requests[-1]
+        await SandboxProviders(writable.client).set({"meta.health": "BLOCKED"})  # so a reset would change it
         before = await state_of(writable)
 
         async with open_connection(target, read_only=True) as read_only:  # the same running sandbox
@@ -99,6 +104,8 @@ async def test_a_read_only_connection_refuses_every_change_and_nothing_reaches_t
                     "send_message": lambda: read_only.client.send_message(conversation.id, "refused"),
                     "replay": lambda: read_only_feed.replay(captured.id),
                     "send_test_message": lambda: read_only_sender.send_test_message(url, whatsapp, text="refused"),
+                    "set": lambda: SandboxProviders(read_only.client).set({"meta.health": "AVAILABLE"}),
+                    "reset": lambda: SandboxProviders(read_only.client).reset(),
                 }
                 assert set(calls) == set().union(*MUTATING.values())
                 for name, call in calls.items():
