@@ -1,5 +1,8 @@
 """The async VoIPBIN client: one ``httpx.AsyncClient``, auth, paging, retries, typed errors.
 
+Its request path (``ApiSession``) is shared with the feed client, so the user agent, request
+ids, timeouts and error mapping live here only.
+
 Works against api.voipbin.net, a self-hosted install, the embedded sandbox, or any injected
 httpx transport (tests). Access keys travel in the ``accesskey`` cookie, never in a URL or a
 Bearer header (VoIPBIN parses a Bearer value as a JWT and answers 401).
@@ -137,33 +140,35 @@ def validate_response(model: type[ModelT], data: Any, *, what: str) -> ModelT:
         raise UnexpectedResponse(f"unexpected {what} from the server (fields: {where})") from None
 
 
-class VoipbinClient:
-    """Async client for the VoIPBIN REST API (and the sandbox, which speaks the same API)."""
+class ApiSession:
+    """The one request path of the VoIPBIN client and the feed client: an ``httpx.AsyncClient``
+    with the user agent, a request id per call, the timeouts, bounded retries, the read-only
+    gate, and transport failures and error answers mapped to typed errors."""
 
     def __init__(
         self,
-        api_url: str = DEFAULT_API_URL,
+        base_url: str,
         *,
-        accesskey: SecretStr | str | None = None,
-        jwt: SecretStr | str | None = None,
+        auth: VoipbinAuth,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         read_only: bool = False,
+        display_prefix: str = "",
+        peer: str = "server",
     ) -> None:
-        self.api_url = api_url.rstrip("/")
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.retry = retry
         self.read_only = read_only
         """Refuse every call that would change something (``ReadOnlyRefused``), before sending."""
-        self.retry = retry
         self._sleep = sleep
-        self._auth = VoipbinAuth(
-            accesskey=SecretStr(accesskey) if isinstance(accesskey, str) else accesskey,
-            jwt=SecretStr(jwt) if isinstance(jwt, str) else jwt,
-        )
+        self._display_prefix = display_prefix
+        self._peer = peer
         self._http = httpx.AsyncClient(
-            base_url=self.api_url + "/",
-            auth=self._auth,
+            base_url=self.base_url + "/",
+            auth=auth,
             transport=transport,
             timeout=timeout,
             headers={"User-Agent": f"voipbin-tui/{__version__}", "Accept": "application/json"},
@@ -172,18 +177,10 @@ class VoipbinClient:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.api_url).netloc
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
+        return urlsplit(self.base_url).netloc
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-    # -- transport -------------------------------------------------------------------
 
     async def request(
         self,
@@ -195,13 +192,15 @@ class VoipbinClient:
         url: str | None = None,
         authenticated: bool = True,
         changes_nothing: bool = False,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """Send one call with bounded retries; return a 2xx response or raise a VoipbinError.
 
-        On a read-only client every method but GET, HEAD and OPTIONS is refused here, the one
-        path every call takes; ``changes_nothing`` exempts a POST that changes nothing (login)."""
+        On a read-only session every method but GET, HEAD and OPTIONS is refused here, the one
+        path every call takes; ``changes_nothing`` exempts a POST that changes nothing (login).
+        ``timeout`` replaces the session's for this call (a long poll)."""
         target = url or path.lstrip("/")
-        display_path = urlsplit(url).path if url else "/" + path.lstrip("/")
+        display_path = urlsplit(url).path if url else f"{self._display_prefix}/{path.lstrip('/')}"
         if self.read_only and method.upper() not in SAFE_METHODS and not changes_nothing:
             raise ReadOnlyRefused(f"{method} {display_path}")
         attempt = 0
@@ -215,7 +214,8 @@ class VoipbinClient:
                     params=params,
                     json=json,
                     headers={"X-Request-Id": request_id},
-                    auth=self._auth if authenticated else None,
+                    auth=self.auth if authenticated else None,
+                    timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
                 )
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 if method == "GET" and attempt < self.retry.max_attempts and worth_retrying(exc):
@@ -241,6 +241,15 @@ class VoipbinClient:
                     continue
             raise error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
 
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """``request``, and its answer's JSON (``UnexpectedResponse`` if it is not JSON)."""
+        response = await self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            where = f"{self._display_prefix}/{path.lstrip('/')}"
+            raise UnexpectedResponse(f"{method} {where}: the {self._peer} did not answer JSON") from None
+
     def _retry_wait(self, method: str, response: httpx.Response, attempt: int) -> float | None:
         if response.status_code == 429:
             wait = parse_retry_after(response.headers.get("Retry-After"))
@@ -250,12 +259,63 @@ class VoipbinClient:
             return self.retry.delay(attempt)
         return None
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self.request(method, path, **kwargs)
-        try:
-            return response.json()
-        except ValueError:
-            raise UnexpectedResponse(f"{method} /{path.lstrip('/')}: the server did not answer JSON") from None
+
+class VoipbinClient:
+    """Async client for the VoIPBIN REST API (and the sandbox, which speaks the same API)."""
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        accesskey: SecretStr | str | None = None,
+        jwt: SecretStr | str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        read_only: bool = False,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._auth = VoipbinAuth(
+            accesskey=SecretStr(accesskey) if isinstance(accesskey, str) else accesskey,
+            jwt=SecretStr(jwt) if isinstance(jwt, str) else jwt,
+        )
+        self.session = ApiSession(
+            self.api_url,
+            auth=self._auth,
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            sleep=sleep,
+            read_only=read_only,
+        )
+
+    @property
+    def read_only(self) -> bool:
+        """Refuse every call that would change something (``ReadOnlyRefused``), before sending."""
+        return self.session.read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self.session.read_only = value
+
+    @property
+    def host(self) -> str:
+        return self.session.host
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.session.aclose()
+
+    async def request(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """Send one call on the client's request path (``ApiSession.request``: retries, typed
+        errors, the read-only gate)."""
+        return await self.session.request(method, path, **options)
 
     async def iter_pages(
         self, path: str, model: type[ModelT], *, page_size: int = MAX_PAGE_SIZE, params: Mapping[str, Any] | None = None
@@ -273,7 +333,8 @@ class VoipbinClient:
             if token:
                 query["page_token"] = token
             page_model: type[Page[ModelT]] = Page[model]  # type: ignore[valid-type]  # pydantic generic built at run time
-            page = validate_response(page_model, await self._json("GET", path, params=query), what=f"page of {path}")
+            data = await self.session.json("GET", path, params=query)
+            page = validate_response(page_model, data, what=f"page of {path}")
             if not page.result:
                 return
             yield page.result
@@ -330,19 +391,20 @@ class VoipbinClient:
     async def get_account(self, account_id: UUID | str) -> Account:
         """One account, also when deleted (then ``is_deleted`` is true)."""
         account_id = parse_uuid(account_id, what="account id")
-        data = await self._json("GET", f"conversation_accounts/{account_id}")
+        data = await self.session.json("GET", f"conversation_accounts/{account_id}")
         return validate_response(Account, data, what="account")
 
     async def create_account(self, draft: AccountDraft) -> Account:
         body = draft.create_body()
-        return validate_response(Account, await self._json("POST", "conversation_accounts", json=body), what="account")
+        data = await self.session.json("POST", "conversation_accounts", json=body)
+        return validate_response(Account, data, what="account")
 
     async def update_account(self, current: Account, draft: AccountDraft) -> Account:
         """Send only what changed. After a failed PUT the account is re-read into ``account_after``,
         since VoIPBIN saves the change before the step that may fail."""
         body = draft.update_body(current)
         try:
-            data = await self._json("PUT", f"conversation_accounts/{current.id}", json=body)
+            data = await self.session.json("PUT", f"conversation_accounts/{current.id}", json=body)
         except (ServerError, ConnectionFailed) as exc:
             exc.account_after = await self._reread(current.id)
             raise
@@ -359,7 +421,7 @@ class VoipbinClient:
         """Soft delete: VoIPBIN returns the account with ``tm_delete`` set (again on repeat)."""
         account_id = parse_uuid(account_id, what="account id")
         return validate_response(
-            Account, await self._json("DELETE", f"conversation_accounts/{account_id}"), what="account"
+            Account, await self.session.json("DELETE", f"conversation_accounts/{account_id}"), what="account"
         )
 
     # -- flows, conversations, messages, customer --------------------------------------
@@ -382,7 +444,7 @@ class VoipbinClient:
     async def get_conversation(self, conversation_id: UUID | str) -> Conversation:
         conversation_id = parse_uuid(conversation_id, what="conversation id")
         return validate_response(
-            Conversation, await self._json("GET", f"conversations/{conversation_id}"), what="conversation"
+            Conversation, await self.session.json("GET", f"conversations/{conversation_id}"), what="conversation"
         )
 
     def iter_messages(
@@ -393,11 +455,11 @@ class VoipbinClient:
 
     async def send_message(self, conversation_id: UUID | str, text: str) -> ConversationMessage:
         conversation_id = parse_uuid(conversation_id, what="conversation id")
-        data = await self._json("POST", f"conversations/{conversation_id}/messages", json={"text": text})
+        data = await self.session.json("POST", f"conversations/{conversation_id}/messages", json={"text": text})
         return validate_response(ConversationMessage, data, what="message")
 
     async def get_customer(self) -> Customer:
-        return validate_response(Customer, await self._json("GET", "customer"), what="customer")
+        return validate_response(Customer, await self.session.json("GET", "customer"), what="customer")
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -1,16 +1,16 @@
 """The client of the inspector feed: captured hook requests, polled with a cursor.
 
 What the inspector pane polls. ``poll(after, wait=...)`` is a long-poll: the backend holds it
-until a request newer than the cursor arrives, so a pane is live without a busy loop. Auth is
-the same access-key cookie as the REST client. Errors are the REST client's typed errors; no
-retries here, since a poller decides itself how to back off.
+until a request newer than the cursor arrives, so a pane is live without a busy loop. Calls take
+the REST client's request path (``ApiSession``: user agent, request ids, timeouts, typed errors)
+with the feed's own access key, never the VoIPBIN one; no retries here, since a poller decides
+itself how to back off.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-import secrets as random_tokens
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,17 +23,7 @@ from uuid import UUID
 import httpx
 from pydantic import Base64Bytes, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr
 
-from voipbin_tui import __version__
-from voipbin_tui.api.client import (
-    DEFAULT_TIMEOUT,
-    SAFE_METHODS,
-    VoipbinAuth,
-    describe_transport_error,
-    error_from_response,
-    parse_uuid,
-    validate_response,
-)
-from voipbin_tui.api.errors import ConnectionFailed, ReadOnlyRefused, UnexpectedResponse
+from voipbin_tui.api.client import DEFAULT_TIMEOUT, NO_RETRY, ApiSession, VoipbinAuth, parse_uuid, validate_response
 from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time
 from voipbin_tui.protocols.inspection import RequestSummary
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
@@ -213,17 +203,22 @@ class FeedClient:
         read_only: bool = False,
     ) -> None:
         self.inspector_url = inspector_url.rstrip("/")
-        self.read_only = read_only
-        """Refuse a replay (it delivers a request again), as the REST client refuses changes."""
         self._timeout = timeout
-        self._http = httpx.AsyncClient(
-            base_url=self.inspector_url + "/",
+        self.session = ApiSession(
+            self.inspector_url,
             auth=VoipbinAuth(accesskey=SecretStr(accesskey) if isinstance(accesskey, str) else accesskey),
             transport=transport,
             timeout=timeout,
-            headers={"User-Agent": f"voipbin-tui/{__version__}", "Accept": "application/json"},
-            follow_redirects=False,
+            retry=NO_RETRY,  # a poller decides itself how to back off
+            read_only=read_only,
+            display_prefix=urlsplit(self.inspector_url).path,
+            peer="feed",
         )
+
+    @property
+    def read_only(self) -> bool:
+        """Refuse a replay (it delivers a request again), as the REST client refuses changes."""
+        return self.session.read_only
 
     async def __aenter__(self) -> Self:
         return self
@@ -232,7 +227,7 @@ class FeedClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.session.aclose()
 
     async def poll(
         self, after: int, *, limit: int = 200, wait: float = 0, account_id: UUID | str | None = None
@@ -249,7 +244,7 @@ class FeedClient:
         if wait:
             read = (timeout.read or 0.0) + wait + _LONG_POLL_MARGIN
             timeout = httpx.Timeout(timeout.connect, read=read, write=timeout.write, pool=timeout.pool)
-        data = await self._json("GET", "requests", params=params, timeout=timeout)
+        data = await self.session.json("GET", "requests", params=params, timeout=timeout)
         page = validate_response(_FeedPage, data, what="feed page")
         return FeedBatch(requests=page.result, next=page.next, oldest=page.oldest)
 
@@ -262,35 +257,14 @@ class FeedClient:
         """One captured request in full: raw body and the verdict explained."""
         request_id = parse_uuid(request_id, what="request id")
         return validate_response(
-            CapturedRequest, await self._json("GET", f"requests/{request_id}"), what="captured request"
+            CapturedRequest, await self.session.json("GET", f"requests/{request_id}"), what="captured request"
         )
 
     async def replay(self, request_id: UUID | str) -> CapturedRequest:
         """Deliver a captured request to the hook again; returns the replay's own capture."""
         request_id = parse_uuid(request_id, what="request id")
-        data = await self._json("POST", f"requests/{request_id}/replay")
+        data = await self.session.json("POST", f"requests/{request_id}/replay")
         return validate_response(CapturedRequest, data, what="captured request")
-
-    async def _json(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, timeout: httpx.Timeout | None = None
-    ) -> Any:
-        request_id = "vt-" + random_tokens.token_hex(10)
-        display_path = f"{urlsplit(self.inspector_url).path}/{path}"
-        if self.read_only and method not in SAFE_METHODS:
-            raise ReadOnlyRefused(f"{method} {display_path}")
-        try:
-            response = await self._http.request(
-                method, path, params=params, headers={"X-Request-Id": request_id}, timeout=timeout or self._timeout
-            )
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            host = urlsplit(self.inspector_url).netloc
-            raise ConnectionFailed(describe_transport_error(exc, host), method=method, path=display_path) from None
-        if response.status_code >= 400:
-            raise error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
-        try:
-            return response.json()
-        except ValueError:
-            raise UnexpectedResponse(f"{method} {display_path}: the feed did not answer JSON") from None
 
 
 def write_jsonl(path: Path, requests: Iterable[CapturedRequest]) -> None:
