@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+import httpx
 from pydantic import SecretStr
 
 from voipbin_tui.api.client import VoipbinClient
@@ -88,9 +89,9 @@ class Connection:
             return None
         return FeedClient(self.inspector_url, accesskey=self.feed_accesskey, read_only=self.read_only)
 
-    def hook_sender(self) -> HookSender:
+    def hook_sender(self, *, transport: httpx.AsyncBaseTransport | None = None) -> HookSender:
         """Sends provider-shaped traffic; a read-only connection's refuses test messages."""
-        return HookSender(read_only=self.read_only)
+        return HookSender(read_only=self.read_only, transport=transport)
 
 
 def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:

@@ -10,6 +10,8 @@ answer reported, not a loop.
 from __future__ import annotations
 
 import json
+import logging
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +28,16 @@ from voipbin_tui.api.errors import VoipbinError
 PROVIDER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 REDACTED = "[redacted]"
 CREDENTIAL_NAMES = frozenset(
-    {"input_token", "access_token", "appsecret_proof", "client_secret", "token", "secret", "app_secret"}
+    {
+        "input_token",
+        "access_token",
+        "appsecret_proof",
+        "client_secret",
+        "token",
+        "secret",
+        "app_secret",
+        "hub.verify_token",
+    }
 )
 """Query parameters and JSON fields that carry a credential: never shown, whatever their value."""
 ANSWER_LIMIT = 400
@@ -57,6 +68,44 @@ def shown_query(params: Mapping[str, str]) -> str:
     """The query string as evidence: credential parameters keep their name, never their value."""
     shown = {key: REDACTED if key in CREDENTIAL_NAMES else value for key, value in params.items()}
     return urlencode(shown, safe="[]|,")
+
+
+def redacted_url(url: httpx.URL) -> httpx.URL:
+    """``url`` with the values of its credential query parameters replaced."""
+    if not any(name in CREDENTIAL_NAMES for name in url.params):
+        return url
+    params = [(name, REDACTED if name in CREDENTIAL_NAMES else value) for name, value in url.params.multi_items()]
+    return url.copy_with(params=params)
+
+
+class _RedactCredentialQueries(logging.Filter):
+    """httpx logs every request's whole URL (at INFO); Graph takes tokens in the query
+    (``input_token``, an app token as ``access_token``), so they are redacted in the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redacted_url(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactCredentialQueries())
+
+
+def provider_client(
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout | float = PROVIDER_TIMEOUT,
+    verify: ssl.SSLContext | bool = True,
+) -> httpx.AsyncClient:
+    """An HTTP client for providers' APIs (one can serve several ``ProviderHttp``s: each
+    client loads the CA bundle, which takes a tenth of a second)."""
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        verify=verify,
+        headers={"User-Agent": f"voipbin-tui/{__version__} (account doctor)", "Accept": "application/json"},
+        follow_redirects=False,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +180,7 @@ class ProviderHttp:
         self.host = urlsplit(self.base_url).netloc
         self._hidden = tuple(hidden)
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            transport=transport,
-            timeout=timeout,
-            headers={"User-Agent": f"voipbin-tui/{__version__} (account doctor)", "Accept": "application/json"},
-            follow_redirects=False,
-        )
+        self._http = http or provider_client(transport=transport, timeout=timeout)
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -17,7 +17,7 @@ from voipbin_tui.terminal_text import one_line
 SIGN_TIME_LIMIT = 15.0
 WAIT_TIME_LIMIT = 120.0
 SANDBOX_WAIT_TIME_LIMIT = 15.0
-SANDBOX_POLL_SECONDS = 0.2
+SANDBOX_POLL_SECONDS = 0.1
 LIVE_POLL_SECONDS = 3.0
 """VoIPBIN allows a customer about 16 requests a second; a poll reads a few conversations."""
 SANDBOX_CONVERSATIONS_PER_POLL = 20

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import UUID
@@ -24,6 +25,7 @@ from voipbin_tui.api.provider_http import (
     ProviderHttp,
     ProviderRateLimited,
     ProviderUnreachable,
+    provider_client,
     redact_text,
 )
 from voipbin_tui.connection import Connection
@@ -96,9 +98,11 @@ async def run_checks(
             yield CheckResult(check.id, check.title, CheckStatus.SKIP, reason)
         return
     providers = connection.providers
-    graph_http = ProviderHttp(providers.graph_base, hidden=hidden, http=http)
-    line_http = ProviderHttp(providers.line_base, hidden=hidden, http=http)
-    async with connection.hook_sender() as hook_sender:
+    ssl_context = await _tls_for(providers.graph_base, providers.line_base, connection.test_hook_base_url)
+    shared_http = http or provider_client(verify=ssl_context)
+    graph_http = ProviderHttp(providers.graph_base, hidden=hidden, http=shared_http)
+    line_http = ProviderHttp(providers.line_base, hidden=hidden, http=shared_http)
+    async with connection.hook_sender(transport=httpx.AsyncHTTPTransport(verify=ssl_context)) as hook_sender:
         run = DoctorRun(
             connection=connection,
             account=account,
@@ -124,9 +128,18 @@ async def run_checks(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await run.cancel_shared()
-            await graph_http.aclose()
-            await line_http.aclose()
+            if http is None:
+                await shared_http.aclose()
     log.debug("doctor: %d checks in %.2f s", len(plan), time.monotonic() - started)
+
+
+async def _tls_for(*urls: str) -> ssl.SSLContext:
+    """One TLS context for every client of the run: loading the CA bundle takes a tenth of a
+    second, so it is loaded once, off the event loop, and only when some URL is https (a
+    sandbox's are not: its context trusts nothing, so a stray https call fails closed)."""
+    if any(url.lower().startswith("https:") for url in urls):
+        return await asyncio.to_thread(httpx.create_ssl_context)
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 async def _account(connection: Connection, subject: UUID | str | Account) -> tuple[Account | None, CheckResult]:
