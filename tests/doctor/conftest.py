@@ -12,6 +12,7 @@ import pytest
 
 from voipbin_tui.api import VoipbinClient
 from voipbin_tui.api.models import Account
+from voipbin_tui.api.sandbox_providers import SandboxProviders
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.config import ProviderBases, SandboxTarget
 from voipbin_tui.connection import Connection
@@ -44,6 +45,15 @@ def connection_to(backend: EmbeddedBackend, client: VoipbinClient) -> Connection
 async def connection(sandbox: EmbeddedBackend) -> AsyncIterator[Connection]:
     async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
         yield connection_to(sandbox, client)
+
+
+@pytest.fixture
+async def providers(connection: Connection) -> AsyncIterator[SandboxProviders]:
+    """The emulated providers' control, put back to the seed before and after the test."""
+    control = SandboxProviders(connection.client)
+    await control.reset()
+    yield control
+    await control.reset()
 
 
 async def seeded(connection: Connection, kind: str) -> Account:

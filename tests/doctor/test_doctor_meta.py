@@ -1,12 +1,11 @@
 """The doctor's Meta checks against the sandbox's emulated Graph API over loopback: every one
 passes for the seeded WhatsApp account, and each failure mode of the issue is named by the
 check that explains it (a wrong or expired token, another app's secret, a number the token
-cannot see, webhooks going elsewhere, ``messages`` off, a blocked number, the 500 hub answer)."""
+cannot see, webhooks going elsewhere, ``messages`` off, a blocked number)."""
 
 from __future__ import annotations
 
 import secrets as random_tokens
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -29,15 +28,6 @@ from voipbin_tui.doctor import CheckStatus, DoctorSecrets
 PASS, FAIL, WARN, SKIP = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIP
 SEED_SECRETS = DoctorSecrets.of(token=SEED_META_ACCESS_TOKEN, verify_token=SEED_WHATSAPP_VERIFY_TOKEN)
 META_CHECKS = ("meta.token", "meta.phone_number", "meta.app_secret", "meta.health", "meta.webhook_url")
-
-
-@pytest.fixture
-async def providers(connection: Connection) -> AsyncIterator[SandboxProviders]:
-    """The emulated providers' control, put back to the seed after each test."""
-    control = SandboxProviders(connection.client)
-    await control.reset()
-    yield control
-    await control.reset()
 
 
 async def whatsapp_account(connection: Connection, **fields: str) -> Account:
@@ -84,7 +74,9 @@ async def test_an_expired_token(connection: Connection, providers: SandboxProvid
     assert results["meta.token"].status is FAIL and "has expired" in results["meta.token"].summary
 
 
-async def test_another_apps_secret_is_named_by_meta_app_secret(connection: Connection, providers: SandboxProviders) -> None:
+async def test_another_apps_secret_is_named_by_meta_app_secret(
+    connection: Connection, providers: SandboxProviders
+) -> None:
     account = await whatsapp_account(connection)
     results = await report(connection, account.id, SEED_SECRETS)
     app_secret = results["meta.app_secret"]
@@ -161,12 +153,3 @@ async def test_a_blocked_number_warns_without_failing_receiving(
     assert results["end_to_end"].status is PASS
     await providers.set({"meta.health": "LIMITED"})
     assert (await report(connection, account.id, SEED_SECRETS))["meta.health"].status is WARN
-
-
-async def test_the_hub_challenge_500_is_called_a_known_server_issue(
-    connection: Connection, providers: SandboxProviders
-) -> None:
-    await providers.set({"hook.hub_challenge_500": True})
-    account = await seeded(connection, "whatsapp")
-    verify = (await report(connection, account.id, SEED_SECRETS))["hook.verify_token"]
-    assert verify.status is WARN and "known server issue" in verify.summary

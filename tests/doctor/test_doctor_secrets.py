@@ -9,6 +9,7 @@ import logging
 
 import pytest
 from click.testing import CliRunner
+from pydantic import SecretStr
 
 from tests.doctor.conftest import report, seeded
 from voipbin_tui.api.graph import appsecret_proof
@@ -22,7 +23,6 @@ from voipbin_tui.backend.seed import (
 from voipbin_tui.cli import main
 from voipbin_tui.connection import Connection
 from voipbin_tui.doctor import DoctorSecrets, report_json
-from pydantic import SecretStr
 
 WRONG_TOKEN = "EAAwrong-token-that-must-not-show-" + "x" * 40
 SECRETS = (
