@@ -25,8 +25,10 @@ VERDICT_MARKS: dict[HookVerdict, str] = {
     HookVerdict.OK: "✓",
     HookVerdict.DUPLICATE: "=",
     HookVerdict.DASHBOARD_TEST: "◇",
+    HookVerdict.UNCHECKED: "○",
 }
-"""A symbol per verdict, so the list reads without colour: ✓ accepted, = skipped, ◇ test, ✗ refused."""
+"""A symbol per verdict, so the list reads without colour: ✓ accepted, = skipped, ◇ test,
+○ signature unchecked (neither a pass nor a fail), ✗ refused."""
 
 
 SIGNATURE_HEADERS = frozenset({"x-hub-signature-256", "x-line-signature", "x-voipbin-signature"})
@@ -182,7 +184,12 @@ class TrafficRow:
         return self.tone == "ok"
 
 
-_TONES = {HookVerdict.OK: "ok", HookVerdict.DUPLICATE: "skipped", HookVerdict.DASHBOARD_TEST: "test"}
+_TONES = {
+    HookVerdict.OK: "ok",
+    HookVerdict.DUPLICATE: "skipped",
+    HookVerdict.DASHBOARD_TEST: "test",
+    HookVerdict.UNCHECKED: "skipped",
+}
 
 
 def row_from_capture(request: CapturedRequest) -> TrafficRow:

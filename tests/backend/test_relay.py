@@ -582,7 +582,7 @@ async def test_a_slow_api_does_not_hold_the_request_beyond_the_lookup_timeout(
         assert answer.status_code == 200 and elapsed < 2.5  # not held for the API's 5 s
         assert len(upstream_hook.received) == 1
         capture = await relayed_capture(relay_with_slow_api, account_id)
-        assert capture.verdict == HookVerdict.NO_APP_SECRET
+        assert capture.verdict == HookVerdict.UNCHECKED  # the relay could not tell; VoIPBIN checked
         assert "could not be read" in capture.explanation and "within 0.25 s" in capture.explanation
         assert capture.summary.text == "Does it come in another color?"
     finally:
@@ -607,8 +607,29 @@ async def test_a_line_post_is_forwarded_with_its_signature_but_cannot_be_checked
     [received] = upstream_hook.received
     assert (received.body, received.header("x-line-signature")) == (LINE_BODY, signature)
     capture = await relayed_capture(relay, account.id)
-    assert (capture.kind, capture.verdict) == (RequestKind.LINE, HookVerdict.NO_APP_SECRET)
+    assert (capture.kind, capture.verdict) == (RequestKind.LINE, HookVerdict.UNCHECKED)
     assert "never returns a LINE account's channel secret" in capture.explanation
+    assert "neither a pass nor a fail" in capture.explanation
+
+
+async def test_a_relayed_line_post_is_unchecked_signed_or_not_but_malformed_when_it_does_not_parse(
+    relay: EmbeddedBackend, upstream_hook: StandIn, api_client: VoipbinClient
+) -> None:
+    """VoIPBIN takes a LINE webhook whatever its signature, so a missing one is no refusal
+    (unlike WhatsApp's); a body that is no LINE webhook still is one."""
+    draft = AccountDraft(
+        type=AccountType.LINE, name="Relayed LINE", secret=SecretStr("c" * 32), token=SecretStr("t" * 40)
+    )
+    account = await api_client.create_account(draft)
+    for body in (LINE_BODY, b'{"events": "not a list"}'):
+        answer = await post(relay, hook_path(account.id), body, {"Content-Type": "application/json"})
+        assert answer.status_code == 200
+    async with FeedClient(relay.inspector_url, accesskey=relay.accesskey) as feed:
+        listed = (await feed.poll(0, limit=10, account_id=account.id)).requests
+        unsigned, garbage = [await feed.get(capture.id) for capture in listed]
+    assert unsigned.verdict == HookVerdict.UNCHECKED and unsigned.summary.text
+    assert "carried no x-line-signature" in unsigned.explanation
+    assert garbage.verdict == HookVerdict.MALFORMED
 
 
 @pytest.mark.slow

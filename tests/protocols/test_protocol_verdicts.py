@@ -35,6 +35,7 @@ def test_verdict_values_are_the_stored_strings() -> None:
         "dashboard_test",
         "unsupported_account",
         "cross_site",
+        "unchecked",
     ]
 
 
@@ -126,3 +127,12 @@ def test_specific_explanations() -> None:
     assert "wamid" in explain_verdict(HookVerdict.DUPLICATE, RequestKind.MESSAGE)
     assert "verified" in explain_verdict(HookVerdict.OK, RequestKind.VERIFY)
     assert "Verify request" in explain_verdict(HookVerdict.OK, RequestKind.LINE_VERIFY)
+
+
+def test_an_unchecked_line_signature_is_neither_a_pass_nor_a_fail() -> None:
+    """VoIPBIN checks no LINE signature: a relayed LINE webhook is not judged on it."""
+    text = explain_verdict(HookVerdict.UNCHECKED, RequestKind.LINE)
+    assert "not checked" in text and "neither a pass nor a fail" in text
+    assert "x-line-signature" in text
+    whatsapp = explain_verdict(HookVerdict.UNCHECKED, RequestKind.MESSAGE)
+    assert "X-Hub-Signature-256 was not checked here" in whatsapp and "drops it" in whatsapp

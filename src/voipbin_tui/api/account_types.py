@@ -90,13 +90,15 @@ class ProviderHook:
 
     ``signing_secret`` reads the secret the provider signs with from the account ("" when
     unset); it is None when VoIPBIN keeps that secret write-only (then the user gives it, and
-    the relay cannot check the signature). The signature
+    the relay cannot check the signature). ``voipbin_checks_signature`` says whether VoIPBIN's
+    hook drops a request whose signature is missing or wrong. The signature
     header is spelled as the provider sends it; receivers match it in any case."""
 
     signature_header: str
     signing_field: str
     answers_hub_challenge: bool
     signing_secret: Callable[[Account], str] | None
+    voipbin_checks_signature: bool
     inspect_post: Callable[[bytes, str | None, str | None], HookInspection]
     sign: Callable[[str, bytes], str]
     build_test_payload: Callable[[Account, str, str], bytes]
@@ -253,6 +255,7 @@ WHATSAPP = AccountTypeSpec(
         signing_field="app_secret",
         answers_hub_challenge=True,
         signing_secret=_readable_app_secret,
+        voipbin_checks_signature=True,
         inspect_post=inspect_whatsapp_post,
         sign=sign_hub_signature,
         build_test_payload=_whatsapp_test_payload,
@@ -323,14 +326,14 @@ LINE = AccountTypeSpec(
         signing_field="secret",
         answers_hub_challenge=False,
         signing_secret=None,  # the channel secret is write-only in VoIPBIN
+        voipbin_checks_signature=False,  # voipbin-api.md: it does not check x-line-signature at all
         inspect_post=inspect_line_post,
         sign=sign_line_signature,
         build_test_payload=lambda account, text, sender: build_line_text_payload(text=text),
         test_sender_prompt=None,
         test_secret_prompt="Channel secret (write-only in VoIPBIN; blank sends it unsigned)",
         relay_unchecked_reason=(
-            "VoIPBIN's API never returns a LINE account's channel secret, so the relay cannot check the "
-            "x-line-signature (VoIPBIN's own hook does not check it either)."
+            "VoIPBIN's API never returns a LINE account's channel secret, so the relay cannot check it either."
         ),
     ),
     no_hook_note="",

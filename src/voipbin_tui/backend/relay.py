@@ -119,7 +119,12 @@ def _judge_relayed(delivery: Delivery, account_ref: str, lookup: AccountLookup, 
         return judge_unsupported_post(delivery, account.type)
     signature = delivery.header(hook.signature_header)
     if hook.signing_secret is None:  # write-only: VoIPBIN's API never returns it
-        return _unchecked(delivery, hook.inspect_post(delivery.body, signature, None), hook.relay_unchecked_reason)
+        return _unchecked(
+            delivery,
+            hook.inspect_post(delivery.body, signature, None),
+            hook.relay_unchecked_reason,
+            voipbin_checks_signature=hook.voipbin_checks_signature,
+        )
     return inspected(hook.inspect_post(delivery.body, signature, hook.signing_secret(account) or None))
 
 
@@ -149,19 +154,31 @@ def _with_upstream_answer(judgement: Judgement, answer: UpstreamAnswer) -> Judge
     )
 
 
-def _unchecked(delivery: Delivery, inspection: HookInspection, why: str) -> Judgement:
-    """A POST whose signature cannot be checked here, for want of the secret: still judged on
-    what shows without it (a missing signature, a body that does not parse)."""
+def _unchecked(
+    delivery: Delivery, inspection: HookInspection, why: str, *, voipbin_checks_signature: bool = True
+) -> Judgement:
+    """A POST whose signature cannot be checked here, for want of the secret: judged on what
+    shows without it. A body that does not parse is MALFORMED; a missing signature is
+    MISSING_SIGNATURE where VoIPBIN checks signatures (it drops the request); anything else is
+    UNCHECKED, neither a pass nor a fail, since nobody who could check the signature did."""
     signature_header = LINE_SIGNATURE_HEADER if inspection.kind in _LINE_KINDS else HUB_SIGNATURE_HEADER
     parsed = inspection.notification is not None or inspection.line_webhook is not None
-    if not delivery.header(signature_header):
+    signed = bool(delivery.header(signature_header))
+    notes = [why]
+    if not signed and voipbin_checks_signature:
         verdict = HookVerdict.MISSING_SIGNATURE
     elif not parsed:
         verdict = HookVerdict.MALFORMED
     else:
-        verdict = HookVerdict.NO_APP_SECRET
-    explanation = why if verdict == HookVerdict.NO_APP_SECRET else f"{why} {explain_verdict(verdict, inspection.kind)}"
-    return inspected(inspection, verdict=verdict, explanation=explanation)
+        verdict = HookVerdict.UNCHECKED
+        if not signed:
+            notes.append(
+                f"It carried no {signature_header}: its provider always signs, so it did not come from "
+                "the provider as is, but VoIPBIN takes it all the same."
+            )
+    return inspected(
+        inspection, verdict=verdict, explanation=" ".join([explain_verdict(verdict, inspection.kind), *notes])
+    )
 
 
 def _judge_challenge(delivery: Delivery, answer: UpstreamAnswer, account_problem: str) -> Judgement:

@@ -45,6 +45,10 @@ class HookVerdict(StrEnum):
     """An SMS account addressed on the provider hook path, which only serves WhatsApp and LINE."""
     CROSS_SITE = "cross_site"
     """Sent by a web browser on a web page's behalf (Origin, Sec-Fetch-Site): refused."""
+    UNCHECKED = "unchecked"
+    """Relayed, and its signature checked by nobody who could: neither a pass nor a fail. A LINE
+    webhook (VoIPBIN checks no LINE signature, and its API never returns the channel secret),
+    or a request to an account the relay could not read from VoIPBIN's API."""
 
 
 # The explanations depend on which provider the request came from: the same verdict names a
@@ -166,6 +170,18 @@ _EXPLANATIONS: dict[tuple[HookVerdict, str], str] = {
     (HookVerdict.UNSUPPORTED_ACCOUNT, _ANY): (
         "This is an SMS account: SMS arrives through the carrier's own hook, not through the "
         "conversation hook path, so the request is ignored."
+    ),
+    # UNCHECKED
+    (HookVerdict.UNCHECKED, _LINE): (
+        "The x-line-signature was not checked: VoIPBIN's hook does not check LINE signatures, so "
+        "VoIPBIN takes a valid LINE webhook whatever its signature; neither a pass nor a fail."
+    ),
+    (HookVerdict.UNCHECKED, _WHATSAPP): (
+        "The X-Hub-Signature-256 was not checked here, so this does not say whether VoIPBIN took "
+        "the request: VoIPBIN checks it with the account's app secret and drops it on a mismatch."
+    ),
+    (HookVerdict.UNCHECKED, _ANY): (
+        "The signature was not checked here, so this does not say whether the request was taken."
     ),
     # CROSS_SITE
     (HookVerdict.CROSS_SITE, _ANY): (
