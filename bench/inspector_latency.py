@@ -40,9 +40,11 @@ from voipbin_tui.connection import Connection  # noqa: E402
 from voipbin_tui.protocols import HookVerdict, RequestKind, build_text_message_payload, sign_hub_signature  # noqa: E402
 from voipbin_tui.tui.app import VoipbinApp  # noqa: E402
 from voipbin_tui.tui.screens.accounts import AccountsScreen  # noqa: E402
+from voipbin_tui.tui.widgets.inspector import InspectorPane  # noqa: E402
 
 ACCESSKEY = "bench-accesskey"
 IDLE_SECONDS = 10.0
+ROW_DEADLINE_SECONDS = 10.0
 
 
 def prefill(data_dir: Path, count: int) -> None:
@@ -104,6 +106,17 @@ async def feed_baseline(base_url: str, account, posts: int) -> list[float]:
     return latencies
 
 
+async def _row_shown(pane: InspectorPane, text: str) -> None:
+    """Wait until the pane shows the request carrying ``text``; fail (not hang) after
+    ROW_DEADLINE_SECONDS."""
+    deadline = time.perf_counter() + ROW_DEADLINE_SECONDS
+    while not any(request.summary.text == text for request in pane.shown[-5:]):
+        if time.perf_counter() > deadline:
+            shown = len(pane.shown)
+            raise SystemExit(f"no row for {text!r} after {ROW_DEADLINE_SECONDS:.0f} s ({shown} rows shown)")
+        await asyncio.sleep(0.001)
+
+
 async def app_latency(base_url: str, account, posts: int) -> dict[str, float]:
     @asynccontextmanager
     async def opener():
@@ -118,22 +131,12 @@ async def app_latency(base_url: str, account, posts: int) -> dict[str, float]:
             )
 
     app = VoipbinApp(opener)
-    arrived: dict[str, float] = {}
     figures: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         screen = next(s for s in app.screen_stack if isinstance(s, AccountsScreen))
         pane = screen.inspector
         while not (pane.connected and screen.loaded):
             await asyncio.sleep(0.01)
-        original_add = pane._add
-
-        def timed_add(requests):
-            original_add(requests)
-            now = time.perf_counter()
-            for request in requests:
-                arrived.setdefault(request.summary.text or "", now)
-
-        pane._add = timed_add  # type: ignore[method-assign]
         await pilot.press("a")
         url = hook_url_for(f"{base_url}/v1.0", account.id)
         latencies = []
@@ -141,8 +144,7 @@ async def app_latency(base_url: str, account, posts: int) -> dict[str, float]:
             for index in range(posts):
                 text = f"inspector {index}"
                 acknowledged = await post(client, url, account, text)
-                while text not in arrived:
-                    await asyncio.sleep(0.001)
+                await _row_shown(pane, text)
                 await pilot.pause()  # the row is drawn
                 latencies.append(time.perf_counter() - acknowledged)
                 await asyncio.sleep(0.02)
