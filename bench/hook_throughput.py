@@ -1,11 +1,18 @@
 """Hook throughput: signed WhatsApp POSTs from concurrent keep-alive clients on loopback.
 
 Runs the same load for a fixed time against the real backend (as ``voipbin-tui serve`` runs
-it) and against a bare Starlette app on uvicorn that answers 200 without work, then prints
-requests/s, p50/p99 latency, the ratio to the bare app, and how many acknowledged requests
-are missing from the feed. Goals: >= 60% of the bare app, p99 < 50 ms at 50 clients, 0 lost.
+it) and against a bare ASGI app (no framework) that answers 200, served by the same server
+(the backend's uvicorn with its guarded h11 protocol), in interleaved rounds, then prints
+requests/s, p50/p99 latency, the server's CPU time per request, the ratio to the bare app, and
+how many acknowledged requests are missing from the feed. Goals: >= 60% of the bare app, p99 <
+50 ms at 50 clients, 0 lost. The CPU per request is the steadier figure on a busy machine: the
+throughput of a CPU-bound server is its inverse.
 
-    .venv/bin/python bench/hook_throughput.py [--seconds 10] [--clients 50]
+    .venv/bin/python bench/hook_throughput.py [--seconds 10] [--clients 50] [--rounds 3]
+        [--stack backend] [--starlette]
+
+``--stack`` serves the bare app on another server stack (see ``targets.STACKS``);
+``--starlette`` adds a bare Starlette app (the baseline of earlier versions of this bench).
 
 The clients speak HTTP/1.1 over raw asyncio streams: a full HTTP client costs more CPU per
 request than the servers measured, and would mostly measure itself.
@@ -15,14 +22,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import uuid4
 
-from targets import BackendProcess, BareAppProcess
+from targets import STACKS, BackendProcess, BareAppProcess, BareAsgiProcess, ServerProcess
 
 from voipbin_tui.api.client import VoipbinClient
 from voipbin_tui.api.feed import FeedClient
@@ -30,6 +40,8 @@ from voipbin_tui.protocols import HookVerdict, build_text_message_payload, sign_
 
 ACCESSKEY = "bench-accesskey"
 WARMUP_SECONDS = 1.0
+NO_ACCOUNT = ("00000000-0000-4000-8000-000000000001", "0" * 32, "106540352242922")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -37,7 +49,10 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
     errors: int = 0
+    disconnected: int = 0
     seconds: float = 0.0
+    server_cpu: float = 0.0
+    """CPU seconds the server process spent while the load ran (warm-up included)."""
 
     @property
     def rate(self) -> float:
@@ -46,9 +61,35 @@ class LoadResult:
     def percentile(self, fraction: float) -> float:
         return statistics.quantiles(self.latencies, n=1000)[int(fraction * 1000) - 1] * 1000
 
+    @property
+    def cpu_per_request(self) -> float:
+        """The server's CPU microseconds per answered request."""
+        return self.server_cpu / max(1, len(self.acknowledged)) * 1e6
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process and its children, such as a server's workers
+    (Linux)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        process = int(stat.parent.name)
+        parents[process] = int(fields[1])
+        times[process] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    family = {pid}
+    while grown := {child for child, parent in parents.items() if parent in family} - family:
+        family |= grown
+    return sum(times.get(member, 0.0) for member in family)
+
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
     status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionResetError("the server closed the connection")
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.partition(b":")
@@ -61,6 +102,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 async def _client(
     worker: int,
+    tag: str,
     base_url: str,
     account_id: str,
     app_secret: str,
@@ -76,7 +118,7 @@ async def _client(
     try:
         while (now := time.perf_counter()) < end:
             sequence += 1
-            wamid = f"wamid.bench-{worker}-{sequence}"
+            wamid = f"wamid.bench-{tag}-{worker}-{sequence}"
             body = build_text_message_payload(
                 phone_number_id=phone_number_id, text=f"load {sequence}", wamid=wamid, timestamp=1750000000
             )
@@ -86,7 +128,11 @@ async def _client(
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode("ascii")
             writer.write(head + body)
-            status = await _read_response(reader)
+            try:
+                status = await _read_response(reader)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                result.disconnected += 1  # the server is gone (killed): this one was never answered
+                return
             done = time.perf_counter()
             if status != 200:
                 result.errors += 1
@@ -98,11 +144,29 @@ async def _client(
         writer.close()
 
 
-async def run_load(base_url: str, clients: int, seconds: float, account: tuple[str, str, str]) -> LoadResult:
+async def run_load(
+    server: ServerProcess,
+    clients: int,
+    seconds: float,
+    account: tuple[str, str, str] = NO_ACCOUNT,
+    *,
+    kill_after: float | None = None,
+) -> LoadResult:
+    """``clients`` keep-alive clients posting for ``seconds`` (after a warm-up); with
+    ``kill_after``, the server is SIGKILLed that many seconds into the measured time."""
     result = LoadResult(seconds=seconds)
     start = time.perf_counter() + WARMUP_SECONDS
     end = start + seconds
-    await asyncio.gather(*(_client(n, base_url, *account, start, end, result) for n in range(clients)))
+    if kill_after is not None:
+        asyncio.get_running_loop().call_later(WARMUP_SECONDS + kill_after, server.kill)
+        await asyncio.gather(
+            *(_client(n, uuid4().hex[:8], server.base_url, *account, start, end, result) for n in range(clients))
+        )
+        return result
+    cpu_before = process_cpu_seconds(server.pid)
+    tag = uuid4().hex[:8]  # wamids never repeat between loads: a repeat is judged a cheaper duplicate
+    await asyncio.gather(*(_client(n, tag, server.base_url, *account, start, end, result) for n in range(clients)))
+    result.server_cpu = process_cpu_seconds(server.pid) - cpu_before
     return result
 
 
@@ -124,34 +188,82 @@ async def missing_from_feed(inspector_url: str, acknowledged: list[str]) -> int:
     return len(set(acknowledged) - taken)
 
 
-def report(name: str, result: LoadResult) -> None:
+def report(name: str, results: list[LoadResult]) -> None:
+    """The median round's figures (by throughput), and the range over the rounds."""
+    middle = sorted(results, key=lambda result: result.rate)[len(results) // 2]
+    rates = f"{min(r.rate for r in results):.0f}-{max(r.rate for r in results):.0f}"
+    cpu = statistics.median(r.cpu_per_request for r in results)
     print(
-        f"{name:<22} {result.rate:8.0f} req/s   p50 {result.percentile(0.50):6.2f} ms   "
-        f"p99 {result.percentile(0.99):6.2f} ms   non-200: {result.errors}"
+        f"{name:<30} {middle.rate:7.0f} req/s ({rates})  p50 {middle.percentile(0.50):6.1f} ms  "
+        f"p99 {middle.percentile(0.99):6.1f} ms  CPU {cpu:5.0f} us/request  non-200: {sum(r.errors for r in results)}"
     )
+
+
+def median_rate(results: list[LoadResult]) -> float:
+    return statistics.median(result.rate for result in results)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stack", choices=STACKS, default="backend", help="the server of the bare ASGI app")
+    parser.add_argument("--starlette", action="store_true", help="also measure a bare Starlette app")
+    parser.add_argument(
+        "--kill", action="store_true", help="then SIGKILL the backend mid-load, restart it, and count the lost"
+    )
     options = parser.parse_args()
 
-    with BareAppProcess() as bare:
-        account = ("00000000-0000-4000-8000-000000000001", "0" * 32, "106540352242922")
-        baseline = await run_load(bare.base_url, options.clients, options.seconds, account)
-    with tempfile.TemporaryDirectory() as data_dir, BackendProcess(Path(data_dir), ACCESSKEY) as backend:
+    bare: list[LoadResult] = []
+    starlette: list[LoadResult] = []
+    measured: list[LoadResult] = []
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        BackendProcess(Path(data_dir), ACCESSKEY) as backend,
+        BareAsgiProcess(options.stack) as bare_app,
+        BareAppProcess() if options.starlette else contextlib.nullcontext() as starlette_app,
+    ):
         account = await whatsapp_account(f"{backend.base_url}/v1.0")
-        measured = await run_load(backend.base_url, options.clients, options.seconds, account)
-        lost = await missing_from_feed(f"{backend.base_url}/inspector/v1", measured.acknowledged)
+        for _ in range(options.rounds):  # interleaved, so that a busy moment hits each alike
+            bare.append(await run_load(bare_app, options.clients, options.seconds))
+            if starlette_app is not None:
+                starlette.append(await run_load(starlette_app, options.clients, options.seconds))
+            measured.append(await run_load(backend, options.clients, options.seconds, account))
+        acknowledged = [wamid for result in measured for wamid in result.acknowledged]
+        if options.kill:
+            killed = await run_load(backend, options.clients, options.seconds, account, kill_after=options.seconds / 2)
+            acknowledged += killed.acknowledged
+            with BackendProcess(Path(data_dir), ACCESSKEY) as restarted:
+                lost = await missing_from_feed(f"{restarted.base_url}/inspector/v1", acknowledged)
+        else:
+            lost = await missing_from_feed(f"{backend.base_url}/inspector/v1", acknowledged)
 
-    print(f"{options.clients} clients, {options.seconds:.0f} s each, signed WhatsApp text POSTs on loopback")
-    report("bare Starlette app", baseline)
+    print(
+        f"{options.clients} clients, {options.rounds} rounds of {options.seconds:.0f} s, "
+        "signed WhatsApp text POSTs on loopback (medians)"
+    )
+    report(f"bare ASGI app ({options.stack})", bare)
+    if starlette:
+        report("bare Starlette app (uvicorn)", starlette)
     report("voipbin-tui backend", measured)
-    ratio = measured.rate / baseline.rate
-    print(f"ratio to the bare app: {ratio:.0%} (goal >= 60%)")
-    print(f"p99: {measured.percentile(0.99):.1f} ms (goal < 50 ms)")
-    print(f"acknowledged: {len(measured.acknowledged)}, missing from the feed: {lost} (goal 0)")
+    ratio = median_rate(measured) / median_rate(bare)
+    cpu_ratio = statistics.median(r.cpu_per_request for r in bare) / statistics.median(
+        r.cpu_per_request for r in measured
+    )
+    print(f"ratio to the bare ASGI app: {ratio:.0%} (goal >= 60%); by CPU per request: {cpu_ratio:.0%}")
+    if starlette:
+        print(f"ratio to the bare Starlette app: {median_rate(measured) / median_rate(starlette):.0%}")
+    p99 = statistics.median(result.percentile(0.99) for result in measured)
+    worst_p99 = max(result.percentile(0.99) for result in measured)
+    print(f"p99: {p99:.1f} ms, worst round {worst_p99:.1f} ms (goal < 50 ms)")
+    after_kill = (
+        f" (the last {len(killed.acknowledged)} in a load SIGKILLed mid-way, {killed.disconnected} "
+        "requests then in flight unanswered; counted after a restart)"
+        if options.kill
+        else ""
+    )
+    print(f"acknowledged: {len(acknowledged)}{after_kill}, missing from the feed: {lost} (goal 0)")
 
 
 if __name__ == "__main__":
