@@ -626,9 +626,6 @@ def _app_id(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     return value
 
 
-_CHECK_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
-
-
 @accounts.command("check")
 @_connection_options
 @click.argument("account_id", type=ACCOUNT_ID)
@@ -672,6 +669,7 @@ def accounts_check(
         run_checks,
         secret_prompt,
         secrets_needed,
+        tally,
     )
 
     given = {
@@ -714,10 +712,7 @@ def accounts_check(
         if as_json:
             _print_json(report_json(account.id, shown))
         else:
-            counts = {status: sum(1 for r in shown if r.status.value == status) for status in _CHECK_MARKS}
-            _echo(
-                f"{counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, {counts['skip']} skipped"
-            )
+            _echo(tally(shown))
         return any(result.failed for result in shown)
 
     if _with_connection(ctx, options, work):
@@ -725,7 +720,7 @@ def accounts_check(
 
 
 def _print_check(result: CheckResult) -> None:
-    _echo(f"{_CHECK_MARKS[result.status.value]} {result.status.value:<4}  {result.id:<26} {result.summary}")
+    _echo(f"{result.status.mark} {result.status.value:<4}  {result.id:<26} {result.summary}")
     if result.status.value in ("fail", "warn"):
         for line in result.evidence:
             _echo(f"        {line}")

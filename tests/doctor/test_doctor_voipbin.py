@@ -12,7 +12,11 @@ import httpx
 from tests.doctor.conftest import connection_to, report, seeded
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.models import NIL_UUID, Account
-from voipbin_tui.backend.seed import SEED_LINE_CHANNEL_SECRET, SEED_WHATSAPP_VERIFY_TOKEN
+from voipbin_tui.backend.seed import (
+    SEED_LINE_CHANNEL_SECRET,
+    SEED_WHATSAPP_ACCESS_TOKEN,
+    SEED_WHATSAPP_VERIFY_TOKEN,
+)
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.config import RemoteTarget
 from voipbin_tui.connection import Connection
@@ -142,3 +146,16 @@ async def test_a_throttled_graph_is_reported_as_such_once(connection: Connection
     )
     assert results["meta.phone_number"].status is SKIP
     assert len(calls) == 2  # debug_token and the number, each asked once
+
+
+async def test_a_form_account_not_created_yet_has_no_hook_url_to_compare(connection: Connection) -> None:
+    """A new account's hook URL comes with its id, on create: Meta's callback cannot match it
+    yet, so the comparison is skipped (an edit's account has its id, and is compared)."""
+    account = await seeded(connection, "whatsapp")
+    secrets = DoctorSecrets.of(token=SEED_WHATSAPP_ACCESS_TOKEN)
+    editing = await report(connection, account.model_copy(update={"name": "typed in the form"}), secrets)
+    assert editing["meta.webhook_url"].status is PASS, editing["meta.webhook_url"]
+    creating = await report(connection, account.model_copy(update={"id": NIL_UUID}), secrets)
+    assert creating["meta.webhook_url"].status is SKIP
+    assert "VoIPBIN gives its hook URL when it creates it" in creating["meta.webhook_url"].summary
+    assert creating["meta.token"].status is PASS and creating["meta.app_secret"].status is PASS

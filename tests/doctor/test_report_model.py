@@ -18,6 +18,7 @@ from voipbin_tui.doctor import (
     report_json,
     secret_prompt,
     secrets_needed,
+    tally,
 )
 from voipbin_tui.doctor.runner import CHECK_FUNCTIONS
 
@@ -93,3 +94,15 @@ def test_secrets_never_show_in_repr_str_or_format() -> None:
 def test_secrets_refuse_unknown_names() -> None:
     with pytest.raises(TypeError):
         DoctorSecrets.of(app_secret="x")
+
+
+def test_each_status_has_a_mark_readable_without_colour_and_a_report_tallies_them() -> None:
+    assert [status.mark for status in CheckStatus] == ["✓", "✗", "!", "-"]
+    results = [
+        CheckResult("voipbin.account", "t", CheckStatus.PASS, "ok"),
+        CheckResult("voipbin.flow", "t", CheckStatus.WARN, "no flow"),
+        CheckResult("meta.token", "t", CheckStatus.SKIP, "needs the access token"),
+        CheckResult("meta.health", "t", CheckStatus.SKIP, "needs the access token"),
+    ]
+    assert tally(results) == "1 passed, 0 failed, 1 warning, 2 skipped"
+    assert tally(results[:1]) == "1 passed, 0 failed, 0 warnings, 0 skipped"

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from voipbin_tui.api.graph import GraphClient
 from voipbin_tui.api.hooks import HookSender, hook_url_for
 from voipbin_tui.api.line_channel import LineChannelClient
-from voipbin_tui.api.models import Account
+from voipbin_tui.api.models import NIL_UUID, Account
 from voipbin_tui.api.provider_http import ProviderCallFailed
 from voipbin_tui.connection import Connection
 from voipbin_tui.doctor.report import CheckResult, CheckStatus
@@ -94,7 +94,11 @@ class DoctorRun:
 
     @property
     def hook_url(self) -> str:
-        """The URL providers must call for this account (what Meta's and LINE's settings must say)."""
+        """The URL providers must call for this account (what Meta's and LINE's settings must
+        say). Raises ``Skip`` for a form's account not created yet: its id, and so its hook URL,
+        comes from VoIPBIN when it is saved (its ``id`` is the nil UUID until then)."""
+        if not self.saved and self.account.id == NIL_UUID:
+            raise Skip("needs the saved account: VoIPBIN gives its hook URL when it creates it")
         return self.connection.hook_url_for(self.account.id)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +16,14 @@ class CheckStatus(StrEnum):
     WARN = "warn"
     SKIP = "skip"
     """Not run, and the summary says why (e.g. "needs the access token")."""
+
+    @property
+    def mark(self) -> str:
+        """A mark readable without colour: ``✓`` pass, ``✗`` fail, ``!`` warn, ``-`` skip."""
+        return _MARKS[self]
+
+
+_MARKS = {CheckStatus.PASS: "✓", CheckStatus.FAIL: "✗", CheckStatus.WARN: "!", CheckStatus.SKIP: "-"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,16 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status.value, "summary": self.summary, "evidence": list(self.evidence)}
+
+
+def tally(results: Iterable[CheckResult]) -> str:
+    """A report's outcome in one line: "3 passed, 1 failed, 0 warnings, 2 skipped"."""
+    counts = Counter(result.status for result in results)
+    warnings = counts[CheckStatus.WARN]
+    return (
+        f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, "
+        f"{warnings} warning{'' if warnings == 1 else 's'}, {counts[CheckStatus.SKIP]} skipped"
+    )
 
 
 def report_json(account_id: UUID | str | None, results: Iterable[CheckResult]) -> dict[str, Any]:
