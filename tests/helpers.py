@@ -7,7 +7,15 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
+
+from voipbin_tui.config import ProviderBases, SandboxTarget
+from voipbin_tui.connection import Connection
+
+if TYPE_CHECKING:
+    from voipbin_tui.api import VoipbinClient
+    from voipbin_tui.backend.server import EmbeddedBackend
 
 
 class SteppingClock:
@@ -37,3 +45,18 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
     return names
+
+
+def sandbox_connection(backend: EmbeddedBackend, client: VoipbinClient, data_dir: Path | None = None) -> Connection:
+    """What ``open_connection`` yields for a sandbox, aimed at a test's running backend (its
+    emulated Meta and LINE included)."""
+    return Connection(
+        client=client,
+        target=SandboxTarget(data_dir or Path("/sandbox")),
+        hook_base_url=backend.hook_url,
+        inspector_url=backend.inspector_url,
+        feed_accesskey=backend.accesskey,
+        local_hook_base_url=backend.local_hook_url,
+        providers=ProviderBases.emulated_by(backend.base_url),
+        backend_url=backend.base_url,
+    )

@@ -4,17 +4,16 @@ and a connection to it like the one the CLI and the TUI open."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from tests.helpers import sandbox_connection
 from voipbin_tui.api import VoipbinClient
 from voipbin_tui.api.models import Account
 from voipbin_tui.api.sandbox_providers import SandboxProviders
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
-from voipbin_tui.config import ProviderBases, SandboxTarget
 from voipbin_tui.connection import Connection
 from voipbin_tui.doctor import CheckResult, DoctorSecrets, run_checks
 
@@ -28,23 +27,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBacken
     backend.stop()
 
 
-def connection_to(backend: EmbeddedBackend, client: VoipbinClient) -> Connection:
-    return Connection(
-        client=client,
-        target=SandboxTarget(Path("/sandbox")),
-        hook_base_url=backend.hook_url,
-        inspector_url=backend.inspector_url,
-        feed_accesskey=backend.accesskey,
-        local_hook_base_url=backend.local_hook_url,
-        providers=ProviderBases.emulated_by(backend.base_url),
-        backend_url=backend.base_url,
-    )
-
-
 @pytest.fixture
 async def connection(sandbox: EmbeddedBackend) -> AsyncIterator[Connection]:
     async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
-        yield connection_to(sandbox, client)
+        yield sandbox_connection(sandbox, client)
 
 
 @pytest.fixture

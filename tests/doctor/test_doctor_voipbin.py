@@ -9,7 +9,8 @@ from uuid import uuid4
 
 import httpx
 
-from tests.doctor.conftest import connection_to, report, seeded
+from tests.doctor.conftest import report, seeded
+from tests.helpers import sandbox_connection
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.models import NIL_UUID, Account
 from voipbin_tui.backend.seed import (
@@ -110,7 +111,7 @@ async def test_end_to_end_sign_for_line_with_the_channel_secret(connection: Conn
 
 async def test_a_live_hook_gets_nothing_unless_confirmed(sandbox: EmbeddedBackend) -> None:
     async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
-        local = connection_to(sandbox, client)
+        local = sandbox_connection(sandbox, client)
         live = Connection(
             client=client,
             target=RemoteTarget(sandbox.api_url, sandbox.hook_url, sandbox.accesskey, None, None, None),

@@ -16,13 +16,15 @@ from typing import Any, Literal, TypeVar
 from pydantic import SecretStr
 
 from voipbin_tui.api.graph import GraphClient
-from voipbin_tui.api.hooks import HookSender, hook_url_for
+from voipbin_tui.api.hooks import HookSender
 from voipbin_tui.api.line_channel import LineChannelClient
 from voipbin_tui.api.models import NIL_UUID, Account
 from voipbin_tui.api.provider_http import ProviderCallFailed
 from voipbin_tui.connection import Connection
 from voipbin_tui.doctor.report import CheckResult, CheckStatus
 from voipbin_tui.doctor.secrets import DoctorSecrets
+from voipbin_tui.workflows.confirmation import live_traffic_question
+from voipbin_tui.workflows.hook_test import hook_test_url
 
 EndToEnd = Literal["sign", "wait"]
 WaitNotice = Callable[[str], None]
@@ -104,7 +106,7 @@ class DoctorRun:
     @property
     def test_hook_url(self) -> str:
         """Where this machine's test traffic goes (the sandbox's local hook, or the live one)."""
-        return hook_url_for(self.connection.test_hook_base_url, self.account.id)
+        return hook_test_url(self.connection, self.account.id)
 
     def need_secret(self, name: str, what: str) -> SecretStr:
         value = self.secrets.given(name)
@@ -119,8 +121,9 @@ class DoctorRun:
         """Raise ``Skip`` unless test traffic may go to this account's hook."""
         if not self.saved:
             raise Skip("needs the saved account: its hook knows only saved values")
-        if not self.connection.is_sandbox and not self.live_hook_confirmed:
-            raise Skip(f"not sent: sending to the live hook {self.test_hook_url} was not confirmed")
+        live = live_traffic_question(self.connection, self.test_hook_url)
+        if live is not None and not self.live_hook_confirmed:
+            raise Skip(f"not sent: sending to the live hook {live.url} was not confirmed")
 
     def shared(self, key: str, fetch: Callable[[], Awaitable[T]]) -> Awaitable[T]:
         """An answer several checks read, fetched once (by whichever check asks first)."""
