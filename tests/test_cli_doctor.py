@@ -4,11 +4,13 @@ or JSON, and the exit code (0 nothing failed, 1 something did, 2 usage)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
+from voipbin_tui.backend.server import start_embedded
 from voipbin_tui.cli import main
 
 pytestmark = pytest.mark.slow  # each runs the CLI against a sandbox it starts
@@ -57,3 +59,16 @@ def test_text_report_in_display_order_and_exit_0_without_failures() -> None:
     assert any(line.startswith("✓ pass  hook.verify_token") for line in lines)
     assert lines[-1].endswith("skipped") and " 0 failed" in lines[-1]
     assert SEED_WHATSAPP_VERIFY_TOKEN not in result.output
+
+
+def test_a_live_hook_is_not_sent_to_without_yes(tmp_path: Path) -> None:
+    with start_embedded(tmp_path / "live", accesskey="live-key") as live:
+        connection = ["--api-url", live.api_url, "--accesskey", "live-key"]
+        listed = run("accounts", "list", "--type", "whatsapp", "--json", *connection)
+        account = json.loads(listed.stdout)[-1]["id"]
+        given = SEED_WHATSAPP_VERIFY_TOKEN + "\n"
+        refused = run("accounts", "check", account, "--verify-token", "-", *connection, input=given)
+        assert refused.exit_code == 2 and "would send test traffic to the live hook" in refused.output
+        allowed = run("accounts", "check", account, "--verify-token", "-", "--yes", *connection, input=given)
+        assert allowed.exit_code == 0, allowed.output
+        assert "✓ pass  hook.verify_token" in allowed.stdout

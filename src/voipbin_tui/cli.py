@@ -687,10 +687,12 @@ def accounts_check(
                 given[name] = click.prompt(label, hide_input=True, default="", show_default=False, err=True)
         secrets = DoctorSecrets.of(**given)
         sends = end_to_end == "sign" or secrets.verify_token is not None
-        confirmed = connection.is_sandbox
-        if sends and not connection.is_sandbox and provider_hook(account.type) is not None:
-            _hook_target(connection, account.id, None, yes=yes)  # asks, or refuses without a terminal
-            confirmed = True
+        live = live_traffic_question(connection, hook_test_url(connection, account.id))
+        if sends and live is not None and provider_hook(account.type) is not None and not yes:
+            if not sys.stdin.isatty():
+                raise click.UsageError(one_line(f"this would send test traffic to the live hook {live.url}: add --yes"))
+            if not click.confirm(one_line(f"Send test traffic to the live hook {live.url}?"), err=True):
+                raise click.Abort()
         results: dict[str, CheckResult] = {}
         order = [check.id for check in planned_checks(account.type)]
         printed = 0
@@ -702,7 +704,7 @@ def accounts_check(
             end_to_end=end_to_end,  # type: ignore[arg-type]  # click.Choice gave one of the two
             time_limit=time_limit,
             on_wait=lambda what: _echo(f"… {what}", err=True),
-            live_hook_confirmed=confirmed,
+            live_hook_confirmed=sends,
         ):
             results[result.id] = result
             while not as_json and printed < len(order) and order[printed] in results:

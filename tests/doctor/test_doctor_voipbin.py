@@ -127,6 +127,14 @@ async def test_a_live_hook_gets_nothing_unless_confirmed(sandbox: EmbeddedBacken
             assert refused[check_id].status is SKIP and "was not confirmed" in refused[check_id].summary
         allowed = await report(live, account.id, secrets, live_hook_confirmed=True)
         assert allowed["hook.verify_token"].status is PASS
+        told: list[str] = []
+        secrets = DoctorSecrets.of(token=SEED_WHATSAPP_ACCESS_TOKEN)
+        waited = await report(live, account.id, secrets, end_to_end="wait", time_limit=1, on_wait=told.append)
+        assert told == [
+            "send a WhatsApp message from a phone to +1 555-078-3881 (or press Test for 'messages' in Meta's "
+            "App Dashboard); waiting up to 1 s"
+        ]
+        assert waited["end_to_end"].status is FAIL and "within 1 s" in waited["end_to_end"].summary
 
 
 async def test_a_throttled_graph_is_reported_as_such_once(connection: Connection) -> None:

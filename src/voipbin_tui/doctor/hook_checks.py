@@ -10,7 +10,9 @@ import time
 from voipbin_tui.api.account_types import spec_of
 from voipbin_tui.api.conversation_traffic import ConversationWatcher, MessageEvent
 from voipbin_tui.api.hooks import HookDelivery
+from voipbin_tui.api.provider_http import ProviderCallFailed
 from voipbin_tui.doctor.context import DoctorRun, Outcome, Skip, failed, passed, warned
+from voipbin_tui.doctor.meta_checks import number_facts
 from voipbin_tui.doctor.report import CheckStatus
 from voipbin_tui.terminal_text import one_line
 
@@ -154,10 +156,15 @@ async def _ask_for_message(run: DoctorRun, text: str, limit: float, evidence: li
 
 
 async def _what_to_send(run: DoctorRun, limit: float) -> str:
+    """What the operator should do, naming the number to write to when Meta named it."""
     display = ""
-    number = await run.result("meta.phone_number")
-    if number is not None and number.status is CheckStatus.PASS:
-        display = number.summary.split(" ", 1)[0]
+    if run.secrets.token is not None and run.account.phone_number_id:
+        try:
+            facts = await number_facts(run)
+        except (Skip, ProviderCallFailed):
+            facts = None
+        if facts is not None and facts.number is not None and facts.number.display_phone_number:
+            display = "+" + one_line(facts.number.display_phone_number).lstrip("+")
     spec = spec_of(run.account.type)
     provider = spec.display_name if spec is not None else str(run.account.type)
     to = f" to {display}" if display else ""
