@@ -56,3 +56,20 @@ def test_read_only_refuses_set_and_reset_but_allows_show() -> None:
 def test_a_live_target_has_no_emulated_providers() -> None:
     result = run("sandbox", "providers", "show", "--api-url", "http://127.0.0.1:9/v1.0", "--accesskey", "k")
     assert result.exit_code == 2 and "only the sandbox emulates Meta and LINE" in result.output
+
+
+def test_inbound_has_the_emulated_provider_send_a_message_to_the_account() -> None:
+    listed = run("accounts", "list", "--type", "whatsapp", "--json")
+    account_id = json.loads(listed.stdout)[0]["id"]
+    result = run("sandbox", "providers", "inbound", account_id, "Hello from Meta")
+    assert result.exit_code == 0, result.output
+    assert (
+        "Meta posted to http://127.0.0.1:" in result.stdout
+        and f"/conversation/accounts/{account_id}: 200" in result.stdout
+    )
+    assert run("sandbox", "providers", "set", "meta.messages_subscribed", "false").exit_code == 0
+    refused = run("sandbox", "providers", "inbound", account_id, "Hello again")
+    assert (
+        refused.exit_code == 1 and "Meta delivered nothing: the app's 'messages' webhook field is off" in refused.stdout
+    )
+    assert run("--read-only", "sandbox", "providers", "inbound", account_id, "x").exit_code == 2

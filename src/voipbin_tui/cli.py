@@ -34,7 +34,7 @@ from voipbin_tui.api.account_types import provider_hook, spec_of
 from voipbin_tui.api.client import parse_uuid
 from voipbin_tui.api.feed import CapturedRequest
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, wa_id_problem
-from voipbin_tui.api.sandbox_providers import SandboxProviders, parse_switch_value
+from voipbin_tui.api.sandbox_providers import ProviderDelivery, SandboxProviders, parse_switch_value
 from voipbin_tui.config import (
     ConfigError,
     ConfigFile,
@@ -1194,5 +1194,46 @@ def providers_reset(ctx: click.Context, /, **options: Any) -> None:
     async def work(connection: Connection) -> None:
         await _sandbox_providers(connection).reset()
         _echo("the emulated Meta and LINE are as seeded again")
+
+    _with_connection(ctx, options, work)
+
+
+def _report_delivery(delivery: ProviderDelivery) -> None:
+    """One line on what the provider's webhook got; exit 1 when nothing took it."""
+    provider = "Meta" if delivery.provider == "meta" else "LINE"
+    if delivery.success:
+        _echo(f"{provider} posted to {delivery.url}: {delivery.status_code}")
+        return
+    where = f" to {delivery.url}" if delivery.url else ""
+    _echo(f"{provider} delivered nothing{where}: {delivery.detail}")
+    sys.exit(EXIT_API_ERROR)
+
+
+@providers.command("inbound")
+@_connection_options
+@click.argument("account_id", type=ACCOUNT_ID)
+@click.argument("text")
+@click.pass_context
+def providers_inbound(ctx: click.Context, /, account_id: UUID, text: str, **options: Any) -> None:
+    """Have ACCOUNT_ID's emulated provider send it TEXT from a customer, signed with the Meta
+    app's secret or the LINE channel's secret, to wherever the provider's state points."""
+    _refuse_if_read_only(ctx)
+
+    async def work(connection: Connection) -> None:
+        _report_delivery(await _sandbox_providers(connection).send_inbound(account_id, text))
+
+    _with_connection(ctx, options, work)
+
+
+@providers.command("dashboard-test")
+@_connection_options
+@click.argument("account_id", type=ACCOUNT_ID)
+@click.pass_context
+def providers_dashboard_test(ctx: click.Context, /, account_id: UUID, **options: Any) -> None:
+    """Press Test for `messages` in the emulated App Dashboard of ACCOUNT_ID's Meta app."""
+    _refuse_if_read_only(ctx)
+
+    async def work(connection: Connection) -> None:
+        _report_delivery(await _sandbox_providers(connection).press_dashboard_test(account_id))
 
     _with_connection(ctx, options, work)

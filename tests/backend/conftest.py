@@ -23,6 +23,7 @@ from tests.helpers import SteppingClock, sequential_ids
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.models import Account
+from voipbin_tui.backend.seed import SEED_LINE_CHANNEL_TOKEN
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.protocols import sign_hub_signature, sign_line_signature
 
@@ -118,9 +119,7 @@ async def create_whatsapp_account(client: VoipbinClient, **fields: Any) -> tuple
 async def create_line_account(client: VoipbinClient) -> tuple[Account, str]:
     """A LINE account; returns it and its channel secret."""
     channel_secret = secrets.token_hex(16)
-    draft = AccountDraft(
-        type=AccountType.LINE, name="Test LINE", secret=channel_secret, token=secrets.token_urlsafe(40)
-    )
+    draft = AccountDraft(type=AccountType.LINE, name="Test LINE", secret=channel_secret, token=SEED_LINE_CHANNEL_TOKEN)
     return await client.create_account(draft), channel_secret
 
 

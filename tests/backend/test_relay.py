@@ -41,7 +41,7 @@ from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.models import Account
 from voipbin_tui.backend import server as backend_server
 from voipbin_tui.backend.config import RelayConfig
-from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET
+from voipbin_tui.backend.seed import SEED_LINE_CHANNEL_TOKEN, SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.cli import main
 from voipbin_tui.config import ConfigFile, Profile, config_path, save_config
@@ -594,7 +594,10 @@ async def test_a_line_post_is_forwarded_with_its_signature_but_cannot_be_checked
 ) -> None:
     channel_secret = secrets.token_hex(16)
     draft = AccountDraft(
-        type=AccountType.LINE, name="Relayed LINE", secret=SecretStr(channel_secret), token=SecretStr("t" * 40)
+        type=AccountType.LINE,
+        name="Relayed LINE",
+        secret=SecretStr(channel_secret),
+        token=SecretStr(SEED_LINE_CHANNEL_TOKEN),
     )
     account = await api_client.create_account(draft)
     signature = sign_line_signature(channel_secret, LINE_BODY)
@@ -637,7 +640,7 @@ async def test_a_hub_challenge_to_a_line_account_is_judged_in_the_sandbox_hook_s
     relay: EmbeddedBackend, voipbin_api: EmbeddedBackend, api_client: VoipbinClient
 ) -> None:
     draft = AccountDraft(
-        type=AccountType.LINE, name="Relayed LINE", secret=SecretStr("c" * 32), token=SecretStr("t" * 40)
+        type=AccountType.LINE, name="Relayed LINE", secret=SecretStr("c" * 32), token=SecretStr(SEED_LINE_CHANNEL_TOKEN)
     )
     account = await api_client.create_account(draft)
     query = "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=my-token"

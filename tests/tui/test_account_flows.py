@@ -21,6 +21,7 @@ from tests.tui.conftest import (
     wait_until,
 )
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
+from voipbin_tui.backend.seed import SEED_LINE_CHANNEL_TOKEN
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
@@ -96,7 +97,7 @@ async def test_first_page_shows_the_seeded_accounts(sandbox: EmbeddedBackend) ->
     ("account_type", "fields"),
     [
         (AccountType.SMS, {}),
-        (AccountType.LINE, {"#input-token": "line-channel-token", "#input-secret": "line-channel-secret"}),
+        (AccountType.LINE, {"#input-token": SEED_LINE_CHANNEL_TOKEN, "#input-secret": "line-channel-secret"}),
         (
             AccountType.WHATSAPP,
             {

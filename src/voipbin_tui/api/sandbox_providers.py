@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
-from voipbin_tui.api.client import VoipbinClient
+from pydantic import BaseModel
+
+from voipbin_tui.api.client import VoipbinClient, parse_uuid, validate_response
 from voipbin_tui.api.errors import UnexpectedResponse
 
 PROVIDERS_PATH = "sandbox/providers"
@@ -21,6 +24,20 @@ def parse_switch_value(text: str) -> bool | str | None:
     text itself (a URL, ``BLOCKED``)."""
     literal = {"true": True, "false": False, "null": None}
     return literal[text] if text in literal else text
+
+
+class ProviderDelivery(BaseModel):
+    """What the emulated provider's webhook got back (LINE's webhook-test vocabulary)."""
+
+    provider: str
+    """``meta`` or ``line``."""
+    url: str
+    """Where the provider sent it ("" when its state sends nothing: see ``detail``)."""
+    success: bool
+    status_code: int
+    """The hook's answer; 0 when nothing was sent or nothing answered."""
+    reason: str
+    detail: str
 
 
 class SandboxProviders:
@@ -40,6 +57,19 @@ class SandboxProviders:
     async def reset(self) -> dict[str, Any]:
         """Back to the seed; the state afterwards."""
         return await self._state("DELETE")
+
+    async def send_inbound(self, account_id: UUID | str, text: str) -> ProviderDelivery:
+        """The account's emulated provider sends it a customer's text message, signed with the
+        provider app's own secret, wherever the provider's state routes it."""
+        body = {"account_id": str(parse_uuid(account_id, what="account id")), "text": text}
+        data = await self._object("POST", f"{PROVIDERS_PATH}/inbound", json=body)
+        return validate_response(ProviderDelivery, data, what="delivery")
+
+    async def press_dashboard_test(self, account_id: UUID | str) -> ProviderDelivery:
+        """Meta's App Dashboard Test button for the app serving this WhatsApp account."""
+        body = {"account_id": str(parse_uuid(account_id, what="account id"))}
+        data = await self._object("POST", f"{PROVIDERS_PATH}/dashboard-test", json=body)
+        return validate_response(ProviderDelivery, data, what="delivery")
 
     async def _state(self, method: str, *, json: Any = None) -> dict[str, Any]:
         return await self._object(method, PROVIDERS_PATH, json=json)

@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from voipbin_tui.backend.config import BackendConfig
 from voipbin_tui.backend.context import BackendContext
 from voipbin_tui.backend.delivery import is_hook_path
+from voipbin_tui.backend.emulated_line import LINE_ROUTES
 from voipbin_tui.backend.emulated_meta import GRAPH_ROUTES
 from voipbin_tui.backend.errors import (
     ApiProblem,
@@ -31,8 +32,8 @@ from voipbin_tui.backend.sandbox import SANDBOX_ROUTES
 
 __all__ = ["BackendConfig", "create_app"]
 
-EMULATION_ROUTES = [*GRAPH_ROUTES, *PROVIDER_CONTROL_ROUTES]
-"""The sandbox plays Meta (and its control API changes what Meta says); a relay does not."""
+EMULATION_ROUTES = [*GRAPH_ROUTES, *LINE_ROUTES, *PROVIDER_CONTROL_ROUTES]
+"""The sandbox plays Meta and LINE (and its control API changes what they say); a relay does not."""
 
 
 def create_app(config: BackendConfig) -> Starlette:

@@ -16,6 +16,7 @@ from voipbin_tui.backend.conversations import add_incoming_message, apply_delive
 from voipbin_tui.backend.store import AccountRecord, Store
 from voipbin_tui.protocols.inspection import HookInspection
 from voipbin_tui.protocols.line import LineWebhook
+from voipbin_tui.protocols.verdicts import HookVerdict
 from voipbin_tui.protocols.whatsapp import WhatsAppNotification
 
 
@@ -35,7 +36,8 @@ def apply_post(
 ) -> Effects:
     """Everything the inspected POST carries, as the account's provider sent it."""
     if inspection.notification is not None:
-        return _apply_whatsapp(store, account, inspection.notification, now=now, new_id=new_id)
+        placeholder = inspection.verdict == HookVerdict.DASHBOARD_TEST
+        return _apply_whatsapp(store, account, inspection.notification, now=now, new_id=new_id, placeholder=placeholder)
     if inspection.line_webhook is not None:
         return _apply_line(store, account, inspection.line_webhook, now=now, new_id=new_id)
     return Effects()
@@ -48,15 +50,19 @@ def _apply_whatsapp(
     *,
     now: datetime,
     new_id: Callable[[], UUID],
+    placeholder: bool = False,
 ) -> Effects:
     """Every message and status of the batch: messages deduplicated by wamid, statuses by
-    (wamid, status); text messages stored, other types recorded in the capture only."""
+    (wamid, status); text messages stored, other types recorded in the capture only. A
+    ``placeholder`` batch (the dashboard's Test) is only remembered, never stored."""
     new = duplicates = 0
     for message in notification.messages:
         if message.wamid and not store.claim_dedupe_key(f"whatsapp:message:{message.wamid}", now=now):
             duplicates += 1
             continue
         new += 1
+        if placeholder:
+            continue
         # Username-only senders (no wa_id) are known by their business-scoped user id.
         dialog_id = message.sender or message.sender_user_id
         if message.type != "text" or message.text is None or not dialog_id:

@@ -25,10 +25,18 @@ from starlette.routing import BaseRoute, Route
 
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.emulated_http import BodyError, form_fields, json_object
+from voipbin_tui.backend.emulated_webhooks import (
+    META_TIMEOUT_SECONDS,
+    META_USER_AGENT,
+    WebhookResult,
+    not_sent,
+    post_webhook,
+)
 from voipbin_tui.backend.own_urls import OwnUrls
 from voipbin_tui.backend.provider_state import ProviderState, load_state, save_state
 from voipbin_tui.backend.store import Store
-from voipbin_tui.protocols.signatures import constant_time_equals
+from voipbin_tui.protocols.signatures import constant_time_equals, sign_hub_signature
+from voipbin_tui.protocols.whatsapp import serialize_like_meta
 
 GRAPH_PREFIX = "/emulated/graph"
 NEWEST_VERSION = 26
@@ -523,3 +531,78 @@ GRAPH_ROUTES: list[BaseRoute] = [
     Route(GRAPH_PREFIX + "/{version}/{node}/subscriptions", app_subscriptions, methods=["GET"]),
     Route(GRAPH_PREFIX + "/{rest:path}", _unknown_anything, methods=["GET", "POST", "DELETE"]),
 ]
+
+
+# -- what Meta sends -----------------------------------------------------------------------
+
+
+def webhook_digits(display_phone_number: str) -> str:
+    """The display number as webhooks carry it: digits only (``15550783881``)."""
+    return "".join(character for character in display_phone_number if character.isdigit())
+
+
+async def send_meta_webhook(own: OwnUrls, state: ProviderState, body: bytes) -> WebhookResult:
+    """Post a ``messages``-field notification as Meta does: to the number's effective webhook
+    URL, signed with the app secret, if the app is subscribed to the WABA and to ``messages``;
+    otherwise nothing is sent, as nothing would be."""
+    meta = state.meta
+    if meta.app.app_id not in meta.waba.subscribed_app_ids:
+        return not_sent("", "the app is not subscribed to the WABA: Meta sends it nothing")
+    if not meta.app.messages_subscribed:
+        return not_sent("", "the app's 'messages' webhook field is off: Meta sends no messages or statuses")
+    effective = effective_webhook(state, own)
+    if effective is None:
+        return not_sent("", "no webhook URL is set for the number, its WABA or the app")
+    headers = {
+        "content-type": "application/json",
+        "user-agent": META_USER_AGENT,
+        "x-hub-signature-256": sign_hub_signature(meta.app.app_secret, body),
+    }
+    return await post_webhook(own, effective[1], body, headers, timeout=META_TIMEOUT_SECONDS)
+
+
+def dashboard_test_payload() -> bytes:
+    """What the App Dashboard's Test button posts for ``messages``: fixed placeholder ids."""
+    return serialize_like_meta(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "0",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": "16505551111", "phone_number_id": "123456123"},
+                                "contacts": [{"profile": {"name": "test user name"}, "wa_id": "16315551181"}],
+                                "messages": [
+                                    {
+                                        "from": "16315551181",
+                                        "id": "ABGGFlA5Fpa",
+                                        "timestamp": "1504902988",
+                                        "type": "text",
+                                        "text": {"body": "this is a text message"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+
+
+async def press_dashboard_test(own: OwnUrls, state: ProviderState) -> WebhookResult:
+    """The Test button: the sample goes to the app's callback URL, signed with the app secret."""
+    callback = state.app_callback_url(own)
+    if callback is None:
+        return not_sent("", "the app has no callback URL")
+    body = dashboard_test_payload()
+    headers = {
+        "content-type": "application/json",
+        "user-agent": META_USER_AGENT,
+        "x-hub-signature-256": sign_hub_signature(state.meta.app.app_secret, body),
+    }
+    return await post_webhook(own, callback, body, headers, timeout=META_TIMEOUT_SECONDS)

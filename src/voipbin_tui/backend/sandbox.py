@@ -40,6 +40,7 @@ from voipbin_tui.backend.auth import login, requires_credentials
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.conversations import add_outgoing_message
 from voipbin_tui.backend.errors import ApiProblem
+from voipbin_tui.backend.line_setup import line_setup_after_update, line_setup_before_create, line_teardown
 from voipbin_tui.backend.object_ids import parse_object_id
 from voipbin_tui.backend.store import (
     AccountRecord,
@@ -305,6 +306,7 @@ async def create_account(request: Request) -> Response:
     backend = backend_of(request)
     body = await _json_object(request)
     now, account_id = backend.config.clock(), backend.config.new_id()
+    await line_setup_before_create(request, body, account_id)
     account = await backend.write(lambda store: _create_account(store, body, now=now, account_id=account_id))
     return _answer(_account(account))
 
@@ -323,6 +325,7 @@ async def update_account(request: Request) -> Response:
     body = await _json_object(request)
     now = backend.config.clock()
     account = await backend.write(lambda store: _update_account(store, account_id, body, now=now))
+    await line_setup_after_update(request, account)
     return _answer(_account(account))
 
 
@@ -332,6 +335,7 @@ async def delete_account(request: Request) -> Response:
     account_id = parse_object_id(request.path_params["account_id"], what="id")
     now = backend.config.clock()
     account = await backend.write(lambda store: _delete_account(store, account_id, now=now))
+    await line_teardown(request, account)
     return _answer(_account(account))
 
 

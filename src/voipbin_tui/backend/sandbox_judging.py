@@ -27,9 +27,15 @@ from voipbin_tui.backend.judging import (
     judge_unsupported_post,
     refuse_challenge,
 )
+from voipbin_tui.backend.provider_state import load_state
 from voipbin_tui.backend.store import AccountRecord, Store
 from voipbin_tui.protocols.inspection import HookInspection, inspect_voipbin_event, inspect_whatsapp_verify
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind, explain_verdict
+
+BARE_500_NOTE = (
+    "The sandbox's switch hook.hub_challenge_500 is on, so it answered a bare 500 instead of the "
+    "challenge, as VoIPBIN is predicted to (voipbin-tui sandbox providers set hook.hub_challenge_500 false)."
+)
 
 
 def judge_in_sandbox(
@@ -43,7 +49,7 @@ def judge_in_sandbox(
     if account is None:
         return judge_unknown_account(delivery, f"Addressed account: {account_ref[:80]!r}.")
     if is_challenge(delivery):
-        return _judge_challenge(delivery, account)
+        return _judge_challenge(delivery, account, store)
     inspection = inspect_post(delivery, account.type, _signing_secret(account))
     if inspection is None:
         return judge_unsupported_post(delivery, account.type)
@@ -74,11 +80,20 @@ def _signing_secret(account: AccountRecord) -> str | None:
     return getattr(account, hook.signing_field) if hook is not None else None
 
 
-def _judge_challenge(delivery: Delivery, account: AccountRecord) -> Judgement:
+def _judge_challenge(delivery: Delivery, account: AccountRecord, store: Store) -> Judgement:
     if not answers_hub_challenge(account.type):
         refusal = refuse_challenge(account.type)
         return replace(refusal, explanation=f"{refusal.explanation} Refused with 403.")
     inspection, result = inspect_whatsapp_verify(QueryParams(delivery.query), account.secret)
+    if result.accepted and load_state(store).hook.hub_challenge_500:
+        return Judgement(
+            kind=inspection.kind,
+            verdict=inspection.verdict,
+            summary=inspection.summary,
+            explanation=f"{inspection.detail} {BARE_500_NOTE}",
+            status=500,
+            answer=b"",
+        )
     return Judgement(
         kind=inspection.kind,
         verdict=inspection.verdict,
@@ -90,8 +105,10 @@ def _judge_challenge(delivery: Delivery, account: AccountRecord) -> Judgement:
 
 
 def _taken(inspection: HookInspection, apply: Callable[[], Effects]) -> Judgement:
-    """An inspected POST: applied when OK; DUPLICATE when everything in it was seen before."""
-    if inspection.verdict != HookVerdict.OK:
+    """An inspected POST: applied when OK (a dashboard test only remembered, so that a second
+    press is a duplicate, as VoIPBIN's dedupe makes it); DUPLICATE when everything in it was
+    seen before."""
+    if inspection.verdict not in (HookVerdict.OK, HookVerdict.DASHBOARD_TEST):
         return inspected(inspection)
     effects = apply()
     if effects.duplicates and not effects.new:
