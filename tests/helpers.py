@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -28,6 +29,23 @@ class SteppingClock:
 
     def __call__(self) -> datetime:
         return self._start + self._step * next(self._ticks)
+
+
+class ManualClock:
+    """Monotonic seconds that move only when slept on: each sleep is recorded, then returns at
+    once, so a loop's waits (backoff, intervals, deadlines) are checked without waiting."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
 
 
 def sequential_ids() -> Callable[[], UUID]:

@@ -93,6 +93,21 @@ async def test_scrolled_up_counts_new_arrivals_and_end_resumes(sandbox: Embedded
         assert pane.following and pane.table.cursor_row == 6
 
 
+async def test_an_unexpected_failure_stops_the_pane_visibly(sandbox: EmbeddedBackend, monkeypatch) -> None:
+    """Not a network error the loop can wait out: the pane says it stopped, and what stopped it."""
+    from voipbin_tui.workflows.traffic_sources import FeedSource
+
+    async def broken(self):
+        raise RuntimeError("a row the pane cannot read")
+
+    monkeypatch.setattr(FeedSource, "next_batch", broken)
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        await wait_for_accounts(pilot)
+        await wait_until(pilot, lambda: "stopped: RuntimeError" in screen_text(pilot))
+        told = [n.message for n in pilot.app._notifications]
+        assert any("The inspector stopped: RuntimeError: a row the pane cannot read" in m for m in told)
+
+
 async def test_backend_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
     backend = start_sandbox(tmp_path / "data")
     port = backend.port
@@ -212,9 +227,9 @@ async def test_without_a_feed_the_pane_shows_voipbin_messages(sandbox: EmbeddedB
     from voipbin_tui.config import RemoteTarget
     from voipbin_tui.connection import Connection
     from voipbin_tui.tui.app import VoipbinApp
-    from voipbin_tui.tui.widgets import inspector
+    from voipbin_tui.workflows import traffic_sources
 
-    monkeypatch.setattr(inspector, "CONVERSATION_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(traffic_sources, "CONVERSATION_POLL_SECONDS", 0.2)
 
     @asynccontextmanager
     async def live_profile():

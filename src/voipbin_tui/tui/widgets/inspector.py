@@ -1,14 +1,14 @@
 """The live webhook inspector pane: every request the hook received, judged, as it arrives.
 
-A worker long-polls the backend's feed with a cursor, so rows arrive without a busy loop and
-nothing is lost or repeated across a disconnect. Rows are appended in place (the table is a
+A worker follows a traffic source (the backend's feed, long-polled with a cursor, or VoIPBIN's
+conversations) through the workflows' one loop, so rows arrive without a busy loop and nothing
+is lost or repeated across a disconnect. Rows are appended in place (the table is a
 view over a bounded buffer); the pane follows the newest row until the user scrolls up, then
 counts what arrived, and ``end`` resumes.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import ClassVar
@@ -32,22 +32,23 @@ from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import (
     MOMENT_WIDTH,
     TrafficRow,
-    row_from_capture,
-    row_from_message,
     short_moment,
     verdict_label,
 )
 from voipbin_tui.tui.fitting import Part, fit_parts
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
+from voipbin_tui.workflows.traffic_sources import (
+    Arrived,
+    ConversationSource,
+    Disconnected,
+    FeedSource,
+    TrafficBatch,
+    TrafficSource,
+    follow,
+)
 
 BUFFER_LIMIT = 10_000
 """Rows kept in memory; older ones stay in the backend."""
-CONVERSATION_POLL_SECONDS = 5.0
-"""Between polls of VoIPBIN's conversations: a few requests each, well under its rate limit."""
-BACKLOG = 500
-"""Requests already captured that the pane shows when it opens."""
-POLL_WAIT_SECONDS = 20.0
-MAX_BACKOFF_SECONDS = 8.0
 VERDICT_WIDTH = max(cell_len(verdict_label(verdict)) for verdict in HookVerdict)
 """A verdict is never cut: ``✗ unsupported_account`` is the answer the operator came for."""
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -140,7 +141,6 @@ class InspectorPane(Vertical):
         self._dropped = False  # retention dropped requests before this pane read them
         self._status = "connecting…"
         self._source: Part | None = None
-        self._feed: FeedClient | None = None
         self._key_hint: str | None = None
         self._refusal_told = False
         self._keys: list[str] = [key for key, _, _ in COLUMNS]
@@ -166,70 +166,30 @@ class InspectorPane(Vertical):
         self._source = Part(
             "source: VoIPBIN's messages (raw requests need a relay)", short="VoIPBIN's messages", priority=1
         )
-        self._follow_conversations(watcher)
-
-    @work(exclusive=True, group="inspector-feed", exit_on_error=False)
-    async def _follow_conversations(self, watcher: ConversationWatcher) -> None:
-        sequence = 0
-        backoff = CONVERSATION_POLL_SECONDS
-        while True:
-            try:
-                events = await watcher.poll()
-            except VoipbinError as exc:
-                self._disconnected(exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            backoff = CONVERSATION_POLL_SECONDS
-            self.connected, self._status = True, ""
-            rows = []
-            for event in events:
-                sequence += 1
-                rows.append(row_from_message(event, sequence))
-            self._add(rows)
-            self._update_title()
-            await asyncio.sleep(CONVERSATION_POLL_SECONDS)
+        self._follow(ConversationSource(watcher))
 
     def start(self, feed: FeedClient, *, key_hint: str | None = None) -> None:
         """Begin following the feed (once the app is connected); ``key_hint`` says how to give
         the feed its key if it refuses the one sent."""
-        self._feed = feed
         self._key_hint = key_hint
-        self._follow_feed()
+        self._follow(FeedSource(feed))
 
     @work(exclusive=True, group="inspector-feed", exit_on_error=False)
-    async def _follow_feed(self) -> None:
-        assert self._feed is not None
-        cursor: int | None = None
-        backoff = 1.0
-        while True:
-            if cursor is None:  # start with the recent backlog, not 100,000 old requests
-                try:
-                    cursor = max(0, await self._feed.latest_cursor() - BACKLOG)
-                except VoipbinError as exc:
-                    self._disconnected(exc, backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-                    continue
-            try:
-                batch = await self._feed.poll(cursor, limit=1000, wait=0 if not self.connected else POLL_WAIT_SECONDS)
-            except VoipbinError as exc:
-                self._disconnected(exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-                continue
-            backoff = 1.0
-            if not self.connected:
-                self.connected = True
-                self._status = ""
-            self._dropped = self._dropped or batch.oldest > cursor + 1  # retention was faster than us
-            if batch.requests:
-                self._add([row_from_capture(request) for request in batch.requests])
-            if batch.next < cursor:  # the store behind the feed was replaced: start over on it
-                cursor = max(0, batch.next - BACKLOG)
-                continue
-            cursor = batch.next
-            self._update_title()
+    async def _follow(self, source: TrafficSource) -> None:
+        async for event in follow(source):
+            if isinstance(event, Arrived):
+                self._arrived(event.batch)
+            elif isinstance(event, Disconnected):
+                self._disconnected(event.error, event.retry_in)
+            else:
+                self._stopped(event.error)
+
+    def _arrived(self, batch: TrafficBatch) -> None:
+        self.connected, self._status = True, ""
+        self._dropped = self._dropped or batch.dropped  # retention was faster than us
+        if batch.rows:
+            self._add(batch.rows)
+        self._update_title()
 
     def _disconnected(self, exc: VoipbinError, retry_in: float) -> None:
         self.connected = False
@@ -240,6 +200,13 @@ class InspectorPane(Vertical):
                 self.notify(self._status, title="Inspector", severity="error", timeout=30, markup=False)
         else:
             self._status = f"disconnected, retrying in {retry_in:.0f} s ({exc})"
+        self._update_title()
+
+    def _stopped(self, exc: Exception) -> None:
+        """A failure nobody expected: said, in the title and a toast, never silently dropped."""
+        self.connected = False
+        self._status = f"stopped: {type(exc).__name__}: {exc}"
+        self.notify(f"The inspector stopped: {type(exc).__name__}: {exc}", severity="error", timeout=30, markup=False)
         self._update_title()
 
     def _add(self, rows: list[TrafficRow]) -> None:
