@@ -101,7 +101,7 @@ def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:
 
     def start() -> None:
         try:
-            from voipbin_tui.backend.server import BackendStartError  # the one entry into backend/
+            from voipbin_tui.backend.runtime import BackendStartError  # the one entry into backend/
             from voipbin_tui.backend.service import acquire_sandbox
 
             try:

@@ -50,7 +50,7 @@ def describe_surrounding_whitespace(value: str) -> str:
 class AccountDraft(BaseModel):
     """The full desired state of an account. Secrets left ``None`` mean "keep" on update."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
     type: AccountType
     name: str = ""

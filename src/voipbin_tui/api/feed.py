@@ -57,7 +57,7 @@ class CapturedRequest(BaseModel):
     leave them out to stay small (``body_size`` says how big the body is).
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     seq: int
     id: UUID
@@ -185,6 +185,8 @@ class FeedBatch:
 
 
 class _FeedPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     result: list[CapturedRequest] = Field(default_factory=list)
     next: int
     oldest: int = 0

@@ -94,9 +94,10 @@ def _reveal(secret: SecretStr | None) -> str:
 
 
 class VoipbinModel(BaseModel):
-    """Base: ignore fields VoIPBIN adds later, so a new server version breaks nothing."""
+    """Base: ignore fields VoIPBIN adds later, so a new server version breaks nothing. Each
+    model builds its validator on first use, not at import: a command uses few of them."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     def wire_json(self) -> dict[str, Any]:
         """The object as VoIPBIN sends it (what the sandbox answers)."""

@@ -28,9 +28,9 @@ from voipbin_tui.backend.errors import ApiProblem
 from voipbin_tui.backend.hook import answer_delivery
 from voipbin_tui.backend.object_ids import parse_object_id
 from voipbin_tui.backend.recording import deliver_to_account, deliver_voipbin_event
+from voipbin_tui.backend.runtime import INSPECTOR_PREFIX
 from voipbin_tui.backend.store import CapturePage, CaptureRecord
 
-INSPECTOR_PREFIX = "/inspector/v1"
 VOIPBIN_EVENTS_PATH = f"{INSPECTOR_PREFIX}/voipbin-events"
 MAX_WAIT_SECONDS = 30.0
 DEFAULT_LIMIT = 100

@@ -8,8 +8,6 @@ printed or returned URL is always the real one. Nothing binds beyond loopback un
 
 from __future__ import annotations
 
-import os
-import secrets
 import socket
 import threading
 import time
@@ -36,7 +34,14 @@ from voipbin_tui.backend.connections import (
     raise_descriptor_limit,
 )
 from voipbin_tui.backend.context import open_store
-from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
+from voipbin_tui.backend.runtime import (
+    ACCESSKEY_FILENAME,
+    DEFAULT_HOST,
+    INSPECTOR_PREFIX,
+    BackendStartError,
+    base_url_for,
+    load_or_create_accesskey,
+)
 from voipbin_tui.backend.store import CaptureRecord, StoreError
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import verdict_label
@@ -52,48 +57,11 @@ __all__ = [
     "start_embedded",
 ]
 
-ACCESSKEY_FILENAME = "accesskey"
-DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8631
 LISTEN_BACKLOG = 2048
 STARTUP_TIMEOUT = 15.0
 # Long-polls are released on stop; this only bounds a request that is still streaming.
 GRACEFUL_SHUTDOWN_SECONDS = 2
-
-
-def load_or_create_accesskey(data_dir: Path) -> SecretStr:
-    """The data dir's access key, generated on first use and kept in a 0600 file.
-
-    The file is written whole under a temporary name and then linked into place, so two
-    processes starting at once agree on one key and never read a half-written file.
-    """
-    path = data_dir / ACCESSKEY_FILENAME
-    try:
-        key = _read_or_create_accesskey(data_dir, path)
-    except OSError as exc:
-        raise StoreError(
-            f"cannot use {path}: {exc.strerror or exc}; make {data_dir} writable by you, "
-            "or choose another data dir (--data-dir)"
-        ) from None
-    if not key:
-        raise StoreError(f"the access key file {path} is empty: delete it to generate a new key")
-    return SecretStr(key)
-
-
-def _read_or_create_accesskey(data_dir: Path, path: Path) -> str:
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        temporary = data_dir / f".{ACCESSKEY_FILENAME}.{os.getpid()}.{secrets.token_hex(4)}"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(32) + "\n")
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process won the race: its key is the key
-        finally:
-            temporary.unlink()
-    return path.read_text(encoding="utf-8", errors="replace").strip()
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -110,10 +78,6 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.close()
         raise
     return listener
-
-
-def base_url_for(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _prepare(data_dir: Path, accesskey: str | None, **settings: Any) -> BackendConfig:
@@ -212,10 +176,6 @@ def capture_log_line(capture: CaptureRecord) -> str:
     when = capture.time.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     account = one_line(capture.account_id) or "-"
     return f"{when}  {account}  {capture.kind.value}  {verdict_label(capture.verdict)}  {capture.status}"
-
-
-class BackendStartError(RuntimeError):
-    """The embedded backend did not start serving."""
 
 
 class EmbeddedBackend:

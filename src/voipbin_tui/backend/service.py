@@ -21,20 +21,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import SecretStr
 
-from voipbin_tui.backend.inspector import INSPECTOR_PREFIX
-from voipbin_tui.backend.server import (
+from voipbin_tui.api.client import tls_verification
+from voipbin_tui.backend.runtime import (
     DEFAULT_HOST,
+    INSPECTOR_PREFIX,
     BackendStartError,
-    EmbeddedBackend,
     base_url_for,
     load_or_create_accesskey,
-    start_embedded,
 )
+
+if TYPE_CHECKING:
+    from voipbin_tui.backend.server import EmbeddedBackend
 
 RUNTIME_FILENAME = "backend.json"
 LOCK_FILENAME = "backend.lock"
@@ -146,6 +148,7 @@ def find_running(data_dir: Path) -> RuntimeRecord | None:
             f"{record.base_url}/v1.0/customer",
             cookies={"accesskey": key.get_secret_value()},
             timeout=httpx.Timeout(PROBE_TIMEOUT, connect=1.0),
+            verify=tls_verification(record.base_url),
         )
     except httpx.TimeoutException:
         raise BackendStartError(
@@ -211,6 +214,8 @@ def acquire_sandbox(data_dir: Path, *, port: int, **overrides: Any) -> SandboxLe
                     "give the sandbox another --data-dir"
                 )
             return SandboxLease(data_dir, running.base_url, _record_key(data_dir, running), running)
+        from voipbin_tui.backend.server import start_embedded  # only now: Starlette and uvicorn load
+
         notice = None
         try:
             backend = start_embedded(data_dir, port=port, **overrides)
