@@ -1,6 +1,7 @@
 """What `accounts list` costs when the data dir's backend already runs (issue 13: within 2x a
-bare httpx script): it finds that backend without loading the backend's own code, builds the
-models it uses and no others, and no client loads certificate authorities for plain http."""
+bare httpx script): it finds that backend without loading the backend's own code (nor the
+doctor's), builds the models it uses and no others, and no client loads certificate
+authorities for plain http."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ except SystemExit as done:
 from voipbin_tui.api.models import Conversation
 from voipbin_tui.api.drafts import AccountDraft
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("starlette", "uvicorn", "textual"))
-loaded += [name for name in ("voipbin_tui.backend.server", "voipbin_tui.backend.store") if name in sys.modules]
+ours = ("voipbin_tui.backend.server", "voipbin_tui.backend.store", "voipbin_tui.doctor")
+loaded += [name for name in ours if name in sys.modules]
 built = [model.__name__ for model in (Conversation, AccountDraft) if model.__pydantic_complete__]
 print("LOADED", loaded, "BUILT", built, file=sys.stderr)
 """

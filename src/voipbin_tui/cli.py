@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import click
@@ -55,7 +55,6 @@ from voipbin_tui.config import (
     save_config,
 )
 from voipbin_tui.connection import Connection, connection_opener, open_connection
-from voipbin_tui.doctor.report import CheckResult
 from voipbin_tui.presentation import (
     STAYS_DELETED,
     WRITE_ONLY,
@@ -70,6 +69,9 @@ from voipbin_tui.terminal_text import json_for_terminal, one_line
 from voipbin_tui.traffic import breakdown, verdict_label
 from voipbin_tui.workflows.confirmation import live_traffic_question
 from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
+
+if TYPE_CHECKING:  # the doctor loads only for `accounts check`
+    from voipbin_tui.doctor.report import CheckResult
 
 T = TypeVar("T")
 
