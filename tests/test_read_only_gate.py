@@ -19,13 +19,11 @@ from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import Connection, open_connection
 
-pytestmark = pytest.mark.slow  # starts a sandbox
-
 MUTATING = {
     VoipbinClient: {"create_account", "update_account", "delete_account", "send_message"},
     FeedClient: {"replay"},
     HookSender: {"send_test_message"},
-    SandboxProviders: {"set", "reset"},
+    SandboxProviders: {"set", "reset", "send_inbound", "press_dashboard_test"},  # the last two: test traffic
 }
 """Every public method that changes something; each one is tried below."""
 CHANGING_NOTHING = {
@@ -73,6 +71,7 @@ async def state_of(connection: Connection) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow  # starts a sandbox
 async def test_a_read_only_connection_refuses_every_change_and_nothing_reaches_the_sandbox(tmp_path: Path) -> None:
     target = SandboxTarget(tmp_path / "data", port=0)
     async with open_connection(target) as writable:
@@ -106,6 +105,10 @@ async def test_a_read_only_connection_refuses_every_change_and_nothing_reaches_t
                     "send_test_message": lambda: read_only_sender.send_test_message(url, whatsapp, text="refused"),
                     "set": lambda: SandboxProviders(read_only.client).set({"meta.health": "AVAILABLE"}),
                     "reset": lambda: SandboxProviders(read_only.client).reset(),
+                    "send_inbound": lambda: SandboxProviders(read_only.client).send_inbound(whatsapp.id, "refused"),
+                    "press_dashboard_test": lambda: SandboxProviders(read_only.client).press_dashboard_test(
+                        whatsapp.id
+                    ),
                 }
                 assert set(calls) == set().union(*MUTATING.values())
                 for name, call in calls.items():
