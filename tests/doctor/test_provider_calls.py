@@ -71,6 +71,7 @@ async def test_a_known_secret_echoed_anywhere_in_an_answer_is_hidden() -> None:
         await graph_answering(401, echo).debug_token(TOKEN)
     assert TOKEN.get_secret_value() not in "\n".join(raised.value.exchange.lines())
     assert TOKEN.get_secret_value() not in str(raised.value.exchange)
+    assert TOKEN.get_secret_value() not in str(raised.value) and "bad token [redacted]" in str(raised.value)
 
 
 def test_credential_fields_are_redacted_at_any_depth() -> None:

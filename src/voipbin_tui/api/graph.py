@@ -242,13 +242,15 @@ class GraphClient:
 
     async def _get(self, path: str, params: dict[str, str], *, bearer: SecretStr | None = None) -> ProviderAnswer:
         answer = await self._http.call("GET", f"/{self.version}{path}", params=params, bearer=bearer)
-        error = _graph_error(answer)
+        error = _graph_error(answer, self._http.redact)
         if error is not None:
             raise error
         return answer
 
 
-def _graph_error(answer: ProviderAnswer) -> ProviderCallFailed | None:
+def _graph_error(answer: ProviderAnswer, redact: Callable[[str], str]) -> ProviderCallFailed | None:
+    """The error Graph answered, if any; its message is redacted like the evidence (Graph
+    sometimes quotes what it was sent)."""
     document = answer.document
     envelope = document.get("error") if isinstance(document, dict) else None
     if envelope is None and answer.status < 400:
@@ -257,6 +259,7 @@ def _graph_error(answer: ProviderAnswer) -> ProviderCallFailed | None:
         body = GraphErrorBody.model_validate(envelope) if isinstance(envelope, dict) else GraphErrorBody()
     except ValidationError:
         body = GraphErrorBody()
+    body.message = redact(body.message)
     if answer.status == 429 or body.code in GRAPH_RATE_LIMIT_CODES:
         what = f"code {body.code}" if body.code is not None else f"HTTP {answer.status}"
         why = f"Meta is rate-limiting these calls ({what}): try again in a few minutes"

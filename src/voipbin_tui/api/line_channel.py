@@ -119,7 +119,7 @@ class LineChannelClient:
             why = "LINE is rate-limiting these calls (HTTP 429): try again in a minute"
             raise LineRateLimited(why, answer.exchange)
         if answer.status >= 400:
-            raise LineError(_line_message(answer), answer.status, answer)
+            raise LineError(self._http.redact(_line_message(answer)), answer.status, answer)
         try:
             value = model.model_validate(answer.document if isinstance(answer.document, dict) else {})
         except ValidationError:
