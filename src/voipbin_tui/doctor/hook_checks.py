@@ -11,6 +11,7 @@ from voipbin_tui.api.account_types import spec_of
 from voipbin_tui.api.conversation_traffic import ConversationWatcher, MessageEvent
 from voipbin_tui.api.hooks import HookDelivery
 from voipbin_tui.api.provider_http import ProviderCallFailed
+from voipbin_tui.api.sandbox_providers import SandboxProviders
 from voipbin_tui.doctor.context import DoctorRun, Outcome, Skip, failed, passed, warned
 from voipbin_tui.doctor.meta_checks import number_facts
 from voipbin_tui.doctor.report import CheckStatus
@@ -143,12 +144,12 @@ async def _ask_for_message(run: DoctorRun, text: str, limit: float, evidence: li
     provider app's own secret; on live VoIPBIN the operator sends one. Returns the text to
     match, or None when any new incoming message for the account counts."""
     if run.connection.is_sandbox:
-        body = {"account_id": str(run.account.id), "text": text}
-        response = await run.connection.client.request("POST", "sandbox/providers/inbound", json=body)
-        evidence.append("POST /v1.0/sandbox/providers/inbound (the emulated provider sends a signed message)")
-        evidence.append(f"→ {response.status_code}")
         if run.on_wait is not None:
             run.on_wait(f"the sandbox's emulated provider sends a message; waiting up to {limit:.0f} s")
+        sent = await SandboxProviders(run.connection.client).send_inbound(run.account.id, text)
+        evidence.append(f"the emulated {sent.provider} sent a signed message to {sent.url or '(nowhere)'}")
+        said = ", ".join(part for part in (sent.reason, sent.detail) if part)
+        evidence.append(f"→ {sent.status_code} {one_line(said)}".rstrip())
         return text
     if run.on_wait is not None:
         run.on_wait(await _what_to_send(run, limit))
@@ -182,13 +183,13 @@ async def _watch(
         for event in await watcher.poll():
             if not event.is_new or str(event.message.direction) != "incoming":
                 continue
-            if text is not None and event.message.text == text:
-                return event
-            if text is None and (
-                event.conversation.account_id == run.account.id
-                if per_account
-                else event.conversation.type == str(run.account.type)
-            ):
+            # a WhatsApp conversation names its account (a message for another one proves
+            # nothing about this one); LINE's do not, so there the text tells
+            if per_account and event.conversation.account_id != run.account.id:
+                continue
+            if not per_account and event.conversation.type != str(run.account.type):
+                continue
+            if text is None or event.message.text == text:
                 return event
         if time.monotonic() + pause > deadline:
             return None
