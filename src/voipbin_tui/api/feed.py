@@ -10,12 +10,9 @@ itself how to back off.
 from __future__ import annotations
 
 import base64
-import os
 import shlex
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
@@ -267,15 +264,3 @@ class FeedClient:
         request_id = parse_uuid(request_id, what="request id")
         data = await self.session.json("POST", f"requests/{request_id}/replay")
         return validate_response(CapturedRequest, data, what="captured request")
-
-
-def write_jsonl(path: Path, requests: Iterable[CapturedRequest]) -> None:
-    """Export captured requests, one JSON object per line (bodies base64, exact bytes).
-
-    Credentials in the query and headers are redacted. The file is created new (never
-    overwritten) and private: message texts are personal data.
-    """
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        for request in requests:
-            handle.write(request.redacted().model_dump_json() + "\n")

@@ -7,10 +7,8 @@ themselves. Screens bind keys to ``app.*`` actions.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -27,9 +25,8 @@ from textual.reactive import reactive
 
 from voipbin_tui.api import Account, AccountType, NotFound, VoipbinClient, VoipbinError
 from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook, spec_of
-from voipbin_tui.api.feed import CapturedRequest, FeedClient, write_jsonl
+from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
-from voipbin_tui.config import export_dir
 from voipbin_tui.connection import Connection
 from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
@@ -47,6 +44,7 @@ from voipbin_tui.tui.screens.request import RequestDetailScreen
 from voipbin_tui.tui.shell import ExplainsRefusals
 from voipbin_tui.tui.widgets.keys_help import KeysHelp
 from voipbin_tui.workflows.confirmation import live_traffic_question
+from voipbin_tui.workflows.export import default_export_path, export_captures, export_target
 from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
 
 ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
@@ -59,7 +57,6 @@ _ACTION_NAMES = {
     "send_test": "sending test messages",
     "replay_request": "replaying requests",
 }
-EXPORT_BODY_CONCURRENCY = 8
 
 
 def styles_path() -> Path:
@@ -503,12 +500,12 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if self.feed is None or not requests:
             self.notify("Nothing to export.", timeout=3, markup=False)
             return
-        default = export_dir() / f"voipbin-inspector-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+        default = default_export_path()
         count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
 
         def export(values: dict[str, str] | None) -> None:
             if values:
-                self._export(requests, _export_target(values["path"], default.name))
+                self._export(requests, export_target(values["path"], default.name))
 
         self.push_screen(
             PromptScreen(
@@ -522,35 +519,13 @@ class VoipbinApp(ExplainsRefusals, App[None]):
     @work(group="traffic", exit_on_error=False)
     async def _export(self, requests: list[CapturedRequest], path: Path) -> None:
         assert self.feed is not None
-        feed = self.feed
-        limit = asyncio.Semaphore(EXPORT_BODY_CONCURRENCY)
-
-        async def full(request: CapturedRequest) -> CapturedRequest:
-            async with limit:
-                try:
-                    return await feed.get(request.id)
-                except VoipbinError:
-                    return request  # the metadata still goes out; the body is noted as missing
-
-        complete = await asyncio.gather(*(full(request) for request in requests))
         try:
-            await asyncio.to_thread(_write_export, path, complete)
+            written = await export_captures(self.feed, requests, path)
         except OSError as exc:
             reason = "it exists already" if isinstance(exc, FileExistsError) else exc.strerror
             self.notify(f"Could not write {path}: {reason}", severity="error", timeout=15, markup=False)
             return
-        self.notify(f"Exported {len(complete)} requests to {path}", title="Export", timeout=15, markup=False)
-
-
-def _export_target(typed: str, default_name: str) -> Path:
-    """The path typed, made absolute (shown whole afterwards); a folder gets the default name."""
-    path = Path(typed.strip() or ".").expanduser().absolute()
-    return path / default_name if path.is_dir() else path
-
-
-def _write_export(path: Path, requests: list[CapturedRequest]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_jsonl(path, requests)
+        self.notify(f"Exported {written.count} requests to {path}", title="Export", timeout=15, markup=False)
 
 
 def binding_ids() -> set[str]:
