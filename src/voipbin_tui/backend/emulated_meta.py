@@ -9,13 +9,15 @@ It authenticates as Meta does, with Meta's credentials only: a system-user token
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from voipbin_tui.backend.context import backend_of
+from voipbin_tui.backend.context import BackendContext, backend_of
 from voipbin_tui.backend.emulated_http import BodyError, form_fields, json_object
 from voipbin_tui.backend.emulated_webhooks import (
     META_TIMEOUT_SECONDS,
@@ -36,7 +38,7 @@ from voipbin_tui.backend.own_urls import OwnUrls
 from voipbin_tui.backend.provider_state import ProviderState, load_state, save_state
 from voipbin_tui.backend.store import Store
 from voipbin_tui.protocols.signatures import constant_time_equals, sign_hub_signature
-from voipbin_tui.protocols.whatsapp import serialize_like_meta
+from voipbin_tui.protocols.whatsapp import build_status_payload, new_wamid, serialize_like_meta
 
 GRAPH_PREFIX = "/emulated/graph"
 NEWEST_VERSION = 26
@@ -45,6 +47,8 @@ OLDEST_LIVE_VERSION = 21
 PROOF_WINDOW_SECONDS = 300
 """A timed ``appsecret_proof`` is "considered expired after 5 minutes"."""
 MAX_OVERRIDE_URL_LENGTH = 200
+MAX_TEXT_LENGTH = 4096
+"""The longest WhatsApp text body."""
 _VERSION = re.compile(r"v(\d{1,3})\.0")
 _NUMBER_FIELDS = (
     "id",
@@ -77,6 +81,7 @@ _BLOCKED_ERROR = {
 _LIMITED_INFO = ["The phone number's messaging limit is reduced while its quality rating is low."]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger(__name__)
 
 
 class GraphError(Exception):
@@ -510,6 +515,90 @@ async def app_subscriptions(request: Request, state: ProviderState, version: str
     return JSONResponse({"data": [entry]})
 
 
+def _send_problem(message: str, code: int = 100) -> GraphError:
+    return GraphError(400, f"(#{code}) {message}", code=code)
+
+
+def _text_to_send(body: dict[str, Any]) -> tuple[str, str]:
+    """(recipient, text) of a send request, checked as Graph checks it."""
+    if body.get("messaging_product") != "whatsapp":
+        raise _send_problem("The parameter messaging_product is required.")
+    recipient = body.get("to")
+    if not isinstance(recipient, str) or not recipient:
+        raise _send_problem("The parameter to is required.")
+    if not recipient.isascii() or not recipient.lstrip("+").isdigit() or not 7 <= len(recipient.lstrip("+")) <= 15:
+        raise _send_problem("Invalid parameter: to must be a phone number")
+    if body.get("type", "text") != "text":
+        raise _send_problem("Invalid parameter: the sandbox sends text messages only")
+    text = body.get("text")
+    text_body = text.get("body") if isinstance(text, dict) else None
+    if not isinstance(text_body, str) or not text_body:
+        raise _send_problem("The parameter text['body'] is required.")
+    if len(text_body) > MAX_TEXT_LENGTH:
+        raise _send_problem(f"Invalid parameter: text['body'] is longer than {MAX_TEXT_LENGTH} characters")
+    return recipient.lstrip("+"), text_body
+
+
+@graph_endpoint
+async def send_message(request: Request, state: ProviderState, version: str) -> Response:
+    """``POST /{phone-number-id}/messages``: a text message from the number; Meta answers the
+    wamid, then posts ``sent``, ``delivered`` and ``read`` statuses to the number's webhook."""
+    number = request.path_params["node"]
+    caller = _caller(request, state, _presented_token(request))
+    if number != state.meta.number.phone_number_id or not _reaches_waba(caller, state, state.meta.number.waba_id):
+        raise _unsupported("POST", number)
+    try:
+        recipient, _ = _text_to_send(await json_object(request))
+    except BodyError as error:
+        raise _send_problem(str(error)) from None
+    if state.meta.number.health == "BLOCKED":
+        raise GraphError(400, "(#131031) Business Account locked", code=131031)
+    wamid = new_wamid()
+    _in_background(_post_statuses(backend_of(request), OwnUrls.of(request), wamid, recipient))
+    return JSONResponse(
+        {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": recipient, "wa_id": recipient}],
+            "messages": [{"id": wamid}],
+        }
+    )
+
+
+STATUS_DELAYS = (("sent", 0.5), ("delivered", 0.3), ("read", 0.3))
+"""Each status Meta posts after a send, and the seconds before it: the sandbox has stored the
+sent message (with its wamid) long before the first."""
+_background: set[asyncio.Task[None]] = set()
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def _post_statuses(backend: BackendContext, own: OwnUrls, wamid: str, recipient: str) -> None:
+    """The statuses of one sent message, each routed by the provider state of its moment."""
+    conversation_id = secrets.token_hex(16)
+    for status, delay in STATUS_DELAYS:
+        await asyncio.sleep(delay)
+        try:
+            state = backend.read(load_state)
+            number = state.meta.number
+            payload = build_status_payload(
+                phone_number_id=number.phone_number_id,
+                wamid=wamid,
+                status=status,
+                recipient_id=recipient,
+                waba_id=number.waba_id,
+                display_phone_number=webhook_digits(number.display_phone_number),
+                conversation_id=conversation_id if status != "read" else None,
+            )
+            await send_meta_webhook(own, state, payload)
+        except Exception:  # the backend stopping under it: Meta would retry, the sandbox drops it
+            log.debug("the emulated Meta could not post a %s status", status, exc_info=True)
+            return
+
+
 @graph_endpoint
 async def unknown_path(request: Request, state: ProviderState, version: str) -> Response:
     raise _unknown_path(request)
@@ -529,6 +618,7 @@ GRAPH_ROUTES: list[BaseRoute] = [
     Route(GRAPH_PREFIX + "/{version}/{node}/subscribed_apps", list_subscribed_apps, methods=["GET"]),
     Route(GRAPH_PREFIX + "/{version}/{node}/subscribed_apps", change_subscribed_apps, methods=["POST", "DELETE"]),
     Route(GRAPH_PREFIX + "/{version}/{node}/subscriptions", app_subscriptions, methods=["GET"]),
+    Route(GRAPH_PREFIX + "/{version}/{node}/messages", send_message, methods=["POST"]),
     Route(GRAPH_PREFIX + "/{rest:path}", _unknown_anything, methods=["GET", "POST", "DELETE"]),
 ]
 

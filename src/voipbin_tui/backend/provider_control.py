@@ -22,7 +22,7 @@ from voipbin_tui.backend.auth import requires_credentials
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.emulated_http import BodyError, json_object
 from voipbin_tui.backend.emulated_line import send_line_webhook
-from voipbin_tui.backend.emulated_meta import press_dashboard_test, send_meta_webhook, webhook_digits
+from voipbin_tui.backend.emulated_meta import MAX_TEXT_LENGTH, press_dashboard_test, send_meta_webhook, webhook_digits
 from voipbin_tui.backend.emulated_webhooks import WebhookResult, not_sent
 from voipbin_tui.backend.errors import ApiProblem
 from voipbin_tui.backend.object_ids import parse_object_id
@@ -68,8 +68,6 @@ async def reset_providers(request: Request) -> Response:
     return JSONResponse(state.redacted(OwnUrls.of(request)))
 
 
-MAX_TEXT_LENGTH = 4096
-"""The longest WhatsApp text body."""
 INBOUND_SENDER = "16505551234"
 """The customer the emulated Meta's inbound messages come from (the seed's Sheena Nelson)."""
 INBOUND_SENDER_NAME = "Sheena Nelson"

@@ -42,6 +42,7 @@ from voipbin_tui.backend.conversations import add_outgoing_message
 from voipbin_tui.backend.errors import ApiProblem
 from voipbin_tui.backend.line_setup import line_setup_after_update, line_setup_before_create, line_teardown
 from voipbin_tui.backend.object_ids import parse_object_id
+from voipbin_tui.backend.outbound import ProviderSend, send_through_provider
 from voipbin_tui.backend.store import (
     AccountRecord,
     ConversationRecord,
@@ -432,23 +433,29 @@ async def list_messages(request: Request) -> Response:
 
 
 def _send_message(
-    store: Store, conversation_id: UUID, text: str, *, now: datetime, new_id: Callable[[], UUID]
+    store: Store, conversation: ConversationRecord, text: str, sent: ProviderSend | None, **when: Any
 ) -> MessageRecord:
-    conversation = _existing_conversation(store, conversation_id)
-    return add_outgoing_message(store, conversation, text=text, now=now, new_id=new_id)
+    if sent is None:
+        return add_outgoing_message(store, conversation, text=text, **when)
+    return add_outgoing_message(
+        store, conversation, text=text, transaction_id=sent.transaction_id, provider_status=sent.provider_status, **when
+    )
 
 
 @requires_credentials
 async def send_message(request: Request) -> Response:
-    """Send a message: the sandbox has no provider to wait for, so it is ``done`` at once."""
+    """Send a message: a WhatsApp one through (the emulated) Meta, ``failed`` if it refuses;
+    others have no provider to wait for, so they are ``done`` at once."""
     backend = backend_of(request)
     conversation_id = parse_object_id(request.path_params["conversation_id"], what="id")
     body = await _json_object(request)
     text = body.get("text")
     if not _is_text(text) or not text.strip():
         raise _invalid([FieldProblem("text", "must be a non-empty string")], "message")
+    conversation = backend.read(lambda store: _existing_conversation(store, conversation_id))
+    sent = await send_through_provider(request, conversation, text)
     now, new_id = backend.config.clock(), backend.config.new_id
-    message = await backend.write(lambda store: _send_message(store, conversation_id, text, now=now, new_id=new_id))
+    message = await backend.write(lambda store: _send_message(store, conversation, text, sent, now=now, new_id=new_id))
     return _answer(_message(message))
 
 

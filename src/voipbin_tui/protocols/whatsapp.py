@@ -453,10 +453,13 @@ def build_status_payload(
     display_phone_number: str = "15550783881",
     error_code: int | None = None,
     error_title: str | None = None,
+    conversation_id: str | None = None,
 ) -> bytes:
     """The exact bytes Meta would POST for one delivery status of a sent message.
 
-    With ``error_code`` an ``errors[]`` item is added, as Meta does for ``failed``.
+    With ``error_code`` an ``errors[]`` item is added, as Meta does for ``failed``; with
+    ``conversation_id`` the ``conversation`` and ``pricing`` objects Meta adds to ``sent`` and
+    ``delivered`` (a service conversation, open for 24 hours).
     """
     status_timestamp = int(time.time()) if timestamp is None else timestamp
     item: dict[str, Any] = {
@@ -465,6 +468,13 @@ def build_status_payload(
         "timestamp": str(status_timestamp),
         "recipient_id": recipient_id,
     }
+    if conversation_id is not None:
+        item["conversation"] = {
+            "id": conversation_id,
+            "expiration_timestamp": str(status_timestamp + 24 * 3600),
+            "origin": {"type": "service"},
+        }
+        item["pricing"] = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "service"}
     if error_code is not None:
         title = error_title if error_title is not None else "Message failed to send."
         item["errors"] = [
