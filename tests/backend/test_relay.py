@@ -621,7 +621,7 @@ async def test_a_relayed_line_post_is_unchecked_signed_or_not_but_malformed_when
     """VoIPBIN takes a LINE webhook whatever its signature, so a missing one is no refusal
     (unlike WhatsApp's); a body that is no LINE webhook still is one."""
     draft = AccountDraft(
-        type=AccountType.LINE, name="Relayed LINE", secret=SecretStr("c" * 32), token=SecretStr("t" * 40)
+        type=AccountType.LINE, name="Relayed LINE", secret=SecretStr("c" * 32), token=SecretStr(SEED_LINE_CHANNEL_TOKEN)
     )
     account = await api_client.create_account(draft)
     for body in (LINE_BODY, b'{"events": "not a list"}'):
