@@ -5,9 +5,11 @@ that must come out of VoIPBIN's API; plus skips that say what they need."""
 from __future__ import annotations
 
 import secrets as random_tokens
+import ssl
 from uuid import uuid4
 
 import httpx
+import pytest
 
 from tests.doctor.conftest import report, seeded
 from tests.helpers import sandbox_connection
@@ -168,3 +170,19 @@ async def test_a_form_account_not_created_yet_has_no_hook_url_to_compare(connect
     assert creating["meta.webhook_url"].status is SKIP
     assert "VoIPBIN gives its hook URL when it creates it" in creating["meta.webhook_url"].summary
     assert creating["meta.token"].status is PASS and creating["meta.app_secret"].status is PASS
+
+
+async def test_a_sandbox_run_loads_no_certificate_authorities(
+    connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading a CA bundle takes a tenth of a second per client; nothing on a sandbox speaks TLS."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("certificate authorities loaded")
+
+    account = await seeded(connection, "whatsapp")
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", refuse)
+    monkeypatch.setattr(ssl.SSLContext, "load_default_certs", refuse)
+    secrets = DoctorSecrets.of(token=SEED_WHATSAPP_ACCESS_TOKEN, verify_token=SEED_WHATSAPP_VERIFY_TOKEN)
+    results = await report(connection, account.id, secrets)
+    assert results["meta.token"].status is PASS and results["hook.verify_token"].status is PASS

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import httpx
 
+from voipbin_tui.api.client import tls_verification
 from voipbin_tui.api.errors import NotFound, ReadOnlyRefused, VoipbinError
 from voipbin_tui.api.graph import GraphClient
 from voipbin_tui.api.line_channel import LineChannelClient
@@ -135,11 +136,12 @@ async def run_checks(
 
 async def _tls_for(*urls: str) -> ssl.SSLContext:
     """One TLS context for every client of the run: loading the CA bundle takes a tenth of a
-    second, so it is loaded once, off the event loop, and only when some URL is https (a
-    sandbox's are not: its context trusts nothing, so a stray https call fails closed)."""
-    if any(url.lower().startswith("https:") for url in urls):
-        return await asyncio.to_thread(httpx.create_ssl_context)
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    second, so it is loaded once, off the event loop, and only when some URL is https (for
+    plain-http ones, the sandbox's, the client's rule gives a context that trusts nothing)."""
+    verifications = [tls_verification(url) for url in urls]
+    if all(isinstance(verification, ssl.SSLContext) for verification in verifications):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return await asyncio.to_thread(httpx.create_ssl_context)
 
 
 async def _account(connection: Connection, subject: UUID | str | Account) -> tuple[Account | None, CheckResult]:
