@@ -819,6 +819,11 @@ def config_show(show_secrets: bool) -> None:
     help="The relay's own access key for its feed ('-' reads a line from stdin, after --accesskey's).",
 )
 @click.option("--prompt-inspector-accesskey", is_flag=True, help="Ask for the relay's access key without echo.")
+@click.option(
+    "--graph-base", metavar="URL", help="Account doctor: Meta's Graph API (default https://graph.facebook.com)."
+)
+@click.option("--graph-version", metavar="VERSION", help="Account doctor: the Graph API version (default v26.0).")
+@click.option("--line-base", metavar="URL", help="Account doctor: LINE's API (default https://api.line.me).")
 @click.option("--default", "make_default", is_flag=True, help="Make it the default profile.")
 def config_set_profile(
     name: str, make_default: bool, prompt_accesskey: bool, prompt_inspector_accesskey: bool, **fields: str | None

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from voipbin_tui.cli import main
 from voipbin_tui.config import (
     ConfigFile,
     Environment,
@@ -46,3 +48,15 @@ async def test_the_sandbox_points_them_at_its_emulation(tmp_path: Path) -> None:
         assert connection.providers.graph_base == f"{connection.backend_url}/emulated/graph"
         assert connection.providers.line_base == f"{connection.backend_url}/emulated/line"
         assert connection.providers.graph_version == "v26.0"
+
+
+def test_set_profile_saves_the_doctors_bases() -> None:
+    saved = CliRunner().invoke(
+        main,
+        ["config", "set-profile", "proxy", "--accesskey", "k"]
+        + ["--graph-base", "https://graph.proxy", "--graph-version", "v25.0"],
+    )
+    assert saved.exit_code == 0, saved.output
+    target = resolve_target(profile="proxy")
+    assert isinstance(target, RemoteTarget)
+    assert target.providers == ProviderBases("https://graph.proxy", "v25.0", "https://api.line.me")
