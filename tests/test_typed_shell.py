@@ -1,6 +1,7 @@
 """Screens and widgets reach the app through ``AppAccess.voipbin_app`` (typed), so ``tui/`` needs
 no ``type: ignore`` on ``self.app``, no ``hasattr`` and no ``getattr`` with a fixed name: each of
-those hid a misspelt or missing attribute from mypy.
+those hid a misspelt or missing attribute from mypy. And every worker starts through
+``@background``, so none can fail unseen.
 """
 
 from __future__ import annotations
@@ -55,3 +56,28 @@ def test_the_scan_finds_each_kind(tmp_path: Path) -> None:
         "screens/screen.py:4 getattr",
         "screens/screen.py:2 type: ignore",
     ]
+
+
+def direct_workers(package: Path) -> list[str]:
+    """Modules under ``package`` that take Textual's ``work`` (or call ``run_worker``) instead
+    of ``@background`` (tui/workers.py), whose failures would reach no handler."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "workers.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            takes_work = isinstance(node, ast.ImportFrom) and any(alias.name == "work" for alias in node.names)
+            runs_worker = isinstance(node, ast.Attribute) and node.attr == "run_worker"
+            if takes_work or runs_worker:
+                found.append(f"{path.relative_to(package)}:{node.lineno}")
+    return found
+
+
+def test_every_worker_starts_through_background() -> None:
+    assert direct_workers(TUI) == [], "decorate the worker with @background (tui/workers.py)"
+
+
+def test_the_worker_scan_finds_textual_work(tmp_path: Path) -> None:
+    (tmp_path / "screen.py").write_text("from textual import on, work\n\ndef f(self):\n    self.run_worker(g())\n")
+    (tmp_path / "workers.py").write_text("from textual import work\n")
+    assert direct_workers(tmp_path) == ["screen.py:1", "screen.py:4"]

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from voipbin_tui.api.account_types import ChecklistItem, spec_of
+from voipbin_tui.api.errors import VoipbinError
 from voipbin_tui.api.models import NIL_UUID, Account, AccountType, Flow
 from voipbin_tui.terminal_text import one_line
 
@@ -26,6 +27,15 @@ def deleted_account_notice(account: Account) -> str:
     """Said before a deleted account is changed: VoIPBIN accepts the change without a word."""
     name = one_line(account.name) or str(account.id)
     return f"The {one_line(str(account.type))} account “{name}” was deleted at {local_time(account.tm_delete)}."
+
+
+def error_message(exc: BaseException) -> str:
+    """What a person reads about a failure. Ours (``VoipbinError``) are sentences already; any
+    other names its type, since ``str(KeyError('x'))`` alone says only ``'x'``."""
+    text = str(exc)
+    if isinstance(exc, VoipbinError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def flow_names(flows: list[Flow]) -> dict[UUID, str]:

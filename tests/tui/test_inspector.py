@@ -104,8 +104,8 @@ async def test_an_unexpected_failure_stops_the_pane_visibly(sandbox: EmbeddedBac
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
         await wait_for_accounts(pilot)
         await wait_until(pilot, lambda: "stopped: RuntimeError" in screen_text(pilot))
-        told = [n.message for n in pilot.app._notifications]
-        assert any("The inspector stopped: RuntimeError: a row the pane cannot read" in m for m in told)
+        told = [(n.title, n.message) for n in pilot.app._notifications]
+        assert ("The inspector stopped", "Unexpected error: RuntimeError: a row the pane cannot read") in told
 
 
 async def test_backend_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:

@@ -7,13 +7,14 @@ themselves. Screens bind keys to ``app.*`` actions.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from textual import events, work
+from textual import events
 from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -28,7 +29,7 @@ from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook, 
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
 from voipbin_tui.connection import Connection
-from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice, local_time
+from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice, error_message, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.traffic import verdict_label
 from voipbin_tui.tui.commands import AccountCommands
@@ -43,6 +44,7 @@ from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
 from voipbin_tui.tui.shell import ExplainsRefusals
 from voipbin_tui.tui.widgets.keys_help import KeysHelp
+from voipbin_tui.tui.workers import background
 from voipbin_tui.workflows.confirmation import live_traffic_question
 from voipbin_tui.workflows.export import default_export_path, export_captures, export_target
 from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
@@ -57,6 +59,9 @@ _ACTION_NAMES = {
     "send_test": "sending test messages",
     "replay_request": "replaying requests",
 }
+ERROR_TOAST_SECONDS = 10
+UNEXPECTED_TOAST_SECONDS = 30
+log = logging.getLogger(__name__)
 
 
 def styles_path() -> Path:
@@ -134,6 +139,23 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         exceptions and senders, so markup or a control character in them must never act."""
         super().notify(multi_line(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
 
+    def show_error(self, title: str, exc: BaseException, *, severity: SeverityLevel = "error") -> None:
+        """The one way a failure reaches the user as a toast: ``title`` says what failed, the
+        body is the error as a sentence (``error_message``)."""
+        self.notify(error_message(exc), title=title, severity=severity, timeout=ERROR_TOAST_SECONDS)
+
+    def worker_failed(self, title: str, exc: Exception) -> None:
+        """A worker raised what no code path expected (a bug, or a case nobody foresaw): said in
+        a toast and logged with its traceback, and the app keeps running. (Every worker starts
+        through ``@background``, which calls this.)"""
+        log.error("%s: unexpected error in a worker", title, exc_info=exc)
+        self.notify(
+            f"Unexpected error: {error_message(exc)}",
+            title=title,
+            severity="error",
+            timeout=UNEXPECTED_TOAST_SECONDS,
+        )
+
     def get_key_display(self, binding: Binding) -> str:
         """Keys can come from config.toml's [keys]: escaped wherever a key is shown (footer, ?)."""
         return one_line(super().get_key_display(binding))
@@ -151,12 +173,12 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             self.notify(notice, severity="warning", timeout=20, markup=False)
         self._connect()
 
-    @work(exclusive=True, group="connect", exit_on_error=False)
+    @background("Could not connect", group="connect", exclusive=True)
     async def _connect(self) -> None:
         try:
             self.connection = await self._exit_stack.enter_async_context(self._open_connection())
         except Exception as exc:  # a bad data dir, a failed login, a sandbox that cannot start
-            reason = str(exc) or type(exc).__name__
+            reason = error_message(exc)
             self.sub_title = "not connected: R retries"
             self.notify(f"Could not connect: {reason}", severity="error", timeout=30, markup=False)
             self.broadcast(lambda: ConnectFailed(reason))  # said on the screen too, not only in a toast
@@ -319,7 +341,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if account is not None and self.connection is not None:
             self._edit(account)
 
-    @work(exclusive=True, group="open-editor", exit_on_error=False)
+    @background("Cannot edit", group="open-editor", exclusive=True)
     async def _edit(self, account: Account) -> None:
         """Edit the account as it is now. One deleted (here or elsewhere) is said to be, and is
         edited only if the user confirms: VoIPBIN saves into a deleted account without a word."""
@@ -327,7 +349,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         try:
             account = await self.connection.client.get_account(account.id)
         except NotFound as exc:
-            self.notify(str(exc), title="Cannot edit", severity="error", timeout=10, markup=False)
+            self.show_error("Cannot edit", exc)
             return
         except VoipbinError:
             pass  # edit what is shown: saving reads the account again before it sends anything
@@ -362,14 +384,9 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
         self.push_screen(ConfirmScreen(f"Delete {label}?", detail=f"id {account.id}", confirm_label="Delete"), delete)
 
-    @work(group="write", exit_on_error=False)
+    @background("Delete failed", group="write")
     async def _delete(self, account: Account) -> None:
-        assert self.connection is not None
-        try:
-            deleted = await self.connection.client.delete_account(account.id)
-        except VoipbinError as exc:
-            self.notify(str(exc), title="Delete failed", severity="error", timeout=15, markup=False)
-            return
+        deleted = await self.client.delete_account(account.id)
         self.notify(f"Deleted {deleted.name or deleted.id}", timeout=4, markup=False)
         self.broadcast(lambda: AccountDeleted(deleted))
         screen = self.screen
@@ -399,7 +416,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             lambda values: self._confirm_live(url, lambda: self._send_test(account, url, values)) if values else None,
         )
 
-    @work(group="traffic", exit_on_error=False)
+    @background("Test message not delivered", group="traffic")
     async def _send_test(self, account: Account, url: str, values: dict[str, str]) -> None:
         assert self.connection is not None
         message = HookTest(
@@ -407,11 +424,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             sender=values.get("sender") or DEFAULT_TEST_SENDER,
             line_channel_secret=values.get("channel_secret") or None,
         )
-        try:
-            result = await send_hook_test(self.connection, account, message, url=url)
-        except VoipbinError as exc:
-            self.notify(str(exc), title="Test message not delivered", severity="error", timeout=10, markup=False)
-            return
+        result = await send_hook_test(self.connection, account, message, url=url)
         delivery = result.delivery
         told = f"{'signed' if delivery.signed else 'unsigned'} test message: the hook answered {delivery.status_code}"
         if result.verdict is not None:
@@ -451,15 +464,11 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
         self.push_screen(ConfirmScreen(live.question, detail=live.url, confirm_label=live.confirm_label), send_if)
 
-    @work(group="traffic", exit_on_error=False)
+    @background("Hub challenge not delivered", group="traffic")
     async def _hub_challenge(self, url: str, verify_token: str) -> None:
         assert self.connection is not None
-        try:
-            async with self.connection.hook_sender() as sender:
-                delivery = await sender.send_hub_challenge(url, verify_token=verify_token)
-        except VoipbinError as exc:
-            self.notify(str(exc), title="Hub challenge not delivered", severity="error", timeout=10, markup=False)
-            return
+        async with self.connection.hook_sender() as sender:
+            delivery = await sender.send_hub_challenge(url, verify_token=verify_token)
         if delivery.accepted:
             message = f"{delivery.status_code}: the challenge was echoed; Meta would verify this callback URL."
         else:
@@ -485,14 +494,10 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             # through a relay, a replay re-delivers a real message to VoIPBIN: ask first
             self._confirm_live(screen.request.redacted_target, lambda: self._replay(screen.request))
 
-    @work(group="traffic", exit_on_error=False)
+    @background("Replay failed", group="traffic")
     async def _replay(self, request: CapturedRequest) -> None:
         assert self.feed is not None
-        try:
-            replayed = await self.feed.replay(request.id)
-        except VoipbinError as exc:
-            self.notify(str(exc), title="Replay failed", severity="error", timeout=10, markup=False)
-            return
+        replayed = await self.feed.replay(request.id)
         self.notify(f"Replayed: {replayed.verdict.value} (answered {replayed.status})", timeout=5, markup=False)
 
     def export_requests(self, requests: list[CapturedRequest]) -> None:
@@ -516,7 +521,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             export,
         )
 
-    @work(group="traffic", exit_on_error=False)
+    @background("Export failed", group="traffic")
     async def _export(self, requests: list[CapturedRequest], path: Path) -> None:
         assert self.feed is not None
         try:

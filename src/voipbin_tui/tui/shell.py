@@ -16,22 +16,29 @@ if TYPE_CHECKING:
     from voipbin_tui.tui.app import VoipbinApp
 
 
-class _InAnApp(Protocol):
+class InAnApp(Protocol):
+    """A screen, widget or app: anything Textual gives an ``app``."""
+
     @property
     def app(self) -> App[object]: ...
+
+
+def voipbin_app_of(node: InAnApp) -> VoipbinApp:
+    """The app ``node`` runs in, typed (for code handed a node: decorators, command providers)."""
+    from voipbin_tui.tui.app import VoipbinApp
+
+    app = node.app
+    if not isinstance(app, VoipbinApp):
+        raise TypeError(f"{type(node).__name__} runs inside VoipbinApp, not {type(app).__name__}")
+    return app
 
 
 class AppAccess:
     """Mixed into screens and widgets of voipbin-tui: ``self.voipbin_app`` is the app, typed."""
 
     @property
-    def voipbin_app(self: _InAnApp) -> VoipbinApp:
-        from voipbin_tui.tui.app import VoipbinApp
-
-        app = self.app
-        if not isinstance(app, VoipbinApp):
-            raise TypeError(f"{type(self).__name__} runs inside VoipbinApp, not {type(app).__name__}")
-        return app
+    def voipbin_app(self: InAnApp) -> VoipbinApp:
+        return voipbin_app_of(self)
 
 
 class ExplainsRefusals:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -34,6 +34,7 @@ from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 from voipbin_tui.tui.widgets.inspector import InspectorPane
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
+from voipbin_tui.tui.workers import background
 
 RETRY_SECONDS = 5.0
 COMPACT_WIDTH = 110
@@ -244,7 +245,7 @@ class AccountsScreen(AppAccess, Screen[None]):
     def action_refresh(self) -> None:
         self.load_accounts()
 
-    @work(exclusive=True, group="accounts", exit_on_error=False)
+    @background("Could not load accounts", group="accounts", exclusive=True)
     async def load_accounts(self) -> None:
         """Fetch flows, then pages of accounts, drawing the first page as soon as it lands."""
         connection = self.voipbin_app.connection
@@ -288,7 +289,7 @@ class AccountsScreen(AppAccess, Screen[None]):
             # one retry at a time, armed again only if it fails: a slow load is never restarted
             self._retry_timer = self.set_timer(RETRY_SECONDS, self.load_accounts)
         else:
-            self.notify(str(exc), title="Could not load accounts", severity="error", timeout=10, markup=False)
+            self.voipbin_app.show_error("Could not load accounts", exc)
         self._show_state()
         self._update_status()
 

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -36,6 +35,7 @@ from voipbin_tui.tui.screens.accounts import RETRY_SECONDS
 from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
+from voipbin_tui.tui.workers import background
 
 
 class AccountDetailScreen(AppAccess, ExplainsRefusals, Screen[None]):
@@ -100,7 +100,7 @@ class AccountDetailScreen(AppAccess, ExplainsRefusals, Screen[None]):
         connection = self.voipbin_app.connection
         return connection.hook_url_for(self._account.id) if connection else ""
 
-    @work(exclusive=True, group="detail", exit_on_error=False)
+    @background("Could not read the account", group="detail", exclusive=True)
     async def reload(self) -> None:
         """Read the account and flows again: the list may be minutes old. If the backend is
         unreachable, the screen says so and reads again every few seconds until it answers."""
@@ -117,7 +117,7 @@ class AccountDetailScreen(AppAccess, ExplainsRefusals, Screen[None]):
             self._account = await client.get_account(self._account.id)
         except VoipbinError as exc:
             if not self._failing:  # once, not every retry
-                self.notify(str(exc), title="Could not read the account", severity="error", timeout=10, markup=False)
+                self.voipbin_app.show_error("Could not read the account", exc)
             self._failing = True
             if isinstance(exc, ConnectionFailed):
                 self._retry_timer = self.set_timer(RETRY_SECONDS, self.reload)

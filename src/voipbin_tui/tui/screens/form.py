@@ -17,7 +17,7 @@ from uuid import UUID
 
 from pydantic import SecretStr
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -53,6 +53,7 @@ from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
+from voipbin_tui.tui.workers import background
 
 TEXT_FIELDS = ("name", "detail", "phone_number_id")
 KEEP_HINT = "set, leave blank to keep"
@@ -178,13 +179,13 @@ class AccountFormScreen(AppAccess, ExplainsRefusals, Screen[Account | None]):
             options.append((flow_label(flow_id, names), flow_id))
         return [(Text(one_line(name)), flow_id) for name, flow_id in options]
 
-    @work(exclusive=True, group="form-flows", exit_on_error=False)
+    @background("Could not load flows", group="form-flows", exclusive=True)
     async def load_flows(self) -> None:
         client = self.voipbin_app.client
         try:
             flows = await client.list_flows()
         except VoipbinError as exc:
-            self.notify(f"Could not load flows: {exc}", severity="warning", timeout=8, markup=False)
+            self.voipbin_app.show_error("Could not load flows", exc, severity="warning")
             return
         select = self.query_one("#input-message_flow_id", Select)
         current = select.value
@@ -358,7 +359,7 @@ class AccountFormScreen(AppAccess, ExplainsRefusals, Screen[Account | None]):
         for widget in self.query(f"#input-{field}"):
             widget.focus()
 
-    @work(exclusive=True, group="form-save", exit_on_error=False)
+    @background("Not saved", group="form-save", exclusive=True)
     async def _save(self, draft: AccountDraft) -> None:
         client = self.voipbin_app.client
         self._saving = True

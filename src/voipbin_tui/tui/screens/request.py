@@ -7,14 +7,12 @@ from typing import ClassVar
 from rich.cells import cell_len, chop_cells
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import (
@@ -28,6 +26,7 @@ from voipbin_tui.traffic import (
 )
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
+from voipbin_tui.tui.workers import background
 
 CONTINUATION = "↩"
 
@@ -114,14 +113,10 @@ class RequestDetailScreen(Screen[None]):
         self._render_request()
         self._load()
 
-    @work(exclusive=True, group="request", exit_on_error=False)
+    @background("Could not read the request", group="request", exclusive=True)
     async def _load(self) -> None:
         """The list holds no bodies; read this one in full."""
-        try:
-            self.request = await self._feed.get(self.request.id)
-        except VoipbinError as exc:
-            self.notify(str(exc), title="Could not read the request", severity="error", timeout=10, markup=False)
-            return
+        self.request = await self._feed.get(self.request.id)
         self._render_request()
 
     def action_bottom(self) -> None:

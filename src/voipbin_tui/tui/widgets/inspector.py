@@ -15,18 +15,20 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
 
 from voipbin_tui.api import VoipbinError
 from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
+from voipbin_tui.presentation import error_message
 from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import (
@@ -37,6 +39,7 @@ from voipbin_tui.traffic import (
 )
 from voipbin_tui.tui.fitting import Part, fit_parts
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
+from voipbin_tui.tui.workers import background
 from voipbin_tui.workflows.traffic_sources import (
     Arrived,
     ConversationSource,
@@ -64,6 +67,7 @@ COMPACT_COLUMNS = ("time", "kind", "verdict", "sender", "text")
 COMPACT_WIDTHS = {"sender": 12}
 """Narrower in a narrow pane, so the text keeps some room; time and verdict never shrink."""
 VERDICT_FILTERS = ("all", "problems", "ok")
+FEED_WORKERS = "inspector-feed"
 
 _TONE_STYLES = {
     "ok": Style(color="green", bold=True),
@@ -174,15 +178,15 @@ class InspectorPane(Vertical):
         self._key_hint = key_hint
         self._follow(FeedSource(feed))
 
-    @work(exclusive=True, group="inspector-feed", exit_on_error=False)
+    @background("The inspector stopped", group=FEED_WORKERS, exclusive=True)
     async def _follow(self, source: TrafficSource) -> None:
         async for event in follow(source):
             if isinstance(event, Arrived):
                 self._arrived(event.batch)
             elif isinstance(event, Disconnected):
                 self._disconnected(event.error, event.retry_in)
-            else:
-                self._stopped(event.error)
+            # Stopped: the error is raised next, and reaches the app's one handler for the
+            # unexpected (a toast, the log) and on_worker_state_changed (the title)
 
     def _arrived(self, batch: TrafficBatch) -> None:
         self.connected, self._status = True, ""
@@ -190,6 +194,14 @@ class InspectorPane(Vertical):
         if batch.rows:
             self._add(batch.rows)
         self._update_title()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A feed stopped by an unexpected error says so in the title, and what stopped it, not
+        "following" (the app has toasted and logged the error)."""
+        if event.worker.group == FEED_WORKERS and event.state is WorkerState.ERROR:
+            self.connected = False
+            self._status = f"stopped: {error_message(event.worker.error or Exception())}"
+            self._update_title()
 
     def _disconnected(self, exc: VoipbinError, retry_in: float) -> None:
         self.connected = False
@@ -200,13 +212,6 @@ class InspectorPane(Vertical):
                 self.notify(self._status, title="Inspector", severity="error", timeout=30, markup=False)
         else:
             self._status = f"disconnected, retrying in {retry_in:.0f} s ({exc})"
-        self._update_title()
-
-    def _stopped(self, exc: Exception) -> None:
-        """A failure nobody expected: said, in the title and a toast, never silently dropped."""
-        self.connected = False
-        self._status = f"stopped: {type(exc).__name__}: {exc}"
-        self.notify(f"The inspector stopped: {type(exc).__name__}: {exc}", severity="error", timeout=30, markup=False)
         self._update_title()
 
     def _add(self, rows: list[TrafficRow]) -> None:
