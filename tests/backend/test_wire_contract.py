@@ -19,10 +19,13 @@ from voipbin_tui.api.models import (
     Flow,
     VoipbinModel,
 )
+from voipbin_tui.backend.seed import SEED_LINE_CHANNEL_TOKEN
 
 TOKEN = "EAA-contract-token-0123456789"
 SECRET = "contract-verify-token"
-CHANNEL_TOKEN = "line-contract-channel-token"
+# A sandbox LINE save sets the emulated channel's webhook endpoint, as VoIPBIN's does LINE's:
+# only the emulated channel's own token is accepted there.
+CHANNEL_TOKEN = SEED_LINE_CHANNEL_TOKEN
 CHANNEL_SECRET = "0123456789abcdef0123456789abcdef"
 
 
@@ -100,7 +103,10 @@ async def test_sandbox_accounts_have_the_shape_of_voipbins(rest: httpx.AsyncClie
         answers = [
             created,
             await rest.get(f"/v1.0/conversation_accounts/{account_id}"),
-            await rest.put(f"/v1.0/conversation_accounts/{account_id}", json={"token": TOKEN + "2"}),
+            await rest.put(
+                f"/v1.0/conversation_accounts/{account_id}",
+                json={"token": CHANNEL_TOKEN if account_type == "line" else TOKEN + "2"},
+            ),
             await rest.delete(f"/v1.0/conversation_accounts/{account_id}"),
         ]
         for answer in answers:
