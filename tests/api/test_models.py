@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from voipbin_tui.api import NIL_UUID, Account, AccountType, Page
-from voipbin_tui.api.models import ErrorEnvelope, mask_secret
+from voipbin_tui.api.models import ErrorEnvelope, Flow, mask_secret
 
 
 def test_fixture_page_parses_every_quirk(fixtures_root: Path) -> None:
@@ -85,3 +85,11 @@ def test_account_round_trips_through_json(data: dict) -> None:
     account = Account.model_validate(data)
     again = Account.model_validate(account.to_public_dict(show_secrets=True))
     assert again == account
+
+
+def test_odd_flow_actions_never_cost_the_flow_list() -> None:
+    flow_id = str(UUID(int=7))
+    assert Flow.model_validate({"id": flow_id, "actions": None}).actions == []
+    assert Flow.model_validate({"id": flow_id, "actions": {"type": "answer"}}).actions == []
+    actions = [{"id": str(UUID(int=8)), "type": "answer"}, "odd"]
+    assert Flow.model_validate({"id": flow_id, "actions": actions}).wire_json()["actions"] == actions
