@@ -8,11 +8,10 @@ a sender that hangs up mid-body yields an incomplete delivery rather than an err
 from __future__ import annotations
 
 import re
-from contextlib import aclosing
 from dataclasses import dataclass
 from uuid import UUID
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope
 
 from voipbin_tui.backend.connections import CUT_OFF
 from voipbin_tui.backend.limits import declared_length
@@ -65,33 +64,38 @@ class Delivery:
         return next((value for key, value in self.headers if key.lower() == wanted), None)
 
 
-async def receive_delivery(request: Request, *, max_body_bytes: int) -> Delivery:
+async def receive_delivery(scope: Scope, receive: Receive, *, max_body_bytes: int) -> Delivery:
     """Read a request's body while it streams, up to ``max_body_bytes``.
 
     A larger declared body is not read at all; a larger streamed one stops the reading at
-    once: only its first bytes are kept, the rest is never buffered. A sender that disconnects mid-body yields an
-    incomplete body instead of an error.
+    once: only its first bytes are kept, the rest is never buffered. A sender that disconnects
+    mid-body yields an incomplete body instead of an error. Plain ASGI, no request object:
+    every provider POST takes this path.
     """
-    declared_size = declared_length(request.scope)
+    declared_size = declared_length(scope)
     if declared_size is not None and declared_size > max_body_bytes:
-        return _delivery(request, b"", body_size=declared_size, complete=False, too_large=True)  # left unread
+        return _delivery(scope, b"", body_size=declared_size, complete=False, too_large=True)  # left unread
     chunks: list[bytes] = []
     size = 0
     complete = True
-    try:
-        async with aclosing(request.stream()) as stream:
-            async for chunk in stream:
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > max_body_bytes:
-                    complete = False
-                    break
-    except ClientDisconnect:
-        complete = False
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect: the sender hung up mid-body
+            complete = False
+            break
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_body_bytes:
+            complete = False
+            break
+        if not message.get("more_body", False):
+            break
     too_large = size > max_body_bytes
-    body = b"".join(chunks)
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     return _delivery(
-        request,
+        scope,
         body[:KEPT_BYTES_OF_TOO_LARGE] if too_large else body,
         body_size=size,
         complete=complete,
@@ -99,18 +103,18 @@ async def receive_delivery(request: Request, *, max_body_bytes: int) -> Delivery
     )
 
 
-def was_cut_off(request: Request) -> bool:
+def was_cut_off(scope: Scope) -> bool:
     """Whether the server dropped the request's connection for not arriving in time (see
     ``connections``), rather than the sender hanging up."""
-    return bool(request.scope.get(CUT_OFF))
+    return bool(scope.get(CUT_OFF))
 
 
-def _delivery(request: Request, body: bytes, *, body_size: int, complete: bool, too_large: bool) -> Delivery:
+def _delivery(scope: Scope, body: bytes, *, body_size: int, complete: bool, too_large: bool) -> Delivery:
     return Delivery(
-        method=request.method,
-        path=request.url.path,
-        query=request.scope["query_string"].decode("latin-1"),
-        headers=tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.scope["headers"]),
+        method=scope["method"],
+        path=scope["path"],
+        query=scope["query_string"].decode("latin-1"),
+        headers=tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]),
         body=body,
         body_size=body_size,
         body_complete=complete,

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
-from voipbin_tui.backend.context import BackendContext, backend_of
+from voipbin_tui.backend.context import BackendContext
 from voipbin_tui.backend.delivery import HOOK_PATH, Delivery, receive_delivery, was_cut_off
 from voipbin_tui.backend.recording import deliver_to_account
 from voipbin_tui.backend.store import CaptureRecord
@@ -27,31 +26,41 @@ from voipbin_tui.backend.store import CaptureRecord
 CUT_OFF_STATUS = 408
 
 
-def hook_response(capture: CaptureRecord) -> Response:
-    """The answer recorded for a request: a bare status, or the challenge as text/plain (or,
-    relayed, the upstream's body with its content type)."""
-    if not capture.answer:
-        return Response(status_code=capture.status)
-    upstream_type = (capture.upstream or {}).get("content_type")
-    if upstream_type:
-        return Response(capture.answer, status_code=capture.status, headers={"content-type": upstream_type})
-    return Response(capture.answer, status_code=capture.status, media_type="text/plain")
+def answer_headers(capture: CaptureRecord) -> list[tuple[bytes, bytes]]:
+    """The headers of the answer recorded for a request: a bare status, or the challenge as
+    text/plain (or, relayed, the upstream's body with its content type)."""
+    headers = [(b"content-length", str(len(capture.answer)).encode("ascii"))]
+    if capture.answer:
+        upstream_type = (capture.upstream or {}).get("content_type")
+        content_type = upstream_type if upstream_type else "text/plain; charset=utf-8"
+        headers.append((b"content-type", content_type.encode("latin-1")))
+    return headers
 
 
-async def answer_delivery(
-    request: Request, deliver: Callable[[BackendContext, Delivery], Awaitable[CaptureRecord]]
-) -> Response:
-    """Receive the request, have ``deliver`` judge and record it, and answer what was recorded."""
-    backend = backend_of(request)
-    delivery = await receive_delivery(request, max_body_bytes=backend.config.max_body_bytes)
-    if was_cut_off(request):
-        return Response(status_code=CUT_OFF_STATUS)  # nobody is there to read it
-    return hook_response(await deliver(backend, delivery))
+class Receiver:
+    """An endpoint that receives deliveries (the provider hook, VoIPBIN's events), as a plain
+    ASGI app: every provider POST comes this way, so it builds no request or response object.
+
+    It receives the request, has ``deliver`` judge and record it, and answers what was recorded.
+    """
+
+    def __init__(self, deliver: Callable[[BackendContext, Delivery, Scope], Awaitable[CaptureRecord]]) -> None:
+        self._deliver = deliver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        backend: BackendContext = scope["app"].state.backend
+        delivery = await receive_delivery(scope, receive, max_body_bytes=backend.config.max_body_bytes)
+        if was_cut_off(scope):
+            status, headers, answer = CUT_OFF_STATUS, [(b"content-length", b"0")], b""  # nobody is there to read it
+        else:
+            capture = await self._deliver(backend, delivery, scope)
+            status, headers, answer = capture.status, answer_headers(capture), capture.answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
 
 
-async def hook_endpoint(request: Request) -> Response:
-    account_ref = request.path_params["account_ref"]
-    return await answer_delivery(request, lambda backend, delivery: deliver_to_account(backend, delivery, account_ref))
-
+hook_endpoint = Receiver(
+    lambda backend, delivery, scope: deliver_to_account(backend, delivery, scope["path_params"]["account_ref"])
+)
 
 HOOK_ROUTES: list[BaseRoute] = [Route(HOOK_PATH, hook_endpoint, methods=["GET", "POST"])]

@@ -25,7 +25,7 @@ from voipbin_tui.backend.auth import requires_credentials
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.delivery import Delivery, addressed_account_id
 from voipbin_tui.backend.errors import ApiProblem
-from voipbin_tui.backend.hook import answer_delivery
+from voipbin_tui.backend.hook import Receiver
 from voipbin_tui.backend.object_ids import parse_object_id
 from voipbin_tui.backend.recording import deliver_to_account, deliver_voipbin_event
 from voipbin_tui.backend.runtime import INSPECTOR_PREFIX
@@ -141,8 +141,7 @@ async def replay_request(request: Request) -> Response:
     return JSONResponse(capture_json(replay, in_full=True))
 
 
-async def receive_voipbin_event(request: Request) -> Response:
-    return await answer_delivery(request, deliver_voipbin_event)
+receive_voipbin_event = Receiver(lambda backend, delivery, _scope: deliver_voipbin_event(backend, delivery))
 
 
 INSPECTOR_ROUTES: list[BaseRoute] = [

@@ -23,6 +23,11 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+"""Made once: ``json.loads`` with an option builds a decoder per call, half the cost of a
+provider POST's decoding."""
+
+
 def decode_json_body(raw_body: bytes) -> Any:
     """Decode a raw body as strict UTF-8 JSON, or raise MalformedPayload saying why not."""
     if isinstance(raw_body, str):
@@ -34,7 +39,7 @@ def decode_json_body(raw_body: bytes) -> Any:
     if not text.strip():
         raise MalformedPayload("the body is empty")
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return _DECODER.decode(text)
     except RecursionError:
         raise MalformedPayload("the body is not valid JSON: it is nested too deeply") from None
     except ValueError as exc:
