@@ -6,7 +6,7 @@ baseline, measured in the same run, is the bare feed client's long-poll receivin
 kind of POST (no UI). Goals: p95 under 300 ms; with 100,000 captured requests the TUI stays
 under 200 MB RSS and under 2% CPU while no traffic arrives.
 
-    .venv/bin/python bench/inspector_latency.py [--posts 100] [--captured 100000]
+    .venv/bin/python bench/inspector_latency.py [--posts 100] [--captured 100000] [--idle 10]
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from voipbin_tui.tui.screens.accounts import AccountsScreen  # noqa: E402
 from voipbin_tui.tui.widgets.inspector import InspectorPane  # noqa: E402
 
 ACCESSKEY = "bench-accesskey"
-IDLE_SECONDS = 10.0
 ROW_DEADLINE_SECONDS = 10.0
 
 
@@ -117,7 +116,7 @@ async def _row_shown(pane: InspectorPane, text: str) -> None:
         await asyncio.sleep(0.001)
 
 
-async def app_latency(base_url: str, account, posts: int) -> dict[str, float]:
+async def app_latency(base_url: str, account, posts: int, idle_seconds: float) -> dict[str, float]:
     @asynccontextmanager
     async def opener():
         async with VoipbinClient(f"{base_url}/v1.0", accesskey=ACCESSKEY) as client:
@@ -152,12 +151,12 @@ async def app_latency(base_url: str, account, posts: int) -> dict[str, float]:
         figures["p95 (ms)"] = statistics.quantiles(latencies, n=20)[-1] * 1000
         figures["max RSS (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         cpu_before, wall_before = time.process_time(), time.perf_counter()
-        await asyncio.sleep(IDLE_SECONDS)
+        await asyncio.sleep(idle_seconds)
         figures["idle CPU (%)"] = 100 * (time.process_time() - cpu_before) / (time.perf_counter() - wall_before)
     return figures
 
 
-async def main(posts: int, captured: int) -> None:
+async def main(posts: int, captured: int, idle_seconds: float) -> None:
     with tempfile.TemporaryDirectory() as temp:
         data_dir = Path(temp)
         started = time.perf_counter()
@@ -166,7 +165,7 @@ async def main(posts: int, captured: int) -> None:
         with BackendProcess(data_dir, ACCESSKEY) as backend:
             account = await whatsapp_account(f"{backend.base_url}/v1.0")
             baseline = await feed_baseline(backend.base_url, account, posts)
-            figures = await app_latency(backend.base_url, account, posts)
+            figures = await app_latency(backend.base_url, account, posts, idle_seconds)
     base_p95 = statistics.quantiles(baseline, n=20)[-1] * 1000
     print(f"baseline: bare feed client long-poll, p95 {base_p95:.1f} ms")
     for name, value in figures.items():
@@ -178,5 +177,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100)
     parser.add_argument("--captured", type=int, default=100_000)
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds the idle CPU is measured over")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.posts, arguments.captured))
+    asyncio.run(main(arguments.posts, arguments.captured, arguments.idle))
