@@ -111,7 +111,7 @@ async def measure_app(api_url: str, hook_url: str) -> dict[str, float]:
         for _ in FILTER_KEYS:
             await pilot.press("backspace")
             await pilot.pause()
-        figures["visible after clearing"] = len(screen._visible)
+        figures["visible after clearing"] = len(screen.index.visible_ids)
     figures["max RSS (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 

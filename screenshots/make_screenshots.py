@@ -23,7 +23,14 @@ sys.path.insert(0, str(ROOT.parent))
 os.environ["TZ"] = "UTC"  # the same pictures on every machine
 time.tzset()
 
-from tests.tui.conftest import make_app, settle, start_sandbox, wait_for_accounts, wait_until  # noqa: E402
+from tests.tui.conftest import (  # noqa: E402
+    make_app,
+    select_type,
+    settle,
+    start_sandbox,
+    wait_for_accounts,
+    wait_until,
+)
 from tests.tui.test_inspector_snapshots import with_traffic  # noqa: E402
 from voipbin_tui.api import AccountType  # noqa: E402
 from voipbin_tui.backend.server import EmbeddedBackend  # noqa: E402
@@ -33,31 +40,26 @@ from voipbin_tui.tui.screens.form import AccountFormScreen  # noqa: E402
 SIZE = (80, 24)
 
 
-def select(screen, account_type: AccountType) -> None:
-    row = next(i for i, account_id in enumerate(screen._visible) if screen._accounts[account_id].type == account_type)
-    screen.table.move_cursor(row=row)
-
-
 async def accounts(pilot: Pilot) -> None:
     await wait_for_accounts(pilot)
 
 
 async def detail(pilot: Pilot) -> None:
-    select(await wait_for_accounts(pilot), AccountType.WHATSAPP)
+    select_type(await wait_for_accounts(pilot), AccountType.WHATSAPP)
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
     await settle(pilot)
 
 
 async def form(pilot: Pilot) -> None:
-    select(await wait_for_accounts(pilot), AccountType.WHATSAPP)
+    select_type(await wait_for_accounts(pilot), AccountType.WHATSAPP)
     await pilot.press("e")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountFormScreen))
     await settle(pilot)
 
 
 async def delete(pilot: Pilot) -> None:
-    select(await wait_for_accounts(pilot), AccountType.LINE)
+    select_type(await wait_for_accounts(pilot), AccountType.LINE)
     await pilot.press("d")
     await settle(pilot)
 

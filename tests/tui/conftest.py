@@ -127,7 +127,7 @@ async def wait_for_accounts(pilot: Pilot) -> AccountsScreen:
 
 def select_type(screen: AccountsScreen, account_type: AccountType) -> Account:
     """Move the accounts list to its first account of ``account_type``, and return that account."""
-    row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == account_type)
+    row = next(i for i, account in enumerate(screen.index.shown) if account.type == account_type)
     screen.table.move_cursor(row=row)
     account = screen.selected_account()
     assert account is not None

@@ -88,7 +88,7 @@ async def test_first_page_shows_the_seeded_accounts(sandbox: EmbeddedBackend) ->
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
         screen = await wait_for_accounts(pilot)
         assert screen.table.row_count == 3
-        types = sorted(str(screen._accounts[i].type) for i in screen._visible)
+        types = sorted(str(account.type) for account in screen.index.shown)
         assert types == ["line", "sms", "whatsapp"]
         assert pilot.app.sub_title.startswith("SANDBOX · hook https://hook.sandbox.example/v1.0")
 
@@ -213,10 +213,10 @@ async def test_delete_after_confirm(sandbox: EmbeddedBackend) -> None:
         await pilot.press("d")
         await pilot.press("n")  # the safe answer first
         await settle(pilot)
-        assert str(doomed.id) in screen._accounts
+        assert doomed.id in screen.index
         await pilot.press("d", "y")
         await settle(pilot)
-        assert str(doomed.id) not in screen._accounts and screen.table.row_count == 2
+        assert doomed.id not in screen.index and screen.table.row_count == 2
     async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
         assert (await client.get_account(doomed.id)).is_deleted
 
@@ -226,7 +226,7 @@ async def test_filter_as_you_type_and_escape(sandbox: EmbeddedBackend) -> None:
         screen = await wait_for_accounts(pilot)
         await pilot.press("slash", *"whatsapp")
         await settle(pilot)
-        assert [str(screen._accounts[i].type) for i in screen._visible] == ["whatsapp"]
+        assert [str(account.type) for account in screen.index.shown] == ["whatsapp"]
         assert screen.table.row_count == 1
         await pilot.press("escape")
         await settle(pilot)
@@ -237,10 +237,10 @@ async def test_sort_by_key_and_reverse(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox).run_test(size=(120, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
         await pilot.press("s")  # sort by type
-        types = [str(screen._accounts[i].type) for i in screen._visible]
+        types = [str(account.type) for account in screen.index.shown]
         assert types == sorted(types)
         await pilot.press("S")
-        assert [str(screen._accounts[i].type) for i in screen._visible] == sorted(types, reverse=True)
+        assert [str(account.type) for account in screen.index.shown] == sorted(types, reverse=True)
 
 
 async def test_paging_through_250_accounts(empty_sandbox: EmbeddedBackend) -> None:
@@ -415,7 +415,7 @@ async def test_saving_an_account_deleted_meanwhile_says_deleted_and_asks(sandbox
         await settle(pilot)
         assert pilot.app.screen is form and "Not saved" in screen_text(pilot)
         assert (await server_account(sandbox, account.id)).name == account.name
-        assert str(account.id) not in screen._accounts  # the list knows it is gone
+        assert account.id not in screen.index  # the list knows it is gone
 
         await pilot.press("ctrl+s")
         await wait_for_question(pilot)
@@ -424,7 +424,7 @@ async def test_saving_an_account_deleted_meanwhile_says_deleted_and_asks(sandbox
         await settle(pilot)
         saved = await server_account(sandbox, account.id)
         assert saved.name == f"{account.name} typed" and saved.is_deleted
-        assert str(account.id) not in screen._accounts
+        assert account.id not in screen.index
 
 
 async def test_edit_on_an_account_deleted_elsewhere_is_refused_unless_confirmed(sandbox: EmbeddedBackend) -> None:
@@ -439,10 +439,10 @@ async def test_edit_on_an_account_deleted_elsewhere_is_refused_unless_confirmed(
         await settle(pilot)
         assert pilot.app.screen is screen
         assert any(f"“{account.name}” was deleted" in n.message for n in pilot.app._notifications)  # says why
-        assert str(account.id) not in screen._accounts
+        assert account.id not in screen.index
         await pilot.press("r")
         await settle(pilot)
-        assert str(account.id) not in screen._accounts and screen.table.row_count == 2
+        assert account.id not in screen.index and screen.table.row_count == 2
 
 
 async def test_a_deleted_accounts_detail_says_so_and_offers_no_edit(sandbox: EmbeddedBackend) -> None:
@@ -482,14 +482,14 @@ async def test_a_deleted_accounts_detail_says_so_and_offers_no_edit(sandbox: Emb
 
 
 def visible_names(screen) -> list[str]:
-    return [screen._accounts[i].name for i in screen._visible]
+    return [account.name for account in screen.index.shown]
 
 
 async def test_filter_matches_only_what_is_shown_unless_asked(sandbox: EmbeddedBackend) -> None:
     """At 80 columns the detail is hidden: "li" must not find "SMS alerts" through "Delivery"."""
     async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
         screen = await wait_for_accounts(pilot)
-        sms_id = next(i for i in screen._visible if screen._accounts[i].type == AccountType.SMS)
+        sms_id = next(str(account.id) for account in screen.index.shown if account.type == AccountType.SMS)
         await pilot.press("slash")
         await settle(pilot)
         assert "in type, name, flow · id: detail: for more" in screen_text(pilot)

@@ -49,12 +49,12 @@ async def test_hostile_text_is_drawn_as_text_on_every_screen(sandbox: EmbeddedBa
     plant_hostile_data(tmp_path / "sandbox")
     async with make_app(sandbox).run_test(size=(200, 50), notifications=True) as pilot:
         screen = await wait_for_accounts(pilot)
-        assert all(HOSTILE in account.name for account in screen._accounts.values())
+        assert all(HOSTILE in account.name for account in screen.index.accounts)
         assert_drawn_safely(pilot, "accounts list")
         assert "acct \\x1b]0;PWNED\\x07" in screen_text(pilot)  # shown, as escapes a person can read
 
         # the traffic, as senders chose it; the inspector on all accounts
-        by_type = {account.type: account for account in screen._accounts.values()}
+        by_type = {account.type: account for account in screen.index.accounts}
         pane = screen.inspector
         await wait_until(pilot, lambda: pane.connected)
         post_hostile_traffic(
@@ -81,7 +81,7 @@ async def test_hostile_text_is_drawn_as_text_on_every_screen(sandbox: EmbeddedBa
 
         # detail, form (with the flow list open), delete confirmation, test message prompt
         screen.table.focus()
-        whatsapp_row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == "whatsapp")
+        whatsapp_row = next(i for i, account in enumerate(screen.index.shown) if account.type == "whatsapp")
         screen.table.move_cursor(whatsapp_row)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))
@@ -141,7 +141,7 @@ async def test_an_escaped_value_in_the_form_is_saved_as_it_was(sandbox: Embedded
     plant_hostile_data(tmp_path / "sandbox")
     async with make_app(sandbox).run_test(size=(200, 50)) as pilot:
         screen = await wait_for_accounts(pilot)
-        sms_row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == "sms")
+        sms_row = next(i for i, account in enumerate(screen.index.shown) if account.type == "sms")
         screen.table.focus()
         screen.table.move_cursor(sms_row)
         account = screen.selected_account()

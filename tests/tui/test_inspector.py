@@ -239,13 +239,13 @@ async def test_without_a_feed_the_pane_shows_voipbin_messages(sandbox: EmbeddedB
 
     async with VoipbinApp(live_profile).run_test(size=(120, 40)) as pilot:
         screen, account, pane = await pane_ready(pilot)
-        before = len(pane._visible)
+        before = len(pane.shown_rows)
         await send_messages(sandbox, account, ["seen through VoIPBIN"])
-        await wait_until(pilot, lambda: any(r.cells["text"] == "seen through VoIPBIN" for r in pane._visible))
+        await wait_until(pilot, lambda: any(r.cells["text"] == "seen through VoIPBIN" for r in pane.shown_rows))
         await settle(pilot)
-        row = next(r for r in pane._visible if r.cells["text"] == "seen through VoIPBIN")
+        row = next(r for r in pane.shown_rows if r.cells["text"] == "seen through VoIPBIN")
         assert (row.cells["method"], row.cells["kind"]) == ("IN", "incoming")
-        assert row.request is None and len(pane._visible) > before
+        assert row.request is None and len(pane.shown_rows) > before
         assert "VoIPBIN's messages" in screen_text(pilot) and "prod @" in pilot.app.sub_title
         await pilot.resize_terminal(80, 24)
         await settle(pilot)

@@ -72,7 +72,7 @@ def post_traffic(backend: EmbeddedBackend, data_dir: Path, accounts: dict[str, s
 
 
 def account_ids(screen) -> dict[str, str]:
-    return {str(screen._accounts[key].type): key for key in screen._visible}
+    return {str(account.type): str(account.id) for account in screen.index.shown}
 
 
 def with_traffic(backend: EmbeddedBackend, data_dir: Path, *keys: str, count: int | None = None):

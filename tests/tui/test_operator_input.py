@@ -301,7 +301,7 @@ async def test_the_detail_says_flows_could_not_be_loaded_and_reads_again(
     async with make_app(backend).run_test(size=(100, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
         select_type(screen, AccountType.WHATSAPP)
-        flow_name = screen._flow_names[screen.selected_account().message_flow_id]
+        flow_name = screen.index.flow_names[screen.selected_account().message_flow_id]
         backend.stop()
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountDetailScreen))

@@ -71,3 +71,26 @@ def test_error_messages_name_the_type_of_what_is_not_ours() -> None:
     assert error_message(VoipbinError()) == "VoipbinError"
     assert error_message(KeyError("gone")) == "KeyError: 'gone'"
     assert error_message(RuntimeError()) == "RuntimeError"
+
+
+async def test_a_load_that_breaks_says_so_and_r_loads_again(
+    sandbox: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_pages = VoipbinClient.iter_account_pages
+
+    def broken_pages(self):
+        raise RuntimeError(HOSTILE)
+
+    monkeypatch.setattr(VoipbinClient, "iter_account_pages", broken_pages)
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        told = multi_line(f"Unexpected error: RuntimeError: {HOSTILE}")  # escaped, as every toast
+        assert ("Could not load accounts", told) in toasts(pilot)
+        text = screen_text(pilot)
+        assert "Could not load accounts." in text and "not loaded: see the message above" in text
+        assert "loading" not in text.lower()  # the load ended, though no code path expected how
+        monkeypatch.setattr(VoipbinClient, "iter_account_pages", real_pages)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(screen.index) == 3)
+        await settle(pilot)
+        assert "3 accounts" in screen_text(pilot)

@@ -43,14 +43,13 @@ class AccountCommands(Provider):
             )
         if not isinstance(screen, AccountsScreen):
             return
-        accounts = screen._accounts
         inspector = screen.inspector
         yield "inspector: all accounts / selected", "Switch what the pane follows", inspector.action_toggle_scope
         yield "inspector: export shown requests", "Write them as JSON lines", inspector.action_export
         yield "accounts: refresh", "Reload the list, keeping the selection", partial(screen.run_action, "refresh")
         yield "accounts: filter", "Filter by any column", partial(screen.run_action, "focus_filter")
         yield "accounts: sort by next column", "Cycle the sort column", partial(screen.run_action, "cycle_sort")
-        for account in list(accounts.values())[:500]:
+        for account in screen.index.accounts[:500]:
             label = escape(one_line(account.name) or str(account.id))
             yield (
                 f"accounts: open {label}",

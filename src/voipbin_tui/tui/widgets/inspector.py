@@ -159,6 +159,11 @@ class InspectorPane(Vertical):
         return self.query_one("#inspector-table", VirtualTable)
 
     @property
+    def shown_rows(self) -> list[TrafficRow]:
+        """The rows on show, top to bottom (VoIPBIN's message events too)."""
+        return list(self._visible)
+
+    @property
     def shown(self) -> list[CapturedRequest]:
         """The captured requests on show (message events have none)."""
         return [row.request for row in self._visible if row.request is not None]
