@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -132,6 +133,16 @@ def select_type(screen: AccountsScreen, account_type: AccountType) -> Account:
     account = screen.selected_account()
     assert account is not None
     return account
+
+
+def toasts(app: App[object]) -> list[str]:
+    """The text of every toast so far. Textual keeps them in a private list: read it here only."""
+    return [notification.message for notification in app._notifications]
+
+
+def titled_toasts(app: App[object]) -> list[tuple[str, str]]:
+    """Every toast so far as (title, text)."""
+    return [(notification.title, notification.message) for notification in app._notifications]
 
 
 def screen_text(pilot: Pilot) -> str:

@@ -17,6 +17,7 @@ from tests.tui.conftest import (
     select_type,
     settle,
     start_sandbox,
+    toasts,
     wait_for_accounts,
     wait_until,
 )
@@ -375,7 +376,7 @@ async def test_startup_notices_are_shown_in_the_app(sandbox: EmbeddedBackend) ->
     app = VoipbinApp(opener_for(sandbox), notices=["warning: config.toml is readable by other users"])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for_accounts(pilot)
-        assert any("readable by other users" in n.message for n in pilot.app._notifications)
+        assert any("readable by other users" in told for told in toasts(pilot.app))
 
 
 async def wait_for_question(pilot) -> None:
@@ -438,7 +439,7 @@ async def test_edit_on_an_account_deleted_elsewhere_is_refused_unless_confirmed(
         await pilot.press("n")
         await settle(pilot)
         assert pilot.app.screen is screen
-        assert any(f"“{account.name}” was deleted" in n.message for n in pilot.app._notifications)  # says why
+        assert any(f"“{account.name}” was deleted" in told for told in toasts(pilot.app))  # says why
         assert account.id not in screen.index
         await pilot.press("r")
         await settle(pilot)
@@ -462,7 +463,7 @@ async def test_a_deleted_accounts_detail_says_so_and_offers_no_edit(sandbox: Emb
         assert "✗ the account is deleted" in shown and "✓ a flow" not in shown  # no setup tick for it
         await pilot.press("d")  # greyed: deleting again would change nothing, and says so
         await settle(pilot)
-        assert any("Already deleted" in note.message for note in pilot.app._notifications)
+        assert any("Already deleted" in told for told in toasts(pilot.app))
         assert not isinstance(pilot.app.screen, ConfirmScreen)
 
         await pilot.press("e")  # not offered, but asked about rather than silently ignored

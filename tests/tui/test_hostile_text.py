@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from tests.hostile_text import HOSTILE, MARKUP_SHOWN, assert_terminal_safe, plant_hostile_data, post_hostile_traffic
-from tests.tui.conftest import make_app, opener_for, screen_text, settle, wait_for_accounts, wait_until
+from tests.tui.conftest import make_app, opener_for, screen_text, settle, toasts, wait_for_accounts, wait_until
 from voipbin_tui.api import AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.tui.app import VoipbinApp
@@ -116,7 +116,7 @@ async def test_hostile_text_is_drawn_as_text_on_every_screen(sandbox: EmbeddedBa
 
         # the toast that names the deleted account, and the palette's account commands
         await pilot.press("y")
-        await wait_until(pilot, lambda: any("Deleted" in n.message for n in pilot.app._notifications))
+        await wait_until(pilot, lambda: any("Deleted" in told for told in toasts(pilot.app)))
         await settle(pilot)
         assert_drawn_safely(pilot, "toast")
         await pilot.press("ctrl+p", *"acct")

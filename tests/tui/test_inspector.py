@@ -20,6 +20,8 @@ from tests.tui.conftest import (
     settle,
     start_sandbox,
     stepping_clock,
+    titled_toasts,
+    toasts,
     wait_for_accounts,
     wait_until,
 )
@@ -104,7 +106,7 @@ async def test_an_unexpected_failure_stops_the_pane_visibly(sandbox: EmbeddedBac
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
         await wait_for_accounts(pilot)
         await wait_until(pilot, lambda: "stopped: RuntimeError" in screen_text(pilot))
-        told = [(n.title, n.message) for n in pilot.app._notifications]
+        told = titled_toasts(pilot.app)
         assert ("The inspector stopped", "Unexpected error: RuntimeError: a row the pane cannot read") in told
 
 
@@ -173,8 +175,7 @@ async def test_export_writes_the_shown_requests(sandbox: EmbeddedBackend, tmp_pa
         assert asked.startswith(str(export_dir()) + "/voipbin-inspector-") and asked.endswith(".jsonl")
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(exports()))
-        told = lambda: [n.message for n in pilot.app._notifications]  # noqa: E731
-        await wait_until(pilot, lambda: any(f"to {asked}" in message for message in told()))
+        await wait_until(pilot, lambda: any(f"to {asked}" in message for message in toasts(pilot.app)))
     assert not list(tmp_path.glob("*.jsonl"))
     exported = exports()[0]
     assert str(exported) == asked
@@ -269,8 +270,7 @@ async def test_hub_challenge_from_the_palette(sandbox: EmbeddedBackend) -> None:
         await wait_until(pilot, lambda: any(r.kind.value == "verify" for r in pane.shown))
         await settle(pilot)
         assert pane.shown[-1].verdict is HookVerdict.OK
-        told = lambda: [n.message for n in pilot.app._notifications]  # noqa: E731
-        await wait_until(pilot, lambda: any("the challenge was echoed" in message for message in told()))
+        await wait_until(pilot, lambda: any("the challenge was echoed" in message for message in toasts(pilot.app)))
 
 
 async def test_control_characters_from_senders_never_reach_the_terminal(sandbox: EmbeddedBackend) -> None:

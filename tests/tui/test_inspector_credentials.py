@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from tests.tui.conftest import screen_text, wait_for_accounts, wait_until
+from tests.tui.conftest import screen_text, toasts, wait_for_accounts, wait_until
 from voipbin_tui.api.errors import Unauthenticated
 from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.backend.server import EmbeddedBackend
@@ -98,7 +98,7 @@ async def test_a_refused_key_is_explained_in_the_pane(sandbox: EmbeddedBackend, 
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_for_accounts(pilot)
         await wait_until(pilot, lambda: "refused its access key" in screen_text(pilot))
-        assert "config set-profile ops --inspector-accesskey -" in " ".join(n.message for n in app._notifications)
+        assert "config set-profile ops --inspector-accesskey -" in " ".join(toasts(app))
     assert relay_feed.seen and all(voipbin_key not in request for request in relay_feed.seen)
 
 

@@ -16,6 +16,7 @@ from tests.tui.conftest import (
     select_type,
     settle,
     start_sandbox,
+    toasts,
     wait_for_accounts,
     wait_until,
 )
@@ -216,7 +217,7 @@ async def test_enter_in_the_test_message_dialog_sends_at_once(sandbox: EmbeddedB
         await open_test_message(pilot)
         await pilot.press("enter")
         told = "hook answered 200, judged ✓ ok"  # the verdict of exactly this message's capture
-        await wait_until(pilot, lambda: any(told in n.message for n in pilot.app._notifications))
+        await wait_until(pilot, lambda: any(told in message for message in toasts(pilot.app)))
         assert not isinstance(pilot.app.screen, PromptScreen)
 
 
@@ -235,10 +236,6 @@ async def test_a_sender_that_is_not_a_wa_id_is_refused_and_kept(sandbox: Embedde
         await wait_until(pilot, lambda: not isinstance(pilot.app.screen, PromptScreen))
 
 
-def toasts(pilot) -> list[str]:
-    return [notification.message for notification in pilot.app._notifications]
-
-
 async def test_refused_keys_say_why_in_read_only_mode(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox, read_only=True).run_test(size=(100, 30)) as pilot:
         screen = await wait_for_accounts(pilot)
@@ -247,13 +244,13 @@ async def test_refused_keys_say_why_in_read_only_mode(sandbox: EmbeddedBackend) 
             await pilot.press(key)
             await settle(pilot)
             assert pilot.app.screen is screen
-            assert toasts(pilot)[-1].startswith(f"Read-only: {what}")
+            assert toasts(pilot.app)[-1].startswith(f"Read-only: {what}")
         await pilot.press("enter")
         await wait_until(pilot, lambda: pilot.app.screen is not screen)
         await settle(pilot)
         await pilot.press("e")
         await settle(pilot)
-        assert "Read-only: editing accounts" in toasts(pilot)[-1]
+        assert "Read-only: editing accounts" in toasts(pilot.app)[-1]
 
 
 async def test_t_on_an_sms_account_says_why_and_the_pane_does_not_offer_it(sandbox: EmbeddedBackend) -> None:
@@ -265,13 +262,13 @@ async def test_t_on_an_sms_account_says_why_and_the_pane_does_not_offer_it(sandb
         await pilot.press("t")
         await settle(pilot)
         assert not isinstance(pilot.app.screen, PromptScreen)
-        assert "sms accounts do not receive through the hook" in toasts(pilot)[-1]
+        assert "sms accounts do not receive through the hook" in toasts(pilot.app)[-1]
         await pilot.press("enter")
         await wait_until(pilot, lambda: pilot.app.screen is not screen)
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
-        assert "no URL to copy" in toasts(pilot)[-1]
+        assert "no URL to copy" in toasts(pilot.app)[-1]
 
 
 async def test_a_sandbox_that_cannot_start_says_why_on_screen(tmp_path: Path) -> None:
@@ -332,7 +329,7 @@ async def test_an_unknown_binding_id_in_keys_is_named_at_start(sandbox: Embedded
     app = VoipbinApp(opener_for(sandbox), keymap={"accounts.nwe": "a", "accounts.new": "N"})
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for_accounts(pilot)
-        warnings = [n.message for n in pilot.app._notifications if "[keys]" in n.message]
+        warnings = [message for message in toasts(pilot.app) if "[keys]" in message]
         assert len(warnings) == 1 and "'accounts.nwe'" in warnings[0] and "'accounts.new'" not in warnings[0]
 
 
@@ -347,5 +344,5 @@ async def test_p_on_a_request_in_read_only_mode_says_why(sandbox: EmbeddedBacken
         await settle(pilot)
         await pilot.press("p")
         await settle(pilot)
-        assert toasts(pilot)[-1].startswith("Read-only: replaying requests")
+        assert toasts(pilot.app)[-1].startswith("Read-only: replaying requests")
         assert len(pane.shown) == 1  # nothing was replayed

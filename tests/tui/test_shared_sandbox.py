@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port, hook_line
-from tests.tui.conftest import wait_for_accounts
+from tests.tui.conftest import toasts, wait_for_accounts
 from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.backend.service import acquire_sandbox
 from voipbin_tui.config import resolve_target
@@ -71,7 +71,7 @@ async def test_a_second_tui_uses_the_running_sandbox_and_leaves_it_running(isola
             await wait_for_accounts(pilot)
             assert not app.connection.owns_sandbox
             assert app.connection.hook_base_url == first.hook_url
-            assert any(f"process {os.getpid()} runs for this data dir" in n.message for n in app._notifications)
+            assert any(f"process {os.getpid()} runs for this data dir" in told for told in toasts(app))
         answer = httpx.get(f"{first.api_url}/customer", cookies={"accesskey": first.accesskey.get_secret_value()})
         assert answer.status_code == 200  # the second TUI's exit did not stop it
     finally:

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from tests.tui.conftest import make_app, screen_text, select_type, settle, wait_for_accounts, wait_until
+from tests.tui.conftest import make_app, screen_text, select_type, settle, titled_toasts, wait_for_accounts, wait_until
 from voipbin_tui.api import AccountType, VoipbinClient, VoipbinError
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.presentation import error_message
@@ -18,10 +18,6 @@ from voipbin_tui.workflows.traffic_sources import FeedSource
 pytestmark = pytest.mark.slow  # each drives the app with Pilot against a sandbox
 
 HOSTILE = "[b]not markup[/b] \x1b[31mred\x1b[0m"
-
-
-def toasts(pilot) -> list[tuple[str, str]]:
-    return [(n.title, n.message) for n in pilot.app._notifications]
 
 
 async def test_an_unexpected_error_in_the_inspector_is_escaped_logged_and_the_app_goes_on(
@@ -35,9 +31,11 @@ async def test_an_unexpected_error_in_the_inspector_is_escaped_logged_and_the_ap
         account = select_type(screen, AccountType.WHATSAPP)
         await wait_until(pilot, lambda: screen.inspector.connected)
         monkeypatch.setattr(FeedSource, "next_batch", broken_batch)
-        await wait_until(pilot, lambda: any(title == "The inspector stopped" for title, _ in toasts(pilot)), timeout=30)
+        await wait_until(
+            pilot, lambda: any(title == "The inspector stopped" for title, _ in titled_toasts(pilot.app)), timeout=30
+        )
         await settle(pilot)
-        told = [message for title, message in toasts(pilot) if title == "The inspector stopped"]
+        told = [message for title, message in titled_toasts(pilot.app) if title == "The inspector stopped"]
         assert told == [multi_line(f"Unexpected error: RuntimeError: {HOSTILE}")]  # once, escaped as every toast
         assert "\x1b" not in told[0] and "stopped: RuntimeError" in screen_text(pilot)
         assert not screen.inspector.connected
@@ -59,9 +57,11 @@ async def test_a_write_that_fails_says_what_failed(sandbox: EmbeddedBackend, mon
         screen = await wait_for_accounts(pilot)
         doomed = select_type(screen, AccountType.SMS)
         await pilot.press("d", "y")
-        await wait_until(pilot, lambda: ("Delete failed", "The backend said no.") in toasts(pilot))
+        await wait_until(pilot, lambda: ("Delete failed", "The backend said no.") in titled_toasts(pilot.app))
         await pilot.press("d", "y")
-        await wait_until(pilot, lambda: ("Delete failed", "Unexpected error: KeyError: 'gone'") in toasts(pilot))
+        await wait_until(
+            pilot, lambda: ("Delete failed", "Unexpected error: KeyError: 'gone'") in titled_toasts(pilot.app)
+        )
         await settle(pilot)
         assert pilot.app.is_running and screen.selected_account() == doomed
 
@@ -85,7 +85,7 @@ async def test_a_load_that_breaks_says_so_and_r_loads_again(
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
         screen = await wait_for_accounts(pilot)
         told = multi_line(f"Unexpected error: RuntimeError: {HOSTILE}")  # escaped, as every toast
-        assert ("Could not load accounts", told) in toasts(pilot)
+        assert ("Could not load accounts", told) in titled_toasts(pilot.app)
         text = screen_text(pilot)
         assert "Could not load accounts." in text and "not loaded: see the message above" in text
         assert "loading" not in text.lower()  # the load ended, though no code path expected how
