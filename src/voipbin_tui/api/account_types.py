@@ -372,6 +372,7 @@ SMS = AccountTypeSpec(
     challenge_refusal="SMS arrives through the carrier's own hook",
     conversation_per_account=False,
     provider_message_id=str,
+    doctor_checks=("voipbin.account",),  # inbound SMS follows the number's flow, not the account's
 )
 
 ACCOUNT_TYPES: tuple[AccountTypeSpec, ...] = (WHATSAPP, LINE, SMS)
