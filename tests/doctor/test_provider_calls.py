@@ -3,13 +3,18 @@ never answers, and the redaction of every credential from the evidence."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from pydantic import SecretStr
 
+from tests.doctor.conftest import report, seeded
 from voipbin_tui.api.graph import GraphClient, GraphError, GraphRateLimited
 from voipbin_tui.api.line_channel import LineChannelClient, LineError, LineRateLimited
 from voipbin_tui.api.provider_http import ProviderHttp, ProviderUnreachable, redact_document
+from voipbin_tui.connection import Connection
+from voipbin_tui.doctor import DoctorSecrets
 
 TOKEN = SecretStr("EAAtoken-value-that-must-never-show-0123456789")
 APP_SECRET = SecretStr("0123456789abcdef0123456789abcdef")
@@ -105,3 +110,43 @@ async def test_line_429_and_error_shapes() -> None:
         await line.issue_stateless_token("2006543210", APP_SECRET)
     assert str(raised.value) == "invalid client" and raised.value.http_status == 400
     assert "client_secret" not in raised.value.exchange.path  # a form body is never shown
+
+
+def graph_double(token_data: dict[str, object]) -> httpx.AsyncClient:
+    """A Graph API answering ``debug_token`` with ``token_data`` (what the sandbox's seeded token
+    never is: about to expire, short of a scope) and the number as the sandbox's seed has it."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/debug_token"):
+            return httpx.Response(200, json={"data": token_data})
+        return httpx.Response(200, json={"id": "1", "display_phone_number": "15550783881"})
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+
+VALID_TOKEN = {
+    "app_id": "670843887433847",
+    "application": "Acme Support",
+    "is_valid": True,
+    "scopes": ["whatsapp_business_management", "whatsapp_business_messaging"],
+    "expires_at": 0,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "said"),
+    [
+        ({}, "pass", "never expires"),
+        ({"expires_at": int(time.time()) + 2 * 86400}, "warn", "expires in 2.0 days"),
+        ({"expires_at": int(time.time()) + 30 * 86400}, "pass", "expires in 30 days"),
+        ({"scopes": ["whatsapp_business_management"]}, "fail", "lacks whatsapp_business_messaging"),
+        ({"is_valid": False, "error": {"code": 190, "subcode": 460, "message": "invalidated"}}, "fail", "rejects"),
+    ],
+)
+async def test_token_verdicts_meta_can_give(
+    connection: Connection, changes: dict[str, object], status: str, said: str
+) -> None:
+    account = await seeded(connection, "whatsapp")
+    async with graph_double(VALID_TOKEN | changes) as graph:
+        results = await report(connection, account.id, DoctorSecrets.of(token="EAAx"), http=graph)
+    assert results["meta.token"].status == status and said in results["meta.token"].summary, results["meta.token"]
