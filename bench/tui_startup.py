@@ -55,6 +55,8 @@ class Launch:
     list_seconds: float
     fresh_seconds: float
     rss_mib: float
+    cpu_seconds: float
+    """CPU time of the program's own process (not its children) until the list."""
 
 
 @dataclass
@@ -81,6 +83,11 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def launch(command: str, marker: str, sockets: Path, *, cached_marker: str | None = None) -> Launch:
     """Start ``command`` in a fresh tmux server and wait for ``marker`` (then for
     ``cached_marker`` to be gone, if given)."""
@@ -94,15 +101,15 @@ def launch(command: str, marker: str, sockets: Path, *, cached_marker: str | Non
     try:
         pid = int(subprocess.run([*tmux, "display", "-p", "#{pane_pid}"], capture_output=True, text=True).stdout)
         deadline = started + 30
-        shown = memory = None
+        shown = memory = cpu = None
         while time.perf_counter() < deadline:
             screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "bench"], capture_output=True, text=True)
             now = time.perf_counter() - started
             if shown is None and marker in screen.stdout:
-                shown, memory = now, rss_mib(pid)
+                shown, memory, cpu = now, rss_mib(pid), cpu_seconds(pid)
             if shown is not None and (cached_marker is None or cached_marker not in screen.stdout):
-                assert memory is not None
-                return Launch(shown, now, memory)
+                assert memory is not None and cpu is not None
+                return Launch(shown, now, memory, cpu)
             time.sleep(0.005)
         raise RuntimeError(f"{marker!r} never appeared (or {cached_marker!r} never went)")
     finally:
@@ -157,15 +164,17 @@ def main(trials: int) -> None:
             server.terminate()
             server.wait()
     bare = series["bare"]
-    bare_seconds, bare_mib = bare.median("list_seconds"), bare.median("rss_mib")
+    bare_seconds, bare_mib, bare_cpu = (bare.median(what) for what in ("list_seconds", "rss_mib", "cpu_seconds"))
     print(f"first launch (creates and seeds the sandbox): {first.fresh_seconds:.3f} s")
-    print(f"bare Textual app, median of {trials}: {bare_seconds:.3f} s, {bare_mib:.0f} MiB")
+    print(f"bare Textual app, median of {trials}: {bare_seconds:.3f} s, {bare_mib:.0f} MiB, {bare_cpu:.3f} s CPU")
     for name in ("sandbox", "remote"):
-        shown, fresh, mib = (series[name].median(what) for what in ("list_seconds", "fresh_seconds", "rss_mib"))
+        shown, fresh, mib, cpu = (
+            series[name].median(what) for what in ("list_seconds", "fresh_seconds", "rss_mib", "cpu_seconds")
+        )
         print(
             f"{name}: list {shown:.3f} s ({shown / bare_seconds:.2f}x, goal <= 1.5x); "
             f"fresh {fresh:.3f} s ({fresh / bare_seconds:.2f}x, goal <= 2.5x); "
-            f"memory {mib:.0f} MiB ({mib / bare_mib:.2f}x, goal <= 1.5x)"
+            f"memory {mib:.0f} MiB ({mib / bare_mib:.2f}x, goal <= 1.5x); CPU to the list {cpu:.3f} s"
         )
 
 
