@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,7 +75,7 @@ class AccountCache:
         except (OSError, ValueError, TypeError, KeyError, AttributeError, ValidationError):
             return None
 
-    def write(self, accounts: list[Account], flow_names: dict[UUID, str]) -> None:
+    def write(self, accounts: Iterable[Account], flow_names: Mapping[UUID, str]) -> None:
         """Keep ``accounts`` (as the list showed them) for the next launch."""
         data = {
             "version": FORMAT_VERSION,

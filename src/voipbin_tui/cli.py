@@ -19,6 +19,7 @@ import click
 from pydantic import SecretStr
 
 from voipbin_tui import __version__
+from voipbin_tui.account_cache import AccountCache
 from voipbin_tui.api import (
     NIL_UUID,
     Account,
@@ -285,11 +286,13 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
     notices = list(warnings)
     if isinstance(target, SandboxTarget) and (open_data_dir := data_dir_warning(target.data_dir)):
         notices.append(open_data_dir)
+    cache_dir = target.data_dir if isinstance(target, SandboxTarget) else data_dir()
     app = VoipbinApp(
         opener,
         read_only=read_only,
         keymap=keymap,
         notices=notices,
+        account_cache=AccountCache(cache_dir, target),
     )
     app.run()
 

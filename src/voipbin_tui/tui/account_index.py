@@ -24,6 +24,9 @@ from voipbin_tui.api import Account
 from voipbin_tui.presentation import flow_label, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
 
+LAST_SEEN = "last seen"
+"""Marks the list in the status line while it is the one kept from the last run."""
+
 FIELD_PREFIXES = ("id", "detail", "name", "type", "flow")
 """``prefix:word`` matches only that field."""
 SHOWN_FIELDS = ("type", "name", "flow")
@@ -309,11 +312,14 @@ class AccountIndex:
 
     # -- what the list says about itself ------------------------------------------------
 
-    def status(self, *, loading: bool, failed: bool) -> str:
-        """The status line: how many, whether more are coming, and the sort."""
+    def status(self, *, loading: bool, failed: bool, last_seen: datetime | None = None) -> str:
+        """The status line: how many, whether the list is the one last seen (and when), whether
+        more are coming, and the sort."""
         total = len(self._accounts)
         count = f"{total} account{'s' if total != 1 else ''}"
         parts = [f"{len(self._visible)} of {count}" if self.filter_text else count]
+        if last_seen is not None:
+            parts.append(f"{LAST_SEEN} {local_time(last_seen)}")
         if loading:
             parts.append("loading more…" if total else "loading…")
         elif failed:

@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
+from voipbin_tui.account_cache import AccountCache
 from voipbin_tui.api import Account, AccountType, NotFound, VoipbinClient, VoipbinError
 from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook, spec_of
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
@@ -59,6 +60,7 @@ _ACTION_NAMES = {
     "send_test": "sending test messages",
     "replay_request": "replaying requests",
 }
+LAST_SEEN_REFUSAL = "This is the list last seen: wait a moment for the fresh one."
 ERROR_TOAST_SECONDS = 10
 UNEXPECTED_TOAST_SECONDS = 30
 log = logging.getLogger(__name__)
@@ -99,8 +101,11 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         read_only: bool = False,
         keymap: dict[str, str] | None = None,
         notices: list[str] | None = None,
+        account_cache: AccountCache | None = None,
     ) -> None:
         super().__init__()
+        self.account_cache = account_cache
+        """The list last seen: drawn at once on the next launch, until the fresh one replaces it."""
         self._notices = notices or []
         self._open_connection = open_connection
         self._exit_stack = AsyncExitStack()
@@ -262,6 +267,8 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             return "Already connected."
         if action == "hub_challenge":  # changes nothing, so read-only allows it
             account = self.selected_account()
+            if account is None and self._showing_last_seen():
+                return LAST_SEEN_REFUSAL
             if account is None or not answers_hub_challenge(account.type):
                 return "Only WhatsApp has a hub challenge: select a WhatsApp account."
             return ""
@@ -279,7 +286,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if action == "new_account":
             return ""
         if account is None:
-            return "Select an account first."
+            return LAST_SEEN_REFUSAL if self._showing_last_seen() else "Select an account first."
         if action == "edit_account" and not isinstance(account.type, AccountType):
             return f"This version does not know the account type {account.type!r}: it cannot be edited safely."
         if action == "delete_account" and account.is_deleted:
@@ -304,6 +311,10 @@ class VoipbinApp(ExplainsRefusals, App[None]):
                 self.notify(why, title="Not available", severity="warning", timeout=5, markup=False)
                 return True
         return await super().run_action(action, default_namespace, namespaces)
+
+    def _showing_last_seen(self) -> bool:
+        screen = self.screen
+        return isinstance(screen, AccountsScreen) and screen.accounts_table.last_seen is not None
 
     def selected_account(self) -> Account | None:
         """The account the user is on: in the list, or the one whose detail is open. The command

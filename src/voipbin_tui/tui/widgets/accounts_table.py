@@ -7,6 +7,9 @@ state and the status line, so no code path can leave them saying something stale
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import datetime
 from uuid import UUID
 
 from textual import on
@@ -18,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
+from voipbin_tui.account_cache import AccountCache
 from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
 from voipbin_tui.presentation import error_message, flow_names
 from voipbin_tui.terminal_text import multi_line
@@ -31,6 +35,7 @@ COMPACT_WIDTH = 110
 """Narrower than this, the detail and created columns are left out."""
 FLEX_SHARES = {"name": 0.45, "detail": 0.55}
 LOAD_FAILURE = "Could not load accounts"
+log = logging.getLogger(__name__)
 
 
 class AccountsTable(AppAccess, Vertical):
@@ -42,6 +47,9 @@ class AccountsTable(AppAccess, Vertical):
     connect_error: reactive[str | None] = reactive(None, init=False)
     """Why the app could not connect (None once it has)."""
     filter_text: reactive[str] = reactive("", init=False)
+    last_seen: reactive[datetime | None] = reactive(None, init=False)
+    """When the list on screen was kept, while it is the one from the last run (the account
+    cache); None once the backend's list replaced it."""
 
     class Highlighted(Message):
         """The account under the cursor may have changed (moved, filtered, reloaded)."""
@@ -74,6 +82,8 @@ class AccountsTable(AppAccess, Vertical):
     def on_mount(self) -> None:
         self._layout_columns(self.screen.size.width)
         self._show_state()
+        if self.voipbin_app.account_cache is not None:
+            self._show_last_seen(self.voipbin_app.account_cache)
 
     @property
     def table(self) -> VirtualTable:
@@ -90,7 +100,9 @@ class AccountsTable(AppAccess, Vertical):
         return self.query_one("#filter", Input).has_class("-active")
 
     def selected_account(self) -> Account | None:
-        return self.index.shown_at(self.table.cursor_row)
+        """The account under the cursor; none while the list is the one last seen (its rows may
+        be stale, and hold no provider data to sign or show with)."""
+        return None if self.last_seen is not None else self.index.shown_at(self.table.cursor_row)
 
     def select(self, account_id: UUID) -> bool:
         """Put the cursor on an account, clearing a filter that hides it; False if not loaded."""
@@ -114,6 +126,11 @@ class AccountsTable(AppAccess, Vertical):
     def watch_connect_error(self) -> None:
         self._show_state()
 
+    def watch_last_seen(self) -> None:
+        self._show_state()
+        self.app.refresh_bindings()  # the account keys apply once the list is fresh
+        self.post_message(self.Highlighted(self.selected_account()))
+
     def watch_filter_text(self, text: str) -> None:
         self.index.filter_text = text
         self._render_rows(best_match=True)
@@ -127,7 +144,7 @@ class AccountsTable(AppAccess, Vertical):
             self._state_message = message
             self.query_one("#accounts-empty", Static).update(message)
             self.query_one("#accounts-body").set_class(bool(message), "-empty")
-        status = self.index.status(loading=self.loading, failed=self.load_error is not None)
+        status = self.index.status(loading=self.loading, failed=self.load_error is not None, last_seen=self.last_seen)
         self.query_one("#accounts-status", Static).update(status, layout=False)
 
     def _show_banner(self, text: str) -> None:
@@ -136,6 +153,25 @@ class AccountsTable(AppAccess, Vertical):
         banner.set_class(bool(text), "-visible")
 
     # -- loading ------------------------------------------------------------------------
+
+    def _show_last_seen(self, cache: AccountCache) -> None:
+        """Draw the list kept from the last run, in the first frame (read here, not on a thread:
+        a thread would lose the race to the backend's answer it stands in for)."""
+        cached = cache.read()
+        if cached is not None and not len(self.index) and not self.loaded_once:
+            self.index.replace(cached.accounts, cached.flow_names)
+            self._render_rows()
+            self.last_seen = cached.saved_at
+
+    async def _keep_for_next_run(self) -> None:
+        """The whole list as loaded, for the next launch to show at once."""
+        cache = self.voipbin_app.account_cache
+        if cache is None:
+            return
+        try:
+            await asyncio.to_thread(cache.write, self.index.accounts, self.index.flow_names)
+        except OSError as exc:  # a full disk or a read-only data dir costs the next launch a moment, no more
+            log.warning("could not keep the account list in %s: %s", cache.path, exc)
 
     @background(LOAD_FAILURE, group="accounts", exclusive=True)
     async def load_accounts(self) -> None:
@@ -154,6 +190,7 @@ class AccountsTable(AppAccess, Vertical):
                 if first_page:
                     self.index.replace(page, names)
                     self._render_rows()
+                    self.last_seen = None
                     first_page = False
                 elif self.index.append(page):
                     self.table.rows_changed()  # below what is drawn: nothing moves
@@ -172,6 +209,7 @@ class AccountsTable(AppAccess, Vertical):
         self.loaded_once = True
         self.load_error = None
         self.loading = False
+        await self._keep_for_next_run()
 
     def _loading_failed(self, exc: VoipbinError) -> None:
         if isinstance(exc, ConnectionFailed):

@@ -1,0 +1,80 @@
+"""The list last seen: drawn at once while the backend is still coming, marked, not acted on,
+and replaced by the fresh list, which is kept (without a secret) for the next launch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+from voipbin_tui.account_cache import AccountCache
+from voipbin_tui.api.models import Account
+from voipbin_tui.backend.seed import SEEDED_SECRETS
+from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.config import SandboxTarget
+from voipbin_tui.connection import Connection
+from voipbin_tui.tui.app import LAST_SEEN_REFUSAL, VoipbinApp
+
+from .conftest import accounts_screen, opener_for, screen_text, wait_for_accounts, wait_until
+
+STALE = Account(id=UUID("0f6e5d4c-3b2a-4190-8877-665544332211"), type="sms", name="Gone since last run")
+
+
+def gated(backend: EmbeddedBackend, gate: asyncio.Event):
+    """The sandbox's connection, held back until ``gate`` opens (a slow start, a slow link)."""
+    opener = opener_for(backend)
+
+    @asynccontextmanager
+    async def open_connection() -> AsyncIterator[Connection]:
+        await gate.wait()
+        async with opener() as connection:
+            yield connection
+
+    return open_connection
+
+
+async def test_the_list_last_seen_shows_at_once_and_the_fresh_one_replaces_it(
+    sandbox: EmbeddedBackend, tmp_path: Path
+) -> None:
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([STALE], {})
+    gate = asyncio.Event()
+    app = VoipbinApp(gated(sandbox, gate), account_cache=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = accounts_screen(pilot).accounts_table
+        await wait_until(pilot, lambda: "Gone since last run" in screen_text(pilot))
+        assert table.last_seen is not None
+        assert "1 account · last seen " in screen_text(pilot)
+        assert app.selected_account() is None  # a row last seen is not acted on
+        assert app.refusal("hub_challenge") == LAST_SEEN_REFUSAL
+
+        gate.set()
+        await wait_for_accounts(pilot)
+        text = screen_text(pilot)
+        assert "Gone since last run" not in text and "last seen" not in text
+        assert "SMS alerts" in text and table.last_seen is None
+        assert app.selected_account() is not None
+
+    kept = cache.read()
+    assert kept is not None
+    assert {account.name for account in kept.accounts} == {account.name for account in table.index.accounts}
+    assert STALE.id not in {account.id for account in kept.accounts}
+    assert kept.saved_at > datetime(2026, 1, 1, tzinfo=UTC)
+    kept_text = cache.path.read_text()
+    assert not [secret for secret in SEEDED_SECRETS if secret in kept_text or secret[-4:] in kept_text]
+
+
+async def test_a_fresh_list_that_comes_first_is_not_covered_by_the_one_last_seen(
+    sandbox: EmbeddedBackend, tmp_path: Path
+) -> None:
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([STALE], {})
+    app = VoipbinApp(opener_for(sandbox), account_cache=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        await pilot.pause(0.1)
+        assert "Gone since last run" not in screen_text(pilot)
+        assert screen.accounts_table.last_seen is None
