@@ -12,7 +12,10 @@ throughput of a CPU-bound server is its inverse.
         [--stack backend] [--starlette]
 
 ``--stack`` serves the bare app on another server stack (see ``targets.STACKS``);
-``--starlette`` adds a bare Starlette app (the baseline of earlier versions of this bench).
+``--starlette`` adds a bare Starlette app (the baseline of earlier versions of this bench);
+``--fixed-verdict`` adds the backend with judging replaced by a fixed verdict (the request still
+stored before the answer): the most that answering first and judging later on the same core
+could reach.
 
 The clients speak HTTP/1.1 over raw asyncio streams: a full HTTP client costs more CPU per
 request than the servers measured, and would mostly measure itself.
@@ -210,6 +213,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stack", choices=STACKS, default="backend", help="the server of the bare ASGI app")
     parser.add_argument("--starlette", action="store_true", help="also measure a bare Starlette app")
+    parser.add_argument("--fixed-verdict", action="store_true", help="also measure the backend with judging made free")
     parser.add_argument(
         "--kill", action="store_true", help="then SIGKILL the backend mid-load, restart it, and count the lost"
     )
@@ -218,17 +222,26 @@ async def main() -> None:
     bare: list[LoadResult] = []
     starlette: list[LoadResult] = []
     measured: list[LoadResult] = []
+    free_judging: list[LoadResult] = []
     with (
         tempfile.TemporaryDirectory() as data_dir,
+        tempfile.TemporaryDirectory() as fixed_data_dir,
         BackendProcess(Path(data_dir), ACCESSKEY) as backend,
         BareAsgiProcess(options.stack) as bare_app,
         BareAppProcess() if options.starlette else contextlib.nullcontext() as starlette_app,
+        (
+            BackendProcess(Path(fixed_data_dir), ACCESSKEY, fixed_verdict=True)
+            if options.fixed_verdict
+            else contextlib.nullcontext()
+        ) as fixed_backend,
     ):
         account = await whatsapp_account(f"{backend.base_url}/v1.0")
         for _ in range(options.rounds):  # interleaved, so that a busy moment hits each alike
             bare.append(await run_load(bare_app, options.clients, options.seconds))
             if starlette_app is not None:
                 starlette.append(await run_load(starlette_app, options.clients, options.seconds))
+            if fixed_backend is not None:
+                free_judging.append(await run_load(fixed_backend, options.clients, options.seconds, account))
             measured.append(await run_load(backend, options.clients, options.seconds, account))
         acknowledged = [wamid for result in measured for wamid in result.acknowledged]
         if options.kill:
@@ -246,12 +259,19 @@ async def main() -> None:
     report(f"bare ASGI app ({options.stack})", bare)
     if starlette:
         report("bare Starlette app (uvicorn)", starlette)
+    if free_judging:
+        report("backend, judging free", free_judging)
     report("voipbin-tui backend", measured)
     ratio = median_rate(measured) / median_rate(bare)
     cpu_ratio = statistics.median(r.cpu_per_request for r in bare) / statistics.median(
         r.cpu_per_request for r in measured
     )
     print(f"ratio to the bare ASGI app: {ratio:.0%} (goal >= 60%); by CPU per request: {cpu_ratio:.0%}")
+    if free_judging:
+        free_ratio = statistics.median(r.cpu_per_request for r in bare) / statistics.median(
+            r.cpu_per_request for r in free_judging
+        )
+        print(f"with judging free, by CPU per request: {free_ratio:.0%}")
     if starlette:
         print(f"ratio to the bare Starlette app: {median_rate(measured) / median_rate(starlette):.0%}")
     p99 = statistics.median(result.percentile(0.99) for result in measured)

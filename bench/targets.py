@@ -170,9 +170,24 @@ class ServerProcess:
         self.stop()
 
 
+FIXED_VERDICT = """
+import voipbin_tui.backend.recording as recording
+from voipbin_tui.backend.judging import Judgement
+from voipbin_tui.protocols.inspection import RequestSummary
+from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
+TAKEN = Judgement(kind=RequestKind.MESSAGE, verdict=HookVerdict.OK, summary=RequestSummary.empty(),
+                  explanation="", status=200)
+recording.judge_in_sandbox = lambda *args, **kwargs: TAKEN
+"""
+
+
 class BackendProcess(ServerProcess):
-    def __init__(self, data_dir: Path, accesskey: str) -> None:
-        super().__init__(BACKEND_SCRIPT, str(data_dir), accesskey)
+    """The backend as ``voipbin-tui serve`` runs it; with ``fixed_verdict``, a what-if: every
+    hook request is judged OK at no cost (nothing parsed, checked or applied), and still stored
+    and committed before it is answered: what the hook would cost if judging were free."""
+
+    def __init__(self, data_dir: Path, accesskey: str, *, fixed_verdict: bool = False) -> None:
+        super().__init__((FIXED_VERDICT if fixed_verdict else "") + BACKEND_SCRIPT, str(data_dir), accesskey)
 
 
 class BareAppProcess(ServerProcess):
