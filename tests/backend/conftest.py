@@ -106,7 +106,7 @@ async def create_whatsapp_account(client: VoipbinClient, **fields: Any) -> tuple
     draft = AccountDraft(
         type=AccountType.WHATSAPP,
         name=fields.pop("name", "Test WhatsApp"),
-        token="EAA" + secrets.token_urlsafe(60),
+        token=fields.pop("token", "EAA" + secrets.token_urlsafe(60)),
         secret=fields.pop("verify_token", "verify-" + secrets.token_hex(4)),
         phone_number_id=fields.pop("phone_number_id", str(secrets.randbelow(9 * 10**14) + 10**14)),
         app_secret=app_secret,

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from voipbin_tui.api import VoipbinClient
+from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.sandbox_providers import SandboxProviders
 from voipbin_tui.backend import seed
 from voipbin_tui.backend.server import EmbeddedBackend
@@ -75,6 +76,12 @@ class Emulation:
 
     def hook_url(self, account_id: object) -> str:
         return f"{self.backend.hook_url}/conversation/accounts/{account_id}"
+
+    async def captures(self, account_id: object) -> list[CapturedRequest]:
+        """Every request the account's hook received, whole (bodies and explanations)."""
+        async with FeedClient(self.backend.inspector_url, accesskey=self.backend.accesskey) as feed:
+            page = (await feed.poll(0, limit=1000, account_id=str(account_id))).requests
+            return [await feed.get(captured.id) for captured in page]
 
 
 def graph_error(response: httpx.Response) -> dict[str, Any]:

@@ -5,7 +5,6 @@ stored, then the error; delete: the endpoint emptied)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from uuid import UUID
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ from pydantic import SecretStr
 from tests.backend.conftest import ACCESSKEY
 from tests.backend.emulation import Emulation, seeded
 from voipbin_tui.api import AccountDraft, AccountType, BadRequest, ServerError
-from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.backend import seed
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.protocols import HookVerdict, verify_line_signature
@@ -30,12 +28,6 @@ AUTHENTICATION_FAILED = {
 async def line(fresh_backend: Callable[..., EmbeddedBackend]):
     async with seeded(fresh_backend) as emulation:
         yield emulation
-
-
-async def captures(emulation: Emulation, account_id: UUID | str | None = None) -> list:
-    async with FeedClient(emulation.backend.inspector_url, accesskey=emulation.backend.accesskey) as feed:
-        page = (await feed.poll(0, limit=1000, account_id=account_id)).requests
-        return [await feed.get(captured.id) for captured in page]
 
 
 async def v3_token(line: Emulation) -> str:
@@ -172,7 +164,7 @@ async def test_the_webhook_test_posts_a_signed_empty_batch_to_the_endpoint(line:
     result = answer.json()
     assert (result["success"], result["statusCode"], result["reason"], result["detail"]) == (True, 200, "OK", "200")
     assert result["timestamp"].endswith("Z") and len(result["timestamp"]) == 24
-    [verify] = await captures(line, account.id)
+    [verify] = await line.captures(account.id)
     assert verify.body == f'{{"destination":"{seed.SEED_LINE_BOT_USER_ID}","events":[]}}'.encode()
     signature = verify.header("x-line-signature")
     assert verify_line_signature(seed.SEED_LINE_CHANNEL_SECRET, verify.body, signature).value == "valid"
@@ -243,7 +235,7 @@ async def test_inbound_line_message_is_signed_with_the_channel_secret_and_arrive
     delivery = await line.providers.send_inbound(account.id, "Are you open today?")
     assert (delivery.provider, delivery.success, delivery.status_code) == ("line", True, 200)
     assert delivery.url == line.hook_url(account.id)
-    [capture] = await captures(line, account.id)
+    [capture] = await line.captures(account.id)
     assert capture.verdict == HookVerdict.OK and capture.summary.text == "Are you open today?"
     assert f'"destination":"{seed.SEED_LINE_BOT_USER_ID}"' in capture.body.decode()
 
@@ -253,7 +245,7 @@ async def test_inbound_line_with_use_webhook_off_sends_nothing(line: Emulation) 
     await line.providers.set({"line.webhook_active": False})
     delivery = await line.providers.send_inbound(account.id, "hello?")
     assert (delivery.success, delivery.status_code) == (False, 0) and "Use webhook is off" in delivery.detail
-    assert await captures(line, account.id) == []
+    assert await line.captures(account.id) == []
 
 
 async def test_inbound_needs_a_known_account_and_text(line: Emulation) -> None:

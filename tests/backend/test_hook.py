@@ -25,8 +25,14 @@ from tests.backend.conftest import (
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.models import NIL_UUID, Account
+from voipbin_tui.api.sandbox_providers import SandboxProviders
 from voipbin_tui.backend.delivery import parse_account_id
-from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET, SEED_WHATSAPP_VERIFY_TOKEN
+from voipbin_tui.backend.seed import (
+    SEED_PHONE_NUMBER_ID,
+    SEED_WHATSAPP_ACCESS_TOKEN,
+    SEED_WHATSAPP_APP_SECRET,
+    SEED_WHATSAPP_VERIFY_TOKEN,
+)
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.backend.store import DATABASE_FILENAME, Store
 from voipbin_tui.protocols import (
@@ -278,17 +284,22 @@ async def test_other_message_types_are_recorded_but_not_stored(
 
 
 async def test_statuses_move_messages_forward_only(
-    sandbox: EmbeddedBackend,
-    http: httpx.AsyncClient,
-    feed: FeedClient,
-    client: VoipbinClient,
-    whatsapp: tuple[Account, str],
+    sandbox: EmbeddedBackend, http: httpx.AsyncClient, feed: FeedClient, client: VoipbinClient
 ) -> None:
-    account, app_secret = whatsapp
-    await post_whatsapp(http, account.id, text_payload("start", sender="16500000004"), app_secret)
-    (conversation,) = [c async for c in client.iter_conversations(account_id=account.id)]
-    read_later = await client.send_message(conversation.id, "first reply")
-    fails = await client.send_message(conversation.id, "second reply")
+    # Sends go through the emulated Meta, which takes only its own token and number; its own
+    # status webhooks are switched off, so that only the statuses posted here move the messages.
+    account, app_secret = await create_whatsapp_account(
+        client, token=SEED_WHATSAPP_ACCESS_TOKEN, phone_number_id=SEED_PHONE_NUMBER_ID
+    )
+    providers = SandboxProviders(client)
+    await providers.set({"meta.app_subscribed_to_waba": False})
+    try:
+        await post_whatsapp(http, account.id, text_payload("start", sender="16500000004"), app_secret)
+        (conversation,) = [c async for c in client.iter_conversations(account_id=account.id)]
+        read_later = await client.send_message(conversation.id, "first reply")
+        fails = await client.send_message(conversation.id, "second reply")
+    finally:
+        await providers.reset()
     with sqlite3.connect(sandbox.config.data_dir / DATABASE_FILENAME) as db:
         wamids = dict(
             db.execute("SELECT id, transaction_id FROM messages WHERE conversation_id = ?", (str(conversation.id),))

@@ -17,7 +17,6 @@ from pydantic import SecretStr
 from tests.backend.conftest import fixture_bytes
 from tests.backend.emulation import BEARER, Emulation, graph_error, seeded
 from voipbin_tui.api import AccountDraft
-from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.backend import seed
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.backend.store import Store
@@ -30,16 +29,10 @@ async def meta(fresh_backend: Callable[..., EmbeddedBackend]):
         yield emulation
 
 
-async def captures(emulation: Emulation, account_id: UUID) -> list[CapturedRequest]:
-    async with FeedClient(emulation.backend.inspector_url, accesskey=emulation.backend.accesskey) as feed:
-        page = (await feed.poll(0, limit=1000, account_id=account_id)).requests
-        return [await feed.get(captured.id) for captured in page]
-
-
 async def statuses_arriving(emulation: Emulation, account_id: UUID, count: int, timeout: float = 15) -> list:
     deadline = time.monotonic() + timeout
     while True:
-        found = [c for c in await captures(emulation, account_id) if c.kind == RequestKind.STATUS]
+        found = [c for c in await emulation.captures(account_id) if c.kind == RequestKind.STATUS]
         if len(found) >= count or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.1)
@@ -117,7 +110,7 @@ async def test_with_messages_off_the_send_works_but_no_status_arrives(meta: Emul
 async def test_a_line_message_is_done_at_once_without_meta(meta: Emulation) -> None:
     account, conversation = await conversation_of(meta, "line")
     assert (await meta.client.send_message(conversation.id, "LINE reply")).status == "done"
-    assert await captures(meta, account.id) == []
+    assert await meta.captures(account.id) == []
 
 
 @pytest.mark.parametrize(

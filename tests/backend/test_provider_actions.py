@@ -13,7 +13,6 @@ from pydantic import SecretStr
 
 from tests.backend.emulation import Emulation, seeded
 from voipbin_tui.api import AccountDraft, BadRequest
-from voipbin_tui.api.feed import FeedClient
 from voipbin_tui.backend import seed
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.protocols import HookVerdict, verify_hub_signature
@@ -23,12 +22,6 @@ from voipbin_tui.protocols import HookVerdict, verify_hub_signature
 async def meta(fresh_backend: Callable[..., EmbeddedBackend]):
     async with seeded(fresh_backend) as emulation:
         yield emulation
-
-
-async def captures(emulation: Emulation, account_id: UUID | str) -> list:
-    async with FeedClient(emulation.backend.inspector_url, accesskey=emulation.backend.accesskey) as feed:
-        page = (await feed.poll(0, limit=1000, account_id=account_id)).requests
-        return [await feed.get(captured.id) for captured in page]
 
 
 async def incoming_texts(emulation: Emulation, account_id: UUID) -> list[str]:
@@ -45,7 +38,7 @@ async def test_an_inbound_message_reaches_the_seeded_hook_signed_with_the_app_se
     delivery = await meta.providers.send_inbound(account.id, "Do you ship to Peru?")
     assert (delivery.provider, delivery.success, delivery.status_code) == ("meta", True, 200)
     assert delivery.url == meta.hook_url(account.id)
-    [capture] = await captures(meta, account.id)
+    [capture] = await meta.captures(account.id)
     assert capture.verdict == HookVerdict.OK
     signature = capture.header("x-hub-signature-256")
     assert verify_hub_signature(seed.SEED_META_APP_SECRET, capture.body, signature).value == "valid"
@@ -60,7 +53,7 @@ async def test_an_app_secret_stored_in_voipbin_that_is_not_the_apps_drops_the_me
     await meta.client.update_account(account, draft)
     delivery = await meta.providers.send_inbound(account.id, "Is this thing on?")
     assert delivery.success  # Meta posted and the hook answered 200, as VoIPBIN's does...
-    [capture] = await captures(meta, account.id)
+    [capture] = await meta.captures(account.id)
     assert capture.verdict == HookVerdict.BAD_SIGNATURE  # ...and dropped it
     assert "Is this thing on?" not in await incoming_texts(meta, account.id)
 
@@ -83,7 +76,7 @@ async def test_meta_sends_nothing_to_the_hook_when_its_state_routes_elsewhere(
     delivery = await meta.providers.send_inbound(account.id, "lost")
     assert (delivery.success, delivery.status_code, delivery.reason) == (False, 0, "could_not_connect")
     assert detail in delivery.detail
-    assert await captures(meta, account.id) == []
+    assert await meta.captures(account.id) == []
 
 
 async def test_an_override_on_the_public_hook_base_is_delivered_here(
@@ -106,8 +99,8 @@ async def test_an_override_on_the_public_hook_base_is_delivered_here(
         assert (
             delivery.success and delivery.url == f"https://hook.sandbox.example/v1.0/conversation/accounts/{other.id}"
         )
-        assert [capture.verdict for capture in await captures(meta, other.id)] == [HookVerdict.OK]
-        assert await captures(meta, account.id) == []
+        assert [capture.verdict for capture in await meta.captures(other.id)] == [HookVerdict.OK]
+        assert await meta.captures(account.id) == []
 
 
 async def test_inbound_to_a_number_meta_does_not_emulate_is_400(meta: Emulation) -> None:
@@ -131,7 +124,7 @@ async def test_the_dashboard_test_arrives_once_then_is_a_duplicate(meta: Emulati
     for _ in range(2):
         delivery = await meta.providers.press_dashboard_test(account.id)
         assert delivery.success and delivery.url == meta.hook_url(account.id)
-    first, second = await captures(meta, account.id)
+    first, second = await meta.captures(account.id)
     assert (first.verdict, second.verdict) == (HookVerdict.DASHBOARD_TEST, HookVerdict.DUPLICATE)
     assert b'"phone_number_id":"123456123"' in first.body and first.summary.text == "this is a text message"
     assert "this is a text message" not in await incoming_texts(meta, account.id)
@@ -150,6 +143,5 @@ async def test_the_hub_challenge_switch_answers_a_correct_token_with_a_bare_500(
         answer = await http.get(path, params=challenge(seed.SEED_WHATSAPP_VERIFY_TOKEN))
         assert (answer.status_code, answer.content) == (500, b"")
         assert (await http.get(path, params=challenge("wrong"))).status_code == 403
-    last = (await captures(meta, account.id))[-2]
-    assert last.status == 500 and "hub.hub_challenge_500" not in last.explanation
-    assert "hook.hub_challenge_500 is on" in last.explanation
+    last = (await meta.captures(account.id))[-2]
+    assert last.status == 500 and "hook.hub_challenge_500 is on" in last.explanation
