@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import free_port, hook_line
-from voipbin_tui.backend.seed import SEED_WHATSAPP_VERIFY_TOKEN
+from voipbin_tui.backend.seed import SEED_LINE_CHANNEL_TOKEN, SEED_WHATSAPP_VERIFY_TOKEN
 from voipbin_tui.cli import main
 
 pytestmark = pytest.mark.slow  # each runs the CLI against a sandbox it starts
@@ -262,7 +262,9 @@ def test_cli_runs_print_one_stable_hook_url_and_say_it_listens_only_while_served
     assert hook_line(first.stdout) == hook_line(second.stdout)
     assert hook_line(first.stdout) == f"http://127.0.0.1:{port}/v1.0/conversation/accounts/{whatsapp}"
     assert "listens only while `voipbin-tui` or `voipbin-tui serve` runs" in first.stderr
-    created = run("accounts", "create", "--type", "line", "--name", "L", "--token", "t", "--secret", "s")
+    created = run(
+        "accounts", "create", "--type", "line", "--name", "L", "--token", SEED_LINE_CHANNEL_TOKEN, "--secret", "s"
+    )
     assert f"http://127.0.0.1:{port}/v1.0/conversation/accounts/" in created.stdout
     assert "listens only while" in created.stderr
 

@@ -408,8 +408,9 @@ async def test_seeded_flows_conversations_and_messages(client: VoipbinClient) ->
 async def test_sending_a_message_marks_it_done_and_hides_its_wamid(
     sandbox: EmbeddedBackend, rest: httpx.AsyncClient, client: VoipbinClient
 ) -> None:
-    whatsapp_conversations = [c async for c in client.iter_conversations() if c.type == "whatsapp"]
-    conversation = whatsapp_conversations[0]
+    # the seeded account (the oldest): Meta takes its token; other tests' accounts have made-up ones
+    seeded = [account for account in await client.list_accounts() if account.type == "whatsapp"][-1]
+    conversation = [c async for c in client.iter_conversations(account_id=seeded.id)][0]
     response = await rest.post(f"/v1.0/conversations/{conversation.id}/messages", json={"text": "On its way!"})
     assert response.status_code == 200
     sent = response.json()

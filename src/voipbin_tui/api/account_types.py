@@ -12,6 +12,7 @@ import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 from voipbin_tui.api.models import Account, AccountType
@@ -126,6 +127,10 @@ class AccountTypeSpec:
     provider_message_id: Callable[[UUID], str]
     doctor_checks: tuple[str, ...] = ("voipbin.account", "voipbin.flow")
     """The account doctor's checks for this type, by id, in the order a report shows them."""
+    provider: Literal["meta", "line"] | None = None
+    """The provider VoIPBIN talks to for this type, which the sandbox plays: Meta sends its
+    messages (and their statuses, and customers' messages), LINE gets its webhook endpoint set
+    on every save (and sends customers' messages)."""
 
     def field(self, key: str) -> FieldSpec | None:
         return next((spec for spec in self.fields if spec.key == key), None)
@@ -206,6 +211,7 @@ def _whatsapp_test_payload(account: Account, text: str, sender: str) -> bytes:
 WHATSAPP = AccountTypeSpec(
     type=AccountType.WHATSAPP,
     display_name="WhatsApp",
+    provider="meta",
     fields=(
         FieldSpec(
             key="token",
@@ -297,6 +303,7 @@ def _line_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
 LINE = AccountTypeSpec(
     type=AccountType.LINE,
     display_name="LINE",
+    provider="line",
     fields=(  # a missing secret is reported (and focused) before a missing token
         FieldSpec(
             key="secret",
@@ -406,6 +413,12 @@ def provider_hook(account_type: AccountType | str) -> ProviderHook | None:
     """How the type's provider calls the conversation hook; None when it does not (SMS, unknown)."""
     spec = spec_of(account_type)
     return spec.hook if spec is not None else None
+
+
+def provider_of(account_type: AccountType | str) -> str | None:
+    """The provider the type's accounts talk to (``meta``, ``line``), or None (SMS, unknown)."""
+    spec = spec_of(account_type)
+    return spec.provider if spec is not None else None
 
 
 def answers_hub_challenge(account_type: AccountType | str) -> bool:

@@ -15,7 +15,7 @@ from uuid import UUID
 import httpx
 from starlette.requests import Request
 
-from voipbin_tui.api.models import AccountType
+from voipbin_tui.api.account_types import provider_of
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.emulated_line import LINE_PREFIX
 from voipbin_tui.backend.errors import ApiProblem
@@ -43,7 +43,11 @@ async def _put_endpoint(request: Request, token: str, endpoint: str) -> str | No
 
 
 def _sets_up(request: Request, account_type: Any) -> bool:
-    return account_type == AccountType.LINE and backend_of(request).config.relay is None
+    return (
+        isinstance(account_type, str)
+        and provider_of(account_type) == "line"
+        and backend_of(request).config.relay is None
+    )
 
 
 async def line_setup_before_create(request: Request, body: dict[str, Any], account_id: UUID) -> None:

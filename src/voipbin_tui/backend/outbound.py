@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 from starlette.requests import Request
 
-from voipbin_tui.api.models import AccountType
+from voipbin_tui.api.account_types import provider_of
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.emulated_meta import GRAPH_PREFIX
 from voipbin_tui.backend.own_urls import OwnUrls
@@ -42,7 +42,7 @@ async def send_through_provider(request: Request, conversation: ConversationReco
     """Send ``text`` to the conversation's peer through its provider; None when the sandbox has
     no provider to call for it."""
     backend = backend_of(request)
-    if backend.config.relay is not None or conversation.type != AccountType.WHATSAPP:
+    if backend.config.relay is not None or provider_of(conversation.type) != "meta":
         return None
     account = backend.read(lambda store: store.get_account(conversation.account_id))
     if account is None:

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from voipbin_tui.api.models import AccountType
+from voipbin_tui.api.account_types import provider_of
 from voipbin_tui.backend.auth import requires_credentials
 from voipbin_tui.backend.context import backend_of
 from voipbin_tui.backend.emulated_http import BodyError, json_object
@@ -36,7 +36,7 @@ from voipbin_tui.protocols.whatsapp import build_text_message_payload
 PROVIDERS_PATH = "/v1.0/sandbox/providers"
 
 
-async def _switches(request: Request) -> dict[str, Any]:
+async def _body(request: Request) -> dict[str, Any]:
     try:
         return await json_object(request)
     except BodyError as error:
@@ -51,7 +51,7 @@ async def show_providers(request: Request) -> Response:
 
 @requires_credentials
 async def change_providers(request: Request) -> Response:
-    changes = await _switches(request)
+    changes = await _body(request)
 
     def change(store: Store) -> ProviderState:
         changed = apply_switches(load_state(store), changes)
@@ -85,7 +85,7 @@ def _account_of(request: Request, body: dict[str, Any]) -> AccountRecord:
 
 
 def _emulated_number(account: AccountRecord, state: ProviderState) -> None:
-    if account.type != AccountType.WHATSAPP:
+    if provider_of(account.type) != "meta":
         raise ApiProblem(400, "INVALID_ARGUMENT", f"a {account.type[:20]} account gets nothing from Meta")
     number = (account.provider_data or {}).get("phone_number_id", "")
     if number != state.meta.number.phone_number_id:
@@ -127,24 +127,25 @@ async def _inbound_line(own: OwnUrls, state: ProviderState, account: AccountReco
 @requires_credentials
 async def send_inbound(request: Request) -> Response:
     """``{"account_id", "text"}``: the account's provider sends a customer's text message."""
-    body = await _switches(request)
+    body = await _body(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_LENGTH:
         raise ApiProblem(400, "INVALID_ARGUMENT", f"text must be a non-empty string of at most {MAX_TEXT_LENGTH}")
     account = _account_of(request, body)
     state = backend_of(request).read(load_state)
     own = OwnUrls.of(request)
-    if account.type == AccountType.LINE:
-        result, provider = await _inbound_line(own, state, account, text), "line"
+    provider = provider_of(account.type)
+    if provider == "line":
+        result = await _inbound_line(own, state, account, text)
     else:
-        result, provider = await _inbound_meta(own, state, account, text), "meta"
-    return JSONResponse({"provider": provider, **result.as_json()})
+        result = await _inbound_meta(own, state, account, text)
+    return JSONResponse({"provider": provider or "meta", **result.as_json()})
 
 
 @requires_credentials
 async def send_dashboard_test(request: Request) -> Response:
     """``{"account_id"}``: Meta's App Dashboard Test for the app serving that WhatsApp account."""
-    account = _account_of(request, await _switches(request))
+    account = _account_of(request, await _body(request))
     state = backend_of(request).read(load_state)
     _emulated_number(account, state)
     result = await press_dashboard_test(OwnUrls.of(request), state)

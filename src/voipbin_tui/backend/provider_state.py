@@ -20,7 +20,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from voipbin_tui.api.models import AccountType, mask_secret
+from voipbin_tui.api.models import mask_secret
 from voipbin_tui.backend.errors import ApiProblem
 from voipbin_tui.backend.own_urls import OwnUrls
 from voipbin_tui.backend.seed import (
@@ -181,8 +181,8 @@ def reset_state(store: Store) -> ProviderState:
 
 
 def seeded_state(store: Store) -> ProviderState:
-    """The seed's Meta app and LINE channel, pointing at the seeded accounts (found by their
-    seeded tokens: none in a sandbox made with ``--no-seed``)."""
+    """The seed's Meta app and LINE channel, pointing at the seeded accounts (the oldest holding
+    the seeded tokens: none in a sandbox made with ``--no-seed``)."""
     return ProviderState(
         meta=MetaState(
             app=MetaApp(app_id=SEED_META_APP_ID, name=SEED_META_APP_NAME, app_secret=SEED_META_APP_SECRET),
@@ -205,7 +205,7 @@ def seeded_state(store: Store) -> ProviderState:
                 display_phone_number=SEED_DISPLAY_PHONE_NUMBER,
                 verified_name=SEED_VERIFIED_NAME,
             ),
-            account_id=_seeded_account(store, AccountType.WHATSAPP, SEED_WHATSAPP_ACCESS_TOKEN),
+            account_id=store.first_account_with_token(SEED_WHATSAPP_ACCESS_TOKEN),
         ),
         line=LineChannel(
             channel_id=SEED_LINE_CHANNEL_ID,
@@ -214,13 +214,9 @@ def seeded_state(store: Store) -> ProviderState:
             bot_user_id=SEED_LINE_BOT_USER_ID,
             basic_id=SEED_LINE_BASIC_ID,
             display_name=SEED_LINE_DISPLAY_NAME,
-            account_id=_seeded_account(store, AccountType.LINE, SEED_LINE_CHANNEL_TOKEN),
+            account_id=store.first_account_with_token(SEED_LINE_CHANNEL_TOKEN),
         ),
     )
-
-
-def _seeded_account(store: Store, account_type: AccountType, token: str) -> UUID | None:
-    return store.first_account_with_token(account_type.value, token)
 
 
 # -- switches ----------------------------------------------------------------------------

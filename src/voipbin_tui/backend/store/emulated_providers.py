@@ -26,10 +26,10 @@ class EmulatedProviders(StoreConnection):
     def forget_provider_document(self) -> None:
         self._db.execute("DELETE FROM emulated_providers")
 
-    def first_account_with_token(self, account_type: str, token: str) -> UUID | None:
-        """The oldest account of ``account_type`` holding ``token`` (how the seeded accounts are
-        found again: their tokens are the seed's)."""
+    def first_account_with_token(self, token: str) -> UUID | None:
+        """The oldest account holding ``token`` (how the seeded accounts are found again: their
+        tokens are the seed's)."""
         row = self._db.execute(
-            "SELECT id FROM accounts WHERE type = ? AND token = ? ORDER BY tm_create LIMIT 1", (account_type, token)
+            "SELECT id FROM accounts WHERE token = ? ORDER BY tm_create LIMIT 1", (token,)
         ).fetchone()
         return None if row is None else UUID(row[0])
