@@ -54,6 +54,30 @@ def test_read_only_refuses_writes() -> None:
     assert result.exit_code == 2 and "--read-only" in result.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("accounts", "create", "--type", "sms", "--name", "forgotten"),
+        ("accounts", "delete", "{sms}", "--yes"),
+        ("hook", "send-test", "{whatsapp}"),
+    ],
+)
+def test_a_command_that_forgot_the_read_only_check_is_refused_by_its_connection(
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early check only saves a prompt: the connection's clients refuse the change anyway."""
+    from voipbin_tui import cli
+
+    ids = {"sms": account_id("sms"), "whatsapp": account_id("whatsapp")}
+    before = run("accounts", "list", "--json").stdout
+    monkeypatch.setattr(cli, "_refuse_if_read_only", lambda ctx: None)
+    result = run("--read-only", *(part.format(**ids) for part in command))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: read-only: ") and result.stderr.count("\n") == 1
+    assert "was not sent" in result.stderr and ("POST " in result.stderr or "DELETE " in result.stderr)
+    assert run("accounts", "list", "--json").stdout == before
+
+
 def test_hook_send_test_reports_the_verdict() -> None:
     result = run("hook", "send-test", account_id("whatsapp"), "--text", "café ☕")
     assert result.exit_code == 0, result.output
