@@ -11,6 +11,11 @@ import io
 import tokenize
 from pathlib import Path
 
+import pytest
+from textual.app import App
+
+from voipbin_tui.tui.shell import AppAccess
+
 TUI = Path(__file__).resolve().parents[1] / "src" / "voipbin_tui" / "tui"
 
 
@@ -81,3 +86,14 @@ def test_the_worker_scan_finds_textual_work(tmp_path: Path) -> None:
     (tmp_path / "screen.py").write_text("from textual import on, work\n\ndef f(self):\n    self.run_worker(g())\n")
     (tmp_path / "workers.py").write_text("from textual import work\n")
     assert direct_workers(tmp_path) == ["screen.py:1", "screen.py:4"]
+
+
+def test_the_accessor_refuses_another_app() -> None:
+    """A screen mounted in some other app fails at once, naming both, instead of reading
+    attributes that are not there."""
+
+    class Stray(AppAccess):
+        app = App[object]()
+
+    with pytest.raises(TypeError, match="Stray runs inside VoipbinApp, not App"):
+        _ = Stray().voipbin_app
