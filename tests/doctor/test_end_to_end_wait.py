@@ -20,6 +20,7 @@ from voipbin_tui.backend.seed import (
 )
 from voipbin_tui.connection import Connection
 from voipbin_tui.doctor import CheckStatus, DoctorSecrets
+from voipbin_tui.workflows.hook_test import hook_test_url
 
 SEED_SECRETS = DoctorSecrets.of(token=SEED_META_ACCESS_TOKEN, verify_token=SEED_WHATSAPP_VERIFY_TOKEN)
 
@@ -83,3 +84,26 @@ async def test_a_message_that_reaches_another_account_does_not_count(connection:
     results = await report(connection, account.id, SEED_SECRETS, end_to_end="wait", time_limit=2)
     assert results["end_to_end"].status is CheckStatus.FAIL
     assert "likeliest reason, meta.webhook_url" in results["end_to_end"].summary
+
+
+async def test_a_message_in_an_old_conversation_is_found(connection: Connection) -> None:
+    """The emulated Meta writes as a customer who wrote before: the message lands in an old
+    conversation, behind newer ones of other accounts (VoIPBIN lists them by creation)."""
+    other = await connection.client.create_account(
+        AccountDraft(
+            type=AccountType.WHATSAPP,
+            name="Doctor busy neighbour",
+            token=SEED_META_ACCESS_TOKEN,
+            secret="verify-" + random_tokens.token_hex(4),
+            phone_number_id=str(random_tokens.randbelow(9 * 10**14) + 10**14),
+            app_secret=random_tokens.token_hex(16),
+        )
+    )
+    async with connection.hook_sender() as sender:
+        for number in range(25):  # more newer conversations than a page of the newest, none its own
+            url = hook_test_url(connection, other.id)
+            delivery = await sender.send_test_message(url, other, text="hi", sender=f"1555000{number:04d}")
+            assert delivery.accepted
+    account = await seeded(connection, "whatsapp")
+    results = await report(connection, account.id, SEED_SECRETS, end_to_end="wait", time_limit=10)
+    assert results["end_to_end"].status is CheckStatus.PASS, results["end_to_end"]

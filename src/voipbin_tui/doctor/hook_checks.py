@@ -8,10 +8,11 @@ import secrets as random_tokens
 import time
 
 from voipbin_tui.api.account_types import spec_of
-from voipbin_tui.api.conversation_traffic import ConversationWatcher, MessageEvent
 from voipbin_tui.api.hooks import HookDelivery
+from voipbin_tui.api.models import Conversation, ConversationMessage
 from voipbin_tui.api.provider_http import ProviderCallFailed
 from voipbin_tui.api.sandbox_providers import SandboxProviders
+from voipbin_tui.doctor.arrivals import IncomingWatch
 from voipbin_tui.doctor.context import DoctorRun, Outcome, Skip, failed, passed, warned
 from voipbin_tui.doctor.meta_checks import number_facts
 from voipbin_tui.doctor.report import CheckStatus
@@ -22,9 +23,7 @@ WAIT_TIME_LIMIT = 120.0
 SANDBOX_WAIT_TIME_LIMIT = 15.0
 SANDBOX_POLL_SECONDS = 0.1
 LIVE_POLL_SECONDS = 3.0
-"""VoIPBIN allows a customer about 16 requests a second; a poll reads a few conversations."""
-SANDBOX_CONVERSATIONS_PER_POLL = 20
-LIVE_CONVERSATIONS_PER_POLL = 5
+"""VoIPBIN allows a customer about 16 requests a second; a poll reads up to a dozen conversations."""
 LIKELY_CULPRITS = (
     "meta.app_secret",
     "meta.webhook_url",
@@ -89,9 +88,13 @@ async def check_end_to_end(run: DoctorRun) -> Outcome:
         raise Skip("needs the saved account: messages reach only saved accounts")
     nonce = random_tokens.token_hex(4)
     text = f"voipbin-tui doctor check {nonce}"
-    per_poll = SANDBOX_CONVERSATIONS_PER_POLL if run.connection.is_sandbox else LIVE_CONVERSATIONS_PER_POLL
-    watcher = ConversationWatcher(run.connection.client, conversations_per_poll=per_poll)
-    await watcher.poll()  # what is there already is not the answer
+    watch = IncomingWatch(
+        run.connection.client,
+        account_id=run.account.id,
+        by_account_id=spec.conversation_per_account,
+        conversation_type=str(run.account.type),
+    )
+    await watch.start()  # what is there already is not the answer
     limit = run.time_limit or _default_limit(run)
     evidence: list[str] = []
     started = time.monotonic()
@@ -103,11 +106,12 @@ async def check_end_to_end(run: DoctorRun) -> Outcome:
         matches_text: str | None = text
     else:
         matches_text = await _ask_for_message(run, text, limit, evidence)
-    arrived = await _watch(run, watcher, matches_text, started + limit)
+    arrived = await _watch(run, watch, matches_text, started + limit)
     took = time.monotonic() - started
     if arrived is not None:
-        who = one_line(arrived.message.source.target or arrived.conversation.dialog_id or "?")
-        evidence.append(f"GET /conversations/{arrived.conversation.id}/messages → incoming {arrived.message.id}")
+        conversation, message = arrived
+        who = one_line(message.source.target or conversation.dialog_id or "?")
+        evidence.append(f"GET /conversations/{conversation.id}/messages → incoming {message.id}")
         return passed(f"an incoming message from {who} arrived in VoIPBIN after {took:.1f} s", *evidence)
     reason = await _likeliest_reason(run)
     return failed(f"no incoming message arrived in VoIPBIN within {limit:.0f} s{reason}", *evidence)
@@ -174,23 +178,14 @@ async def _what_to_send(run: DoctorRun, limit: float) -> str:
 
 
 async def _watch(
-    run: DoctorRun, watcher: ConversationWatcher, text: str | None, deadline: float
-) -> MessageEvent | None:
+    run: DoctorRun, watch: IncomingWatch, text: str | None, deadline: float
+) -> tuple[Conversation, ConversationMessage] | None:
+    """The first new incoming message for the account (with ``text``, when it is known)."""
     pause = SANDBOX_POLL_SECONDS if run.connection.is_sandbox else LIVE_POLL_SECONDS
-    spec = spec_of(run.account.type)
-    per_account = spec is not None and spec.conversation_per_account
     while True:
-        for event in await watcher.poll():
-            if not event.is_new or str(event.message.direction) != "incoming":
-                continue
-            # a WhatsApp conversation names its account (a message for another one proves
-            # nothing about this one); LINE's do not, so there the text tells
-            if per_account and event.conversation.account_id != run.account.id:
-                continue
-            if not per_account and event.conversation.type != str(run.account.type):
-                continue
-            if text is None or event.message.text == text:
-                return event
+        for conversation, message in await watch.poll():
+            if text is None or message.text == text:
+                return conversation, message
         if time.monotonic() + pause > deadline:
             return None
         await asyncio.sleep(pause)
