@@ -170,6 +170,7 @@ async def test_a_form_account_not_created_yet_has_no_hook_url_to_compare(connect
     assert creating["meta.webhook_url"].status is SKIP
     assert "VoIPBIN gives its hook URL when it creates it" in creating["meta.webhook_url"].summary
     assert creating["meta.token"].status is PASS and creating["meta.app_secret"].status is PASS
+    assert "needs the saved account" in creating["end_to_end"].summary  # asked for or not
 
 
 async def test_a_sandbox_run_loads_no_certificate_authorities(

@@ -20,7 +20,7 @@ from textual.widgets import Input
 from tests.helpers import SteppingClock, sequential_ids
 from voipbin_tui.api import Account, AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
-from voipbin_tui.config import SandboxTarget
+from voipbin_tui.config import ProviderBases, SandboxTarget
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.accounts import AccountsScreen
@@ -84,6 +84,8 @@ def opener_for(backend: EmbeddedBackend, data_dir: Path | None = None, **client_
                 inspector_url=backend.inspector_url,
                 feed_accesskey=backend.accesskey,
                 local_hook_base_url=backend.local_hook_url,
+                providers=ProviderBases.emulated_by(backend.base_url),
+                backend_url=backend.base_url,
             )
 
     return open_connection

@@ -20,8 +20,10 @@ from tests.tui.conftest import make_app, opener_for, screen_text, settle, toasts
 from voipbin_tui.api import AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.tui.app import VoipbinApp
+from voipbin_tui.tui.screens.choice import ChoiceScreen
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
+from voipbin_tui.tui.screens.doctor import DoctorReportScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
@@ -123,6 +125,31 @@ async def test_hostile_text_is_drawn_as_text_on_every_screen(sandbox: EmbeddedBa
         await pilot.pause(0.5)
         await settle(pilot)
         assert_drawn_safely(pilot, "command palette")
+
+
+async def test_the_doctor_report_draws_names_and_evidence_as_text(sandbox: EmbeddedBackend, tmp_path: Path) -> None:
+    """The report's title, its summaries (the account's and its flow's names) and the evidence
+    panel carry API text: drawn escaped, markup shown, not applied."""
+    plant_hostile_data(tmp_path / "sandbox")
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        screen = await wait_for_accounts(pilot)
+        row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == "whatsapp")
+        screen.table.move_cursor(row)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PromptScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChoiceScreen))
+        await pilot.press("n")
+        report = pilot.app.screen
+        assert isinstance(report, DoctorReportScreen)
+        await wait_until(pilot, lambda: report.finished, timeout=20)
+        await settle(pilot)
+        assert_drawn_safely(pilot, "doctor report")
+        assert "\\x1b]0;PWNED" in screen_text(pilot) and MARKUP_SHOWN in screen_text(pilot)
+        await pilot.press("enter")  # the evidence of voipbin.account: the account's name again
+        await settle(pilot)
+        assert report.evidence_shown
+        assert_drawn_safely(pilot, "doctor evidence")
 
 
 async def test_every_toast_is_escaped_whoever_sends_it(sandbox: EmbeddedBackend) -> None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from voipbin_tui.api.account_types import CREDENTIAL_KEYS, FieldProblem, spec_of
 from voipbin_tui.api.errors import AccountValidationError, NothingToUpdate
-from voipbin_tui.api.models import NIL_UUID, Account, AccountType
+from voipbin_tui.api.models import NIL_UUID, Account, AccountType, ProviderData
 
 MAX_NAME_LENGTH = 255
 TRIMMED_FIELDS = CREDENTIAL_KEYS
@@ -73,6 +73,27 @@ class AccountDraft(BaseModel):
             message_flow_id=account.message_flow_id,
             phone_number_id=account.phone_number_id,
             app_secret=account.app_secret,
+        )
+
+    def unsaved_account(self, original: Account | None = None) -> Account:
+        """This draft as an account not saved yet, for checks before saving: ``original``'s id
+        and times on an edit, the nil id on a create (VoIPBIN gives the id). Write-only
+        secrets have no place in an ``Account``: the caller holds them."""
+        return Account(
+            id=original.id if original is not None else NIL_UUID,
+            customer_id=original.customer_id if original is not None else None,
+            type=self.type,
+            name=self.name,
+            detail=self.detail,
+            message_flow_id=self.message_flow_id,
+            provider_data=(
+                ProviderData(phone_number_id=self.phone_number_id, app_secret=self.app_secret)
+                if self._uses_provider_data
+                else None
+            ),
+            tm_create=original.tm_create if original is not None else None,
+            tm_update=original.tm_update if original is not None else None,
+            tm_delete=original.tm_delete if original is not None else None,
         )
 
     def problems(self, *, creating: bool) -> list[FieldProblem]:

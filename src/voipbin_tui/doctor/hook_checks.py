@@ -77,6 +77,8 @@ async def check_verify_token(run: DoctorRun) -> Outcome:
 
 
 async def check_end_to_end(run: DoctorRun) -> Outcome:
+    if not run.saved:
+        raise Skip("needs the saved account: messages reach only saved accounts")
     if run.end_to_end is None:
         raise Skip("not asked for: it sends a signed test message (sign) or waits for a real one (wait)")
     spec = spec_of(run.account.type)
@@ -84,8 +86,6 @@ async def check_end_to_end(run: DoctorRun) -> Outcome:
         raise Skip(f"{run.account.type} accounts do not receive through the conversation hook")
     if run.end_to_end == "sign":
         run.may_send_to_hook()
-    elif not run.saved:
-        raise Skip("needs the saved account: messages reach only saved accounts")
     nonce = random_tokens.token_hex(4)
     text = f"voipbin-tui doctor check {nonce}"
     watch = IncomingWatch(

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from uuid import UUID
 
 import httpx
@@ -75,7 +75,7 @@ async def run_checks(
     on_wait: WaitNotice | None = None,
     live_hook_confirmed: bool = False,
     http: httpx.AsyncClient | None = None,
-) -> AsyncIterator[CheckResult]:
+) -> AsyncGenerator[CheckResult, None]:
     """Yield each check's result as it finishes, ``voipbin.account`` first.
 
     ``subject`` is a saved account's id (read from VoIPBIN), or an ``Account`` holding a form's

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from voipbin_tui.api.account_types import spec_of
+from voipbin_tui.api.drafts import AccountDraft
+
 SECRET_NAMES = ("token", "verify_token", "channel_secret")
 
 
@@ -25,6 +28,15 @@ class DoctorSecrets:
         if unknown:
             raise TypeError(f"unknown secrets: {', '.join(sorted(unknown))}")
         return cls(**{name: SecretStr(value) if value else None for name, value in values.items()})
+
+    @classmethod
+    def typed_in(cls, draft: AccountDraft) -> DoctorSecrets:
+        """The secrets a form's draft holds, by the registry's field for each (WhatsApp's
+        ``secret`` is the verify token, LINE's the channel secret); blank ones are not given."""
+        spec = spec_of(draft.type)
+        fields = spec.fields if spec is not None else ()
+        typed = {field.doctor_secret: getattr(draft, field.key) for field in fields if field.doctor_secret}
+        return cls(**{name: value for name, value in typed.items() if value is not None and value.get_secret_value()})
 
     def given(self, name: str) -> SecretStr | None:
         value: SecretStr | None = getattr(self, name)

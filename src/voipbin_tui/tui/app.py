@@ -40,6 +40,7 @@ from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed
 from voipbin_tui.tui.screens.accounts import AccountsScreen
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
+from voipbin_tui.tui.screens.doctor import DoctorReportScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
 from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
 from voipbin_tui.tui.screens.request import RequestDetailScreen
@@ -272,6 +273,10 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             if account is None or not answers_hub_challenge(account.type):
                 return "Only WhatsApp has a hub challenge: select a WhatsApp account."
             return ""
+        if action == "check_account":  # reads, and asks before anything it would send
+            if self.connection is None:
+                return "Not connected: wait, or press R to try again after a failed start."
+            return "" if self.selected_account() is not None else "Select an account first."
         if action not in MUTATING_ACTIONS:
             return ""
         if self.read_only:
@@ -342,6 +347,12 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         account = self.selected_account()
         if account is not None and self.connection is not None:
             self.push_screen(AccountDetailScreen(account))
+
+    def action_check_account(self) -> None:
+        """The account doctor's report on the account the user is on."""
+        account = self.selected_account()
+        if account is not None and self.connection is not None:
+            self.push_screen(DoctorReportScreen(account))
 
     def action_new_account(self) -> None:
         if self.connection is not None:

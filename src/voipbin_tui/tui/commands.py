@@ -29,6 +29,12 @@ class AccountCommands(Provider):
             yield "accounts: edit selected", "Edit the selected account", partial(run, "app.edit_account")
         if allowed("delete_account"):
             yield "accounts: delete selected", "Delete the selected account", partial(run, "app.delete_account")
+        if allowed("check_account"):
+            yield (
+                "accounts: check selected",
+                "Check that it can receive (the account doctor)",
+                partial(run, "app.check_account"),
+            )
         if allowed("send_test"):
             yield (
                 "inspector: send a test message",

@@ -50,6 +50,13 @@ class AccountsScreen(AppAccess, Screen[None]):
         Binding("S", "reverse_sort", "Reverse", id="accounts.reverse", tooltip="Reverse the sort", show=False),
         Binding("t", "app.send_test", "Test", id="accounts.test", tooltip="Send a test inbound message to the account"),
         Binding(
+            "k",
+            "app.check_account",
+            "Check",
+            id="accounts.check",
+            tooltip="Check that the account can receive: VoIPBIN, Meta or LINE, and the path between",
+        ),
+        Binding(
             "h",
             "app.hub_challenge",
             "Hub challenge",

@@ -53,6 +53,13 @@ class AccountDetailScreen(AppAccess, ExplainsRefusals, Screen[None]):
             id="detail.hub_challenge",
             tooltip="Send Meta's hub challenge (WhatsApp), as the App Dashboard does",
         ),
+        Binding(
+            "k",
+            "app.check_account",
+            "Check",
+            id="detail.check",
+            tooltip="Check that the account can receive: VoIPBIN, Meta or LINE, and the path between",
+        ),
         Binding("e", "app.edit_account", "Edit", id="detail.edit", tooltip="Edit this account"),
         # The same key on a deleted account, not shown in the footer: it asks before editing.
         Binding(

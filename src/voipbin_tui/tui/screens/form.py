@@ -39,6 +39,7 @@ from voipbin_tui.api import (
     VoipbinError,
 )
 from voipbin_tui.api.account_types import ACCOUNT_TYPES, CREDENTIAL_KEYS, SECRET_KEYS, field_keys
+from voipbin_tui.doctor import DoctorSecrets
 from voipbin_tui.presentation import (
     NO_FLOW,
     STAYS_DELETED,
@@ -50,6 +51,7 @@ from voipbin_tui.presentation import (
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.messages import AccountDeleted
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
+from voipbin_tui.tui.screens.doctor import DoctorReportScreen
 from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
@@ -66,6 +68,14 @@ class AccountFormScreen(AppAccess, ExplainsRefusals, Screen[Account | None]):
         Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Validate and save", priority=True),
         Binding("escape", "leave", "Cancel", id="form.cancel", tooltip="Leave (asks if something changed)"),
         Binding("ctrl+r", "toggle_reveal", "Reveal secrets", id="form.reveal", tooltip="Show or hide what you typed"),
+        Binding(
+            "ctrl+t",
+            "check",
+            "Check",
+            id="form.check",
+            tooltip="Check before saving: the account doctor on the values and secrets typed",
+            priority=True,
+        ),
     ]
 
     revealed: reactive[bool] = reactive(False)
@@ -290,6 +300,17 @@ class AccountFormScreen(AppAccess, ExplainsRefusals, Screen[Account | None]):
                 return "Choose the account type first."
             return f"{self.account_type} accounts have no secrets to reveal."
         return ""
+
+    def action_check(self) -> None:
+        """The doctor's report on what is typed, not saved: the checks that need no saved
+        account run with the secrets just typed (blank ones on an edit are skipped, saying so)."""
+        if self.account_type is None:
+            self._show_form_error("Choose the account type first.")
+            self.query_one("#input-type", Select).focus()
+            return
+        draft, _ = self.draft().trimmed()
+        account = draft.unsaved_account(self._original)
+        self.app.push_screen(DoctorReportScreen(account, typed=DoctorSecrets.typed_in(draft)))
 
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
