@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -41,6 +41,7 @@ from voipbin_tui.doctor import (
     secrets_needed,
     tally,
 )
+from voipbin_tui.presentation import error_message
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.tui.screens.choice import Choice, ChoiceScreen
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
@@ -48,6 +49,7 @@ from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
 from voipbin_tui.tui.shell import AppAccess
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
+from voipbin_tui.tui.workers import background
 from voipbin_tui.workflows.confirmation import live_traffic_question
 
 monotonic = time.monotonic
@@ -124,7 +126,7 @@ class DoctorReportScreen(AppAccess, Screen[None]):
 
     # -- running ----------------------------------------------------------------------
 
-    @work(exclusive=True, group="doctor", exit_on_error=False)
+    @background("Check failed", group="doctor", exclusive=True)
     async def run_doctor(self) -> None:
         """Ask what the run needs, then run it, filling rows in as results land."""
         connection = self.voipbin_app.connection
@@ -155,7 +157,7 @@ class DoctorReportScreen(AppAccess, Screen[None]):
                 async for result in results:
                     self._show_result(result)
         except VoipbinError as exc:
-            self._finish(f"Stopped: {exc}")
+            self._finish(f"Stopped: {error_message(exc)}")
             return
         self._finish()
 
