@@ -2,7 +2,8 @@
 
     python screenshots/make_screenshots.py
 
-Writes accounts, detail, form, delete, inspector and request SVGs beside this file (80x24, the size operators have).
+Writes accounts, detail, form, delete, doctor, inspector and request SVGs beside this file
+(80x24, the size operators have).
 The app secret stays masked in every picture.
 """
 
@@ -31,8 +32,10 @@ from tests.tui.conftest import (  # noqa: E402
     wait_for_accounts,
     wait_until,
 )
+from tests.tui.test_doctor_snapshots import run_report  # noqa: E402
 from tests.tui.test_inspector_snapshots import with_traffic  # noqa: E402
 from voipbin_tui.api import AccountType  # noqa: E402
+from voipbin_tui.backend.seed import SEED_WHATSAPP_ACCESS_TOKEN, SEED_WHATSAPP_VERIFY_TOKEN  # noqa: E402
 from voipbin_tui.backend.server import EmbeddedBackend  # noqa: E402
 from voipbin_tui.tui.screens.detail import AccountDetailScreen  # noqa: E402
 from voipbin_tui.tui.screens.form import AccountFormScreen  # noqa: E402
@@ -74,6 +77,11 @@ SHOTS: dict[str, Callable[[EmbeddedBackend, Path], Callable[[Pilot], Awaitable[N
     "detail": lambda backend, data_dir: detail,
     "form": lambda backend, data_dir: form,
     "delete": lambda backend, data_dir: delete,
+    # the doctor on the seeded WhatsApp account, its secrets given, signed end to end; the
+    # highlight on the last row, so the provider checks are in the picture
+    "doctor": lambda backend, data_dir: run_report(
+        token=SEED_WHATSAPP_ACCESS_TOKEN, verify_token=SEED_WHATSAPP_VERIFY_TOKEN, end_to_end="s", keys=("end",)
+    ),
     "inspector": inspector(),
     "request": inspector("up", "up", "up", "up", "up", "up", "enter"),
 }

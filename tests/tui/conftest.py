@@ -17,10 +17,9 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.helpers import SteppingClock, sequential_ids
+from tests.helpers import SteppingClock, sandbox_connection, sequential_ids
 from voipbin_tui.api import Account, AccountType, VoipbinClient
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
-from voipbin_tui.config import ProviderBases, SandboxTarget
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.accounts import AccountsScreen
@@ -77,16 +76,7 @@ def opener_for(backend: EmbeddedBackend, data_dir: Path | None = None, **client_
     @asynccontextmanager
     async def open_connection() -> AsyncIterator[Connection]:
         async with VoipbinClient(backend.api_url, accesskey=backend.accesskey, **client_options) as client:
-            yield Connection(
-                client=client,
-                target=SandboxTarget(data_dir or Path("/sandbox")),
-                hook_base_url=backend.hook_url,
-                inspector_url=backend.inspector_url,
-                feed_accesskey=backend.accesskey,
-                local_hook_base_url=backend.local_hook_url,
-                providers=ProviderBases.emulated_by(backend.base_url),
-                backend_url=backend.base_url,
-            )
+            yield sandbox_connection(backend, client, data_dir)
 
     return open_connection
 

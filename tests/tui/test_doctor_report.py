@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets as random_tokens
+from contextlib import asynccontextmanager
 
 import pytest
 from pydantic import SecretStr
 from textual.widgets import Input
 
+from tests.helpers import sandbox_connection
 from tests.tui.conftest import (
     accounts_screen,
     make_app,
@@ -31,9 +33,13 @@ from voipbin_tui.backend.seed import (
     SEED_WHATSAPP_VERIFY_TOKEN,
 )
 from voipbin_tui.backend.server import EmbeddedBackend
+from voipbin_tui.config import RemoteTarget
+from voipbin_tui.connection import Connection
 from voipbin_tui.doctor import CheckStatus, planned_checks, runner
 from voipbin_tui.doctor.context import DoctorRun, Outcome
+from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.choice import ChoiceScreen
+from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.detail import AccountDetailScreen
 from voipbin_tui.tui.screens.doctor import DoctorReportScreen
 from voipbin_tui.tui.screens.form import AccountFormScreen
@@ -261,3 +267,36 @@ async def test_read_only_on_the_sandbox_offers_no_end_to_end(sandbox: EmbeddedBa
         await wait_until(pilot, lambda: screen.finished, timeout=20)
         assert not any(isinstance(s, ChoiceScreen) for s in pilot.app.screen_stack)
         assert screen.results["end_to_end"].status is SKIP
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+async def test_test_traffic_to_a_live_hook_is_asked_about_first(sandbox: EmbeddedBackend, answer: str) -> None:
+    """On a profile (not the sandbox) the hub challenge goes to the live hook only after a yes;
+    a no still runs every other check, and the row says what was not sent."""
+
+    @asynccontextmanager
+    async def live_profile():
+        async with VoipbinClient(sandbox.api_url, accesskey=sandbox.accesskey) as client:
+            local = sandbox_connection(sandbox, client)
+            target = RemoteTarget(sandbox.api_url, sandbox.hook_url, sandbox.accesskey, None, "prod", None)
+            yield Connection(
+                client, target, sandbox.hook_url, None, None, sandbox.local_hook_url, providers=local.providers
+            )
+
+    async with VoipbinApp(live_profile).run_test(size=(120, 40)) as pilot:
+        select_type(await wait_for_accounts(pilot), AccountType.WHATSAPP)
+        screen = await open_report(pilot)
+        await paste_into(pilot, "#prompt-verify_token", SEED_WHATSAPP_VERIFY_TOKEN)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChoiceScreen))
+        await pilot.press("n")  # no end to end: only the hub challenge would send
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        assert "live hook" in screen_text(pilot)
+        await pilot.press(answer)
+        await wait_until(pilot, lambda: screen.finished, timeout=20)
+        verify = screen.results["hook.verify_token"]
+        if answer == "y":
+            assert verify.status is PASS, verify
+        else:
+            assert verify.status is SKIP and "was not confirmed" in verify.summary
+        assert screen.results["voipbin.flow"].status is PASS

@@ -14,7 +14,8 @@ import time
 from contextlib import aclosing
 from typing import ClassVar
 
-from rich.table import Table
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -286,24 +287,24 @@ class DoctorReportScreen(AppAccess, Screen[None]):
         if check is not None:
             self.checks.replace_option_prompt(check_id, self._row(check))
 
-    def _row(self, check: PlannedCheck) -> Table:
-        """Two columns: the mark and status word, then the id and title on one line and the
-        summary (all of it, wrapped) under them."""
+    def _row(self, check: PlannedCheck) -> Group:
+        """The mark and status word, the id and title on one line (cut to fit), and the summary,
+        all of it, wrapped under them. (A ``Group`` of two texts draws far faster than a
+        table, and rows are drawn again each time a result lands.)"""
         result = self.results.get(check.id)
-        grid = Table.grid(padding=(0, 1), expand=True)
-        grid.add_column(width=MARK_WIDTH, no_wrap=True)
-        grid.add_column(ratio=1)
-        head = Text.assemble((check.id, "bold"), "  ", (check.title, "dim"), no_wrap=True, overflow="ellipsis")
         if result is None:
-            mark = Text("…", style="dim")
+            mark = Text("…".ljust(MARK_WIDTH), style="dim")
             pending = "stopped" if self.finished else "running…" if self.running else "waits for the secrets"
-            grid.add_row(mark, head)
-            grid.add_row(Text(""), Text(pending, style="dim italic"))
-            return grid
-        mark = Text(f"{result.status.mark} {result.status.value}", style=STATUS_STYLES[result.status])
-        grid.add_row(mark, head)
-        grid.add_row(Text(""), Text(result.summary))
-        return grid
+            summary = Text(pending, style="dim italic")
+        else:
+            mark = Text(
+                f"{result.status.mark} {result.status.value}".ljust(MARK_WIDTH), style=STATUS_STYLES[result.status]
+            )
+            summary = Text(result.summary)
+        head = Text.assemble(
+            mark, " ", (check.id, "bold"), "  ", (check.title, "dim"), no_wrap=True, overflow="ellipsis"
+        )
+        return Group(head, Padding(summary, (0, 0, 0, MARK_WIDTH + 1)))
 
     def _show_evidence(self) -> None:
         panel = self.query_one("#doctor-evidence-text", Static)
