@@ -27,6 +27,8 @@ from tests.tui.test_account_flows import choose, paste_into, type_into
 from voipbin_tui.api import AccountDraft, AccountType, VoipbinClient
 from voipbin_tui.api.sandbox_providers import SandboxProviders
 from voipbin_tui.backend.seed import (
+    SEED_LINE_CHANNEL_SECRET,
+    SEED_LINE_CHANNEL_TOKEN,
     SEED_PHONE_NUMBER_ID,
     SEED_WHATSAPP_ACCESS_TOKEN,
     SEED_WHATSAPP_APP_SECRET,
@@ -300,3 +302,40 @@ async def test_test_traffic_to_a_live_hook_is_asked_about_first(sandbox: Embedde
         else:
             assert verify.status is SKIP and "was not confirmed" in verify.summary
         assert screen.results["voipbin.flow"].status is PASS
+
+
+async def test_waiting_on_the_sandbox_its_emulated_meta_sends_the_message(sandbox: EmbeddedBackend) -> None:
+    async with make_app(sandbox).run_test(size=(80, 24)) as pilot:
+        select_type(await wait_for_accounts(pilot), AccountType.WHATSAPP)
+        await open_report(pilot)
+        screen = await give_secrets(pilot, SEED_WHATSAPP_ACCESS_TOKEN, end_to_end="w")
+        end_to_end = screen.results["end_to_end"]
+        assert end_to_end.status is PASS, end_to_end
+        assert any(line.startswith("the emulated meta sent a signed message") for line in end_to_end.evidence), (
+            end_to_end
+        )
+        assert not screen.query_one("#doctor-waiting").has_class("-visible")  # the notice went with the wait
+
+
+async def test_a_line_account_asks_for_its_token_and_channel_secret_and_r_runs_again(
+    sandbox: EmbeddedBackend,
+) -> None:
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        select_type(await wait_for_accounts(pilot), AccountType.LINE)
+        screen = await open_report(pilot)
+        prompt = pilot.app.screen
+        assert [widget.id for widget in prompt.query(Input)] == ["prompt-token", "prompt-channel_secret"]
+        await paste_into(pilot, "#prompt-token", SEED_LINE_CHANNEL_TOKEN)
+        await paste_into(pilot, "#prompt-channel_secret", SEED_LINE_CHANNEL_SECRET)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChoiceScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: screen.finished, timeout=20)
+        for check_id in ("line.token", "line.channel_secret", "line.webhook_url", "line.webhook_active"):
+            assert screen.results[check_id].status is PASS, screen.results[check_id]
+        assert_holds_no_secret(pilot, screen, (SEED_LINE_CHANNEL_TOKEN, SEED_LINE_CHANNEL_SECRET))
+        screen.checks.focus()
+        await pilot.press("r")  # asks again: nothing was kept to run with
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PromptScreen))
+        assert pilot.app.screen.query_one("#prompt-token", Input).value == ""
+        assert not screen.finished and screen.results == {}
