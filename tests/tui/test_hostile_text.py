@@ -133,7 +133,7 @@ async def test_the_doctor_report_draws_names_and_evidence_as_text(sandbox: Embed
     plant_hostile_data(tmp_path / "sandbox")
     async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
         screen = await wait_for_accounts(pilot)
-        row = next(i for i, key in enumerate(screen._visible) if screen._accounts[key].type == "whatsapp")
+        row = next(i for i, account in enumerate(screen.index.shown) if account.type == "whatsapp")
         screen.table.move_cursor(row)
         await pilot.press("k")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PromptScreen))
