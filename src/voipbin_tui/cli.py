@@ -278,21 +278,25 @@ def _run_tui(ctx: click.Context, read_only: bool) -> None:
     for warning in warnings:
         _echo(warning, err=True)
     password = _password_up_front(target)
-    # the sandbox starts on a thread while Textual is imported and draws its first frame
-    opener = connection_opener(target, password_prompt=password, read_only=read_only)
+    account_cache = AccountCache(target.data_dir if isinstance(target, SandboxTarget) else data_dir(), target)
+    # With no list to show yet, the sandbox starts on a thread while Textual is imported; with
+    # one, after the first frame (the app connects then): on one core, under one lock, its
+    # imports and start would only delay the frame that shows the list last seen.
+    opener = connection_opener(
+        target, password_prompt=password, read_only=read_only, start_at_once=not account_cache.path.exists()
+    )
 
     from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
 
     notices = list(warnings)
     if isinstance(target, SandboxTarget) and (open_data_dir := data_dir_warning(target.data_dir)):
         notices.append(open_data_dir)
-    cache_dir = target.data_dir if isinstance(target, SandboxTarget) else data_dir()
     app = VoipbinApp(
         opener,
         read_only=read_only,
         keymap=keymap,
         notices=notices,
-        account_cache=AccountCache(cache_dir, target),
+        account_cache=account_cache,
     )
     app.run()
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+import httpx
+
 from voipbin_tui.account_cache import AccountCache
 from voipbin_tui.api.models import Account
 from voipbin_tui.backend.seed import SEEDED_SECRETS
@@ -78,3 +80,37 @@ async def test_a_fresh_list_that_comes_first_is_not_covered_by_the_one_last_seen
         await pilot.pause(0.1)
         assert "Gone since last run" not in screen_text(pilot)
         assert screen.accounts_table.last_seen is None
+
+
+class HeldAccountPages(httpx.AsyncBaseTransport):
+    """Loopback HTTP, but the account pages wait for ``gate`` (a slow link, a busy server)."""
+
+    def __init__(self, gate: asyncio.Event) -> None:
+        self._http = httpx.AsyncHTTPTransport()
+        self._gate = gate
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/conversation_accounts"):
+            await self._gate.wait()
+        return await self._http.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+async def test_the_list_last_seen_stays_in_view_while_the_fresh_one_loads(
+    sandbox: EmbeddedBackend, tmp_path: Path
+) -> None:
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([STALE], {})
+    pages = asyncio.Event()
+    app = VoipbinApp(opener_for(sandbox, transport=HeldAccountPages(pages)), account_cache=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = accounts_screen(pilot).accounts_table
+        await wait_until(pilot, lambda: app.connection is not None and table.fetching)
+        await pilot.pause(0.1)
+        text = screen_text(pilot)
+        assert "Gone since last run" in text and "last seen" in text  # not hidden behind a spinner
+        pages.set()
+        await wait_for_accounts(pilot)
+        assert "Gone since last run" not in screen_text(pilot)

@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 class AccountsTable(AppAccess, Vertical):
     """Banner, filter bar, table, empty state and status line of the accounts list."""
 
-    loading: reactive[bool] = reactive(False, init=False)
+    fetching: reactive[bool] = reactive(False, init=False)
+    """A load is running. (Not Textual's ``loading``, which would cover the table, and a list
+    last seen on it, with a spinner and take the keys away.)"""
     load_error: reactive[str | None] = reactive(None, init=False)
     """Why the last load failed (None once one succeeds)."""
     connect_error: reactive[str | None] = reactive(None, init=False)
@@ -92,7 +94,7 @@ class AccountsTable(AppAccess, Vertical):
     @property
     def loaded(self) -> bool:
         """A load has finished (with rows, with none, or with an error) and none is running."""
-        return not self.loading and (self.loaded_once or self.load_error is not None)
+        return not self.fetching and (self.loaded_once or self.load_error is not None)
 
     @property
     def filter_active(self) -> bool:
@@ -117,7 +119,7 @@ class AccountsTable(AppAccess, Vertical):
 
     # -- the states ---------------------------------------------------------------------
 
-    def watch_loading(self) -> None:
+    def watch_fetching(self) -> None:
         self._show_state()
 
     def watch_load_error(self) -> None:
@@ -144,7 +146,7 @@ class AccountsTable(AppAccess, Vertical):
             self._state_message = message
             self.query_one("#accounts-empty", Static).update(message)
             self.query_one("#accounts-body").set_class(bool(message), "-empty")
-        status = self.index.status(loading=self.loading, failed=self.load_error is not None, last_seen=self.last_seen)
+        status = self.index.status(loading=self.fetching, failed=self.load_error is not None, last_seen=self.last_seen)
         self.query_one("#accounts-status", Static).update(status, layout=False)
 
     def _show_banner(self, text: str) -> None:
@@ -159,9 +161,9 @@ class AccountsTable(AppAccess, Vertical):
         a thread would lose the race to the backend's answer it stands in for)."""
         cached = cache.read()
         if cached is not None and not len(self.index) and not self.loaded_once:
+            self.last_seen = cached.saved_at  # first: no row of it is ever the selected account
             self.index.replace(cached.accounts, cached.flow_names)
             self._render_rows()
-            self.last_seen = cached.saved_at
 
     async def _keep_for_next_run(self) -> None:
         """The whole list as loaded, for the next launch to show at once."""
@@ -179,7 +181,7 @@ class AccountsTable(AppAccess, Vertical):
         connection = self.voipbin_app.connection
         if connection is None:
             return
-        self.loading = True
+        self.fetching = True
         client = connection.client
         selected = self.selected_account()
         keep = selected.id if selected is not None else None  # refresh keeps it, wherever it lands
@@ -208,7 +210,7 @@ class AccountsTable(AppAccess, Vertical):
         self._stop_retrying()
         self.loaded_once = True
         self.load_error = None
-        self.loading = False
+        self.fetching = False
         await self._keep_for_next_run()
 
     def _loading_failed(self, exc: VoipbinError) -> None:
@@ -218,13 +220,13 @@ class AccountsTable(AppAccess, Vertical):
             self._retry_timer = self.set_timer(RETRY_SECONDS, self.load_accounts)
         else:
             self.voipbin_app.show_error(LOAD_FAILURE, exc)
-        self.loading = False
+        self.fetching = False
         self.load_error = str(exc)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A load that stopped on an unexpected error (toasted by the app) is not "loading…"."""
         if event.worker.group == "accounts" and event.state is WorkerState.ERROR:
-            self.loading = False
+            self.fetching = False
             self.load_error = error_message(event.worker.error or Exception())
 
     def _stop_retrying(self) -> None:
