@@ -261,3 +261,15 @@ async def test_inbound_needs_a_known_account_and_text(line: Emulation) -> None:
         ):
             answer = await rest.post("/v1.0/sandbox/providers/inbound", json=body)
             assert answer.status_code == status, body
+
+
+async def test_the_tokens_remaining_lifetime_is_a_switch_and_at_zero_it_is_refused(line: Emulation) -> None:
+    await line.providers.set({"line.token_expires_in": 3 * 86400})
+    verified = await line.line.post("/v2/oauth/verify", data={"access_token": TOKEN})
+    assert verified.json()["expires_in"] == 3 * 86400
+    await line.providers.set({"line.token_expires_in": 0})
+    expired = await line.line.post("/v2/oauth/verify", data={"access_token": TOKEN})
+    assert expired.status_code == 400 and expired.json()["error"] == "invalid_request"
+    assert (await line.line.get("/v2/bot/info", headers=BEARER)).status_code == 401
+    await line.providers.set({"line.token_expires_in": None})
+    assert (await line.line.get("/v2/bot/info", headers=BEARER)).status_code == 200

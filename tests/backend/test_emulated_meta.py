@@ -365,3 +365,13 @@ async def test_the_sandbox_access_key_is_not_a_graph_credential(meta: Emulation)
         async with httpx.AsyncClient(base_url=str(meta.graph.base_url), **attempt) as other:
             answer = await other.get(NUMBER)
         assert answer.status_code in (400, 401) and "error" in answer.json()
+
+
+async def test_an_expiry_time_shows_in_debug_token_and_once_past_expires_the_token(meta: Emulation) -> None:
+    soon = int(time.time()) + 3 * 86400
+    await meta.providers.set({"meta.token_expires_at": soon})
+    data = (await meta.graph.get("debug_token", params={"input_token": SYSTEM_TOKEN}, headers=BEARER)).json()["data"]
+    assert (data["is_valid"], data["expires_at"]) == (True, soon)
+    await meta.providers.set({"meta.token_expires_at": int(time.time()) - 60})
+    answer = await meta.graph.get("debug_token", params={"input_token": SYSTEM_TOKEN}, headers=BEARER)
+    assert answer.status_code == 401 and graph_error(answer)["error_subcode"] == 463

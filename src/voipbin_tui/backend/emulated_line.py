@@ -112,7 +112,8 @@ def _stateless_expiry(channel: LineChannel, token: str, now: float) -> int | Non
 def token_lifetime(channel: LineChannel, token: str) -> int | None:
     """Seconds left on ``token`` if it is one of the channel's, else None."""
     if constant_time_equals(token, channel.access_token):
-        return LONG_LIVED_EXPIRES_IN
+        left = LONG_LIVED_EXPIRES_IN if channel.token_expires_in is None else channel.token_expires_in
+        return left if left > 0 else None
     return _stateless_expiry(channel, token, time.time())
 
 

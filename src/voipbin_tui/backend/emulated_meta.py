@@ -183,7 +183,7 @@ def _caller(request: Request, state: ProviderState, token: str | None) -> Caller
     system_user = state.meta.token
     if not constant_time_equals(token, system_user.token):
         raise _invalid_token()
-    if system_user.expired:
+    if system_user.has_expired(time.time()):
         raise GraphError(
             401,
             "Error validating access token: Session has expired. The current time is later than its expiry.",
@@ -249,13 +249,14 @@ def _token_inspection(state: ProviderState, input_token: str) -> dict[str, Any]:
             "is_valid": False,
             "scopes": [],
         }
+    expired = user.has_expired(time.time())
     data: dict[str, Any] = {
         "app_id": app.app_id,
         "type": "SYSTEM_USER",
         "application": app.name,
         "data_access_expires_at": 0,
-        "expires_at": user.issued_at + 60 if user.expired else user.expires_at,
-        "is_valid": not user.expired,
+        "expires_at": user.expires_at or (user.issued_at + 60 if expired else 0),
+        "is_valid": not expired,
         "issued_at": user.issued_at,
         "scopes": list(user.scopes),
         "granular_scopes": [
@@ -264,7 +265,7 @@ def _token_inspection(state: ProviderState, input_token: str) -> dict[str, Any]:
         ],
         "user_id": user.user_id,
     }
-    if user.expired:
+    if expired:
         data["error"] = {"code": 190, "subcode": 463, "message": "Error validating access token: Session has expired."}
     return data
 

@@ -78,6 +78,10 @@ class MetaToken(BaseModel):
     expired: bool = False
     """Switched on, Meta treats the token as expired (error 190, subcode 463)."""
 
+    def has_expired(self, now: float) -> bool:
+        """Expired by the switch, or by its expiry time having passed."""
+        return self.expired or 0 < self.expires_at <= now
+
 
 class MetaWaba(BaseModel):
     waba_id: str
@@ -120,6 +124,9 @@ class LineChannel(BaseModel):
     """The webhook endpoint; None: the seeded LINE account's hook on this sandbox."""
     webhook_active: bool = True
     """The console's "Use webhook": LINE sends events only when on."""
+    token_expires_in: int | None = None
+    """Seconds left on the channel access token as LINE's verify reports them (0 or less: it
+    has expired); None: a long-lived token, which does not expire."""
     account_id: UUID | None = None
 
 
@@ -249,6 +256,23 @@ def _health(value: Any, name: str) -> Health:
     return health
 
 
+def _seconds(value: Any, name: str, *, nullable: bool) -> int | None:
+    if value is None and nullable:
+        return None
+    if isinstance(value, str) and value.lstrip("-").isdigit() and len(value) < 19:
+        value = int(value)  # as typed on a command line
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**53:
+        raise _bad_switch(name, "must be a whole number of seconds" + (" or null" if nullable else ""))
+    return value
+
+
+def _unix_time(value: Any, name: str) -> int:
+    seconds = _seconds(value, name, nullable=False) or 0
+    if seconds < 0:
+        raise _bad_switch(name, "must be a unix time, or 0 for never")
+    return seconds
+
+
 def _subscribe(state: ProviderState, on: bool) -> None:
     apps = [app for app in state.meta.waba.subscribed_app_ids if app != state.meta.app.app_id]
     state.meta.waba.subscribed_app_ids = [*apps, state.meta.app.app_id] if on else apps
@@ -260,6 +284,7 @@ def _set(target: Callable[[ProviderState], Any], field: str) -> Callable[[Provid
 
 _SWITCHES: dict[str, tuple[Callable[[Any, str], Any], Callable[[ProviderState, Any], None]]] = {
     "meta.token_expired": (_flag, _set(lambda s: s.meta.token, "expired")),
+    "meta.token_expires_at": (_unix_time, _set(lambda s: s.meta.token, "expires_at")),
     "meta.app_callback_url": (
         lambda value, name: _url(value, name, nullable=True),
         _set(lambda s: s.meta.app, "callback_url"),
@@ -280,6 +305,10 @@ _SWITCHES: dict[str, tuple[Callable[[Any, str], Any], Callable[[ProviderState, A
     "line.webhook_endpoint": (
         lambda value, name: _url(value, name, nullable=True),
         _set(lambda s: s.line, "endpoint"),
+    ),
+    "line.token_expires_in": (
+        lambda value, name: _seconds(value, name, nullable=True),
+        _set(lambda s: s.line, "token_expires_in"),
     ),
     "hook.hub_challenge_500": (_flag, _set(lambda s: s.hook, "hub_challenge_500")),
 }
