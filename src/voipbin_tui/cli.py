@@ -31,7 +31,7 @@ from voipbin_tui.api import (
     VoipbinError,
     mask_secret,
 )
-from voipbin_tui.api.account_types import provider_hook, spec_of
+from voipbin_tui.api.account_types import credential_help, provider_hook, spec_of
 from voipbin_tui.api.client import parse_uuid
 from voipbin_tui.api.feed import CapturedRequest
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, wa_id_problem
@@ -443,10 +443,10 @@ def _account_field_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--flow", "flow_name", metavar="NAME", help="The flow by name (a unique match)."),
         click.option("--no-flow", is_flag=True, help="Unassign the flow."),
-        click.option("--phone-number-id", metavar="DIGITS", help="WhatsApp phone number id."),
-        click.option("--app-secret", metavar="VALUE|-", help="WhatsApp app secret ('-' reads a line from stdin)."),
-        click.option("--token", metavar="VALUE|-", help="Access token, write-only ('-' reads a line from stdin)."),
-        click.option("--secret", metavar="VALUE|-", help="Verify token / channel secret, write-only ('-': stdin)."),
+        click.option("--phone-number-id", metavar="DIGITS", help=f"{credential_help('phone_number_id')}."),
+        click.option("--app-secret", metavar="VALUE|-", help=f"{credential_help('app_secret')} ('-': stdin)."),
+        click.option("--token", metavar="VALUE|-", help=f"{credential_help('token')} ('-': stdin)."),
+        click.option("--secret", metavar="VALUE|-", help=f"{credential_help('secret')} ('-': stdin)."),
         click.option("--prompt-secrets", is_flag=True, help="Ask for the secrets without echo."),
     ]
     for option in reversed(options):

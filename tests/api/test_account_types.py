@@ -13,6 +13,7 @@ from voipbin_tui.api.account_types import (
     CREDENTIAL_KEYS,
     SECRET_KEYS,
     answers_hub_challenge,
+    credential_help,
     field_keys,
     is_phone_number_id,
     provider_hook,
@@ -104,3 +105,14 @@ def test_required_fields_follow_the_entry_on_create_and_update() -> None:
     whatsapp = AccountDraft(type=AccountType.WHATSAPP)
     assert [p.field for p in whatsapp.errors(creating=False)] == ["phone_number_id", "app_secret"]
     assert AccountDraft(type=AccountType.SMS).problems(creating=True) == []
+
+
+def test_credential_help_names_every_type_with_the_field_under_its_label() -> None:
+    for key in CREDENTIAL_KEYS:
+        described = credential_help(key)
+        for spec in ACCOUNT_TYPES:
+            field = spec.field(key)
+            if field is not None:
+                assert f"{spec.display_name} {field.label}".lower() in described.lower()
+    assert credential_help("token").endswith(", write-only")
+    assert "write-only" not in credential_help("app_secret")  # VoIPBIN returns it

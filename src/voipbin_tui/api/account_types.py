@@ -421,6 +421,14 @@ def provider_of(account_type: AccountType | str) -> str | None:
     return spec.provider if spec is not None else None
 
 
+def credential_help(key: str) -> str:
+    """What a credential flag holds for each type that has it, and whether VoIPBIN keeps it
+    write-only: the CLI's help reads this, so a new type's fields are described there too."""
+    uses = [(spec, field) for spec in ACCOUNT_TYPES for field in spec.fields if field.key == key]
+    described = " / ".join(f"{spec.display_name} {field.label[:1].lower()}{field.label[1:]}" for spec, field in uses)
+    return f"{described}, write-only" if uses and all(field.write_only for _, field in uses) else described
+
+
 def answers_hub_challenge(account_type: AccountType | str) -> bool:
     hook = provider_hook(account_type)
     return hook is not None and hook.answers_hub_challenge
