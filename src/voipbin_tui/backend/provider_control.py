@@ -135,11 +135,11 @@ async def send_inbound(request: Request) -> Response:
     state = backend_of(request).read(load_state)
     own = OwnUrls.of(request)
     provider = provider_of(account.type)
-    if provider == "line":
-        result = await _inbound_line(own, state, account, text)
-    else:
-        result = await _inbound_meta(own, state, account, text)
-    return JSONResponse({"provider": provider or "meta", **result.as_json()})
+    if provider is None:
+        raise ApiProblem(400, "INVALID_ARGUMENT", f"a {account.type[:20]} account gets no provider's webhooks")
+    send = _inbound_line if provider == "line" else _inbound_meta
+    result = await send(own, state, account, text)
+    return JSONResponse({"provider": provider, **result.as_json()})
 
 
 @requires_credentials
