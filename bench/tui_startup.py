@@ -44,7 +44,9 @@ Bare().run()
 BARE_MARKER = "bare app ready"
 LIST_MARKER = "SMS alerts"
 CACHED_MARKER = "last seen"
-"""What the accounts screen shows while the list on it is the cached one."""
+"""What the accounts screen's status line says while the list on it is the cached one."""
+STATUS_MARKER = "3 accounts"
+"""The status line under the seeded list (a frame can reach the terminal in parts)."""
 PAGE_COLUMNS, PAGE_ROWS = 120, 40
 
 
@@ -107,13 +109,26 @@ def launch(command: str, marker: str, sockets: Path, *, cached_marker: str | Non
             now = time.perf_counter() - started
             if shown is None and marker in screen.stdout:
                 shown, memory, cpu = now, rss_mib(pid), cpu_seconds(pid)
-            if shown is not None and (cached_marker is None or cached_marker not in screen.stdout):
+            fresh = cached_marker is None or (STATUS_MARKER in screen.stdout and cached_marker not in screen.stdout)
+            if shown is not None and fresh:
                 assert memory is not None and cpu is not None
+                quit_and_wait(tmux)  # as a user would: the list is kept, the sandbox stops cleanly
                 return Launch(shown, now, memory, cpu)
             time.sleep(0.005)
         raise RuntimeError(f"{marker!r} never appeared (or {cached_marker!r} never went)")
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def quit_and_wait(tmux: list[str], timeout: float = 10) -> None:
+    """Press q (ctrl+q for the bare app) and wait until the program has exited."""
+    subprocess.run([*tmux, "send-keys", "-t", "bench", "q"], capture_output=True)
+    subprocess.run([*tmux, "send-keys", "-t", "bench", "C-q"], capture_output=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if subprocess.run([*tmux, "has-session", "-t", "bench"], capture_output=True).returncode != 0:
+            return
+        time.sleep(0.05)
 
 
 def start_remote(home: Path) -> tuple[subprocess.Popen[bytes], Path]:

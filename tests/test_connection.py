@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
 import pytest
 
 from voipbin_tui.backend.server import start_embedded
-from voipbin_tui.backend.service import RUNTIME_FILENAME, RuntimeRecord, write_record
+from voipbin_tui.backend.service import RuntimeRecord, write_record
 from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import SandboxUnavailable, connection_opener
 
@@ -26,15 +25,3 @@ async def test_a_retry_after_a_failed_start_looks_for_the_backend_again(tmp_path
     async with opener() as connection:
         assert connection.owns_sandbox
         assert len(await connection.client.list_flows()) == 0
-
-
-@pytest.mark.slow
-async def test_a_sandbox_not_started_at_once_starts_when_the_tui_connects(tmp_path: Path) -> None:
-    """With a list last seen to draw, the TUI's first frame does not share the CPU with the
-    sandbox's start: the backend starts only when the app connects, after that frame."""
-    opener = connection_opener(SandboxTarget(tmp_path, port=0), start_at_once=False)
-    await asyncio.sleep(0.3)
-    assert not (tmp_path / RUNTIME_FILENAME).exists()
-    async with opener() as connection:
-        assert connection.owns_sandbox and (tmp_path / RUNTIME_FILENAME).exists()
-        assert len(await connection.client.list_flows()) == 3

@@ -116,17 +116,12 @@ def start_sandbox_early(target: SandboxTarget) -> Future[SandboxLease]:
 
 
 def connection_opener(
-    target: Target,
-    *,
-    password_prompt: PasswordPrompt | None = None,
-    read_only: bool = False,
-    start_at_once: bool = True,
+    target: Target, *, password_prompt: PasswordPrompt | None = None, read_only: bool = False
 ) -> Callable[[], AbstractAsyncContextManager[Connection]]:
     """What the TUI connects with, and again with R after a failed start. A sandbox is looked
-    for (or started) on a thread: at once, or (not ``start_at_once``) when the TUI first
-    connects. A retry looks again rather than repeating the first answer, so a backend that was
-    in the way (a relay, one not answering) can be stopped meanwhile."""
-    early = [start_sandbox_early(target)] if isinstance(target, SandboxTarget) and start_at_once else []
+    for (or started) at once, on a thread; a retry looks again rather than repeating the first
+    answer, so a backend that was in the way (a relay, one not answering) can be stopped meanwhile."""
+    early = [start_sandbox_early(target)] if isinstance(target, SandboxTarget) else []
 
     def opener() -> AbstractAsyncContextManager[Connection]:
         return open_connection(

@@ -177,7 +177,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         self.push_screen(AccountsScreen())
         for notice in self._notices:  # e.g. a config file others can read: said before the TUI hid it
             self.notify(notice, severity="warning", timeout=20, markup=False)
-        self.call_after_refresh(self._connect)  # the first frame (and the list last seen) comes first
+        self._connect()
 
     @background("Could not connect", group="connect", exclusive=True)
     async def _connect(self) -> None:
