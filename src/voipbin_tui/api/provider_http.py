@@ -9,14 +9,15 @@ answer reported, not a loop.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -26,6 +27,12 @@ from voipbin_tui.api.client import describe_transport_error
 from voipbin_tui.api.errors import VoipbinError
 
 PROVIDER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+CALL_DEADLINE_SECONDS = 20.0
+"""The whole call, answer read to its end: httpx's read timeout is per chunk, so a provider
+(or a proxy) trickling its answer would otherwise hold a check for ever."""
+ANSWER_BYTES_LIMIT = 1 << 20
+"""Bytes of an answer read at most: the provider answers the doctor reads are a few hundred
+bytes; more is not read into memory."""
 REDACTED = "[redacted]"
 CREDENTIAL_NAMES = frozenset(
     {
@@ -44,11 +51,24 @@ ANSWER_LIMIT = 400
 """Characters of an answer kept as evidence: enough for the salient fields."""
 
 
+def _spellings(secret: str) -> Iterator[str]:
+    """The ways an answer may quote a secret: as is, URL-encoded (a provider echoing the query
+    or form it got) and JSON-escaped (``\\/`` for ``/`` as PHP writes it, in a body that is not
+    parsed); LINE's channel tokens hold ``/``, ``+`` and ``=``."""
+    yield secret
+    yield quote(secret, safe="")
+    yield quote_plus(secret, safe="")
+    escaped = json.dumps(secret)[1:-1]
+    yield escaped
+    yield escaped.replace("/", "\\/")
+
+
 def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of a known secret value replaced (longest first, so a
-    secret that contains another is hidden whole)."""
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    """``text`` with every occurrence of a known secret value, in any of its spellings,
+    replaced (longest first, so a secret that contains another is hidden whole)."""
+    spellings = {spelling for secret in secrets if len(secret) >= 4 for spelling in _spellings(secret)}
+    for spelling in sorted(spellings, key=len, reverse=True):
+        text = text.replace(spelling, REDACTED)
     return text
 
 
@@ -138,6 +158,10 @@ class ProviderUnreachable(ProviderCallFailed):
     """No answer: the provider could not be reached, or did not answer within the timeout."""
 
 
+class _AnswerTooLarge(Exception):
+    """The answer went on past ``ANSWER_BYTES_LIMIT``."""
+
+
 class ProviderRateLimited(ProviderCallFailed):
     """The provider said to slow down (HTTP 429, or a Graph throttling code): reported, not retried."""
 
@@ -175,10 +199,12 @@ class ProviderHttp:
         http: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float = PROVIDER_TIMEOUT,
+        deadline: float = CALL_DEADLINE_SECONDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc
         self._hidden = tuple(hidden)
+        self._deadline = deadline
         self._owns_http = http is None
         self._http = http or provider_client(transport=transport, timeout=timeout)
 
@@ -206,24 +232,49 @@ class ProviderHttp:
         headers = {"Authorization": f"Bearer {bearer.get_secret_value()}"} if bearer is not None else {}
         started = time.monotonic()
         try:
-            response = await self._http.request(
-                method, self.base_url + path, params=query or None, data=form, json=json_body, headers=headers
-            )
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            why = describe_transport_error(exc, self.host)
+            async with asyncio.timeout(self._deadline):
+                async with self._http.stream(
+                    method, self.base_url + path, params=query or None, data=form, json=json_body, headers=headers
+                ) as response:
+                    content = await _read_bounded(response)
+        except (httpx.TransportError, httpx.DecodingError, TimeoutError, _AnswerTooLarge) as exc:
+            why = self._unanswered(exc)
             exchange = Exchange(method, shown_path, None, why, time.monotonic() - started)
             raise ProviderUnreachable(why, exchange) from None
         elapsed = time.monotonic() - started
         try:
-            document: Any = response.json()
-        except ValueError:
-            document = None
-        if document is not None:
+            document: Any = json.loads(content) if content.strip() else None
             answer = json.dumps(redact_document(document), ensure_ascii=False, separators=(",", ":"))
-        else:
-            answer = response.text
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python parses
+            document = None
+        if document is None:
+            answer = content[: ANSWER_LIMIT * 4].decode(response.charset_encoding or "utf-8", errors="replace")
         answer = self.redact(answer)
         if len(answer) > ANSWER_LIMIT:
-            answer = answer[:ANSWER_LIMIT] + f"… ({len(answer)} chars)"
+            answer = answer[:ANSWER_LIMIT] + f"… ({len(content)} bytes)"
         exchange = Exchange(method, shown_path, response.status_code, answer, elapsed)
         return ProviderAnswer(response.status_code, document, exchange, response.headers.get("Retry-After"))
+
+    def _unanswered(self, exc: Exception) -> str:
+        """Why no answer came, in one line."""
+        if isinstance(exc, TimeoutError):
+            return f"{self.host} did not finish answering within {self._deadline:g} s"
+        if isinstance(exc, _AnswerTooLarge):
+            return f"{self.host} answered more than {ANSWER_BYTES_LIMIT // 1024} KiB (not read)"
+        assert isinstance(exc, httpx.TransportError | httpx.DecodingError)
+        return describe_transport_error(exc, self.host)
+
+
+async def _read_bounded(response: httpx.Response) -> bytes:
+    """The answer's bytes, refusing to read past ``ANSWER_BYTES_LIMIT``."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > ANSWER_BYTES_LIMIT:
+        raise _AnswerTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > ANSWER_BYTES_LIMIT:
+            raise _AnswerTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,113 @@
+"""The provider clients against answers no real provider should give but a broken one, a proxy
+or an attacker in between can: endless or trickling bodies, JSON nested past what Python
+parses, and a token echoed back in another spelling. None may hang a check, exhaust memory,
+escape as an unexpected exception or show a secret."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from urllib.parse import quote, quote_plus
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from voipbin_tui.api.line_channel import LineChannelClient, LineError
+from voipbin_tui.api.provider_http import ANSWER_BYTES_LIMIT, ProviderHttp, ProviderUnreachable
+
+LINE_TOKEN = SecretStr("kL9x/Qw+Zr7m/TnB3vYpA8s=")
+"""LINE's long-lived channel tokens are base64: ``/``, ``+`` and ``=`` change when quoted."""
+GUARD_SECONDS = 10.0
+
+
+class Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk
+
+
+def streaming(chunks: AsyncIterator[bytes], *, deadline: float = 20.0) -> ProviderHttp:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Chunks(chunks), headers={"Content-Type": "application/json"})
+
+    return ProviderHttp("https://api.line.test", transport=httpx.MockTransport(answer), deadline=deadline)
+
+
+async def test_a_huge_answer_is_not_read_past_the_limit() -> None:
+    sent = 0
+
+    async def huge() -> AsyncIterator[bytes]:
+        nonlocal sent
+        while sent < 32 * ANSWER_BYTES_LIMIT:
+            await asyncio.sleep(0)
+            sent += 65536
+            yield b" " * 65536
+
+    with pytest.raises(ProviderUnreachable) as raised:
+        await asyncio.wait_for(LineChannelClient(streaming(huge())).bot_info(LINE_TOKEN), GUARD_SECONDS)
+    assert "answered more than 1024 KiB" in str(raised.value)
+    assert sent <= ANSWER_BYTES_LIMIT + 65536
+    assert raised.value.exchange.status is None
+
+
+async def test_an_answer_announced_too_large_is_not_read() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"{}" + b" " * (ANSWER_BYTES_LIMIT + 1))
+
+    http = ProviderHttp("https://api.line.test", transport=httpx.MockTransport(answer))
+    with pytest.raises(ProviderUnreachable, match="more than 1024 KiB"):
+        await LineChannelClient(http).bot_info(LINE_TOKEN)
+
+
+async def test_a_trickling_answer_ends_at_the_call_deadline() -> None:
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"userId": "U'
+        while True:  # each byte well within httpx's per-read timeout
+            await asyncio.sleep(0.05)
+            yield b"0"
+
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ProviderUnreachable) as raised:
+        await asyncio.wait_for(
+            LineChannelClient(streaming(trickle(), deadline=0.5)).bot_info(LINE_TOKEN), GUARD_SECONDS
+        )
+    assert "did not finish answering within 0.5 s" in str(raised.value)
+    assert asyncio.get_running_loop().time() - started < 3
+
+
+async def test_json_nested_past_what_python_parses_is_an_answer_that_is_not_json() -> None:
+    depth = 200_000
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"[" * depth + b"]" * depth)
+
+    http = ProviderHttp("https://graph.test", transport=httpx.MockTransport(answer))
+    answered = await http.call("GET", "/v26.0/debug_token")
+    assert answered.status == 200 and answered.document is None
+    assert answered.exchange.answer.endswith(f"({2 * depth} bytes)") and len(answered.exchange.answer) < 500
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        quote(LINE_TOKEN.get_secret_value(), safe=""),
+        quote_plus(LINE_TOKEN.get_secret_value(), safe=""),
+        LINE_TOKEN.get_secret_value().replace("/", "\\/"),
+    ],
+    ids=["percent-encoded", "form-encoded", "json-escaped"],
+)
+async def test_a_token_echoed_in_another_spelling_is_hidden(spelling: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, text=f"<html>invalid access_token={spelling}</html>")
+
+    http = ProviderHttp(
+        "https://api.line.test", hidden=[LINE_TOKEN.get_secret_value()], transport=httpx.MockTransport(answer)
+    )
+    with pytest.raises(LineError) as raised:
+        await LineChannelClient(http).bot_info(LINE_TOKEN)
+    shown = "\n".join(raised.value.exchange.lines())
+    assert spelling not in shown and "access_token=[redacted]" in shown
