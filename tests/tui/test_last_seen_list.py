@@ -4,6 +4,7 @@ and replaced by the fresh list, which is kept (without a secret) for the next la
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+import pytest
+from textual.pilot import Pilot
 
 from voipbin_tui.account_cache import AccountCache
 from voipbin_tui.api.models import Account
@@ -22,6 +25,7 @@ from voipbin_tui.tui.app import LAST_SEEN_REFUSAL, VoipbinApp
 
 from .conftest import accounts_screen, opener_for, screen_text, wait_for_accounts, wait_until
 
+FLOW_ID = UUID("b2c3d4e5-f6a7-8901-bcde-f12345678901")
 STALE = Account(id=UUID("0f6e5d4c-3b2a-4190-8877-665544332211"), type="sms", name="Gone since last run")
 
 
@@ -114,3 +118,26 @@ async def test_the_list_last_seen_stays_in_view_while_the_fresh_one_loads(
         pages.set()
         await wait_for_accounts(pilot)
         assert "Gone since last run" not in screen_text(pilot)
+
+
+@pytest.mark.slow
+def test_the_list_last_seen_as_drawn(snap_compare, tmp_path: Path, fixtures_root: Path) -> None:
+    """The marked list, while the backend has not answered yet (a snapshot: look at it)."""
+    page = json.loads((fixtures_root / "voipbin" / "accounts-page.json").read_text())
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([Account.model_validate(item) for item in page["result"]], {FLOW_ID: "Support triage"})
+    kept = json.loads(cache.path.read_text())
+    kept["saved_at"] = "2026-11-30T09:30:00+00:00"  # a fixed "last seen" for the picture
+    cache.path.write_text(json.dumps(kept))
+    never = asyncio.Event()
+
+    @asynccontextmanager
+    async def unanswered() -> AsyncIterator[Connection]:
+        await never.wait()
+        yield  # type: ignore[misc]  # never reached
+
+    async def run_before(pilot: Pilot) -> None:
+        await wait_until(pilot, lambda: "last seen" in screen_text(pilot))
+
+    app = VoipbinApp(unanswered, account_cache=cache)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
