@@ -10,6 +10,19 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from voipbin_tui.backend.judging import sent_by_a_page
+
+PAGE_REFUSAL = "the sandbox's emulated providers answer programs, not web pages: the request carried {}"
+
+
+def page_refusal(request: Request) -> str | None:
+    """Why a request a web page had a browser send is refused, else None. The emulated APIs
+    take the sandbox's publicly documented seeded tokens, some in the query of a plain form
+    POST, which any page could otherwise send to change the emulated providers' state or make
+    them send."""
+    sent = sent_by_a_page(request.headers.get("origin"), request.headers.get("sec-fetch-site"))
+    return PAGE_REFUSAL.format(sent) if sent is not None else None
+
 
 class BodyError(ValueError):
     """The body is not the form or the JSON object the endpoint takes; the message says which."""

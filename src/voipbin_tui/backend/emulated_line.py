@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from voipbin_tui.api.timestamps import format_voipbin_time
 from voipbin_tui.backend.context import backend_of
-from voipbin_tui.backend.emulated_http import BodyError, form_fields, json_object
+from voipbin_tui.backend.emulated_http import BodyError, form_fields, json_object, page_refusal
 from voipbin_tui.backend.emulated_webhooks import LINE_TIMEOUT_SECONDS, LINE_USER_AGENT, WebhookResult, post_webhook
 from voipbin_tui.backend.own_urls import OwnUrls
 from voipbin_tui.backend.provider_state import MAX_URL_LENGTH, LineChannel, ProviderState, load_state, save_state
@@ -63,6 +63,8 @@ def line_endpoint(endpoint: Callable[[Request, ProviderState], Awaitable[Respons
 
     async def answer(request: Request) -> Response:
         try:
+            if (refusal := page_refusal(request)) is not None:
+                raise _message(403, refusal)
             return await endpoint(request, backend_of(request).read(load_state))
         except LineError as error:
             return JSONResponse(error.body, status_code=error.status)

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from voipbin_tui.backend.context import BackendContext, backend_of
-from voipbin_tui.backend.emulated_http import BodyError, form_fields, json_object
+from voipbin_tui.backend.emulated_http import BodyError, form_fields, json_object, page_refusal
 from voipbin_tui.backend.emulated_webhooks import (
     META_TIMEOUT_SECONDS,
     META_USER_AGENT,
@@ -201,6 +201,8 @@ def graph_endpoint(endpoint: Callable[[Request, ProviderState, str], Awaitable[R
     @functools.wraps(endpoint)
     async def answer(request: Request) -> Response:
         try:
+            if (refusal := page_refusal(request)) is not None:
+                raise GraphError(403, f"(#10) {refusal}", code=10)
             version = request.path_params.get("version", f"v{NEWEST_VERSION}.0")
             matched = _VERSION.fullmatch(version)
             if matched is None or int(matched.group(1)) > NEWEST_VERSION:

@@ -90,15 +90,21 @@ def judge_arrival(delivery: Delivery, kind: RequestKind | None = None) -> Judgem
     return judge_browser(delivery, kind) or judge_transfer(delivery, kind)
 
 
-def judge_browser(delivery: Delivery, kind: RequestKind | None = None) -> Judgement | None:
-    """A request a web page had a browser send (it carries ``Origin``, or ``Sec-Fetch-Site``
-    other than ``none``), refused with 403, else None. Meta, LINE and VoIPBIN send neither, and
-    the hook listens on a fixed local port any page could post to."""
-    origin = delivery.header("origin")
-    fetch_site = delivery.header("sec-fetch-site")
+def sent_by_a_page(origin: str | None, fetch_site: str | None) -> str | None:
+    """The header that shows a web page had a browser send the request (``Origin``, or
+    ``Sec-Fetch-Site`` other than ``none``), as ``Name: 'value'``; None for any other sender.
+    Meta, LINE, VoIPBIN and this program's own clients send neither."""
     if origin is None and (fetch_site is None or fetch_site.strip().lower() == "none"):
         return None
-    sent = f"Origin: {origin[:80]!r}" if origin is not None else f"Sec-Fetch-Site: {(fetch_site or '')[:40]!r}"
+    return f"Origin: {origin[:80]!r}" if origin is not None else f"Sec-Fetch-Site: {(fetch_site or '')[:40]!r}"
+
+
+def judge_browser(delivery: Delivery, kind: RequestKind | None = None) -> Judgement | None:
+    """A request a web page had a browser send, refused with 403, else None: the hook listens
+    on a fixed local port any page could post to."""
+    sent = sent_by_a_page(delivery.header("origin"), delivery.header("sec-fetch-site"))
+    if sent is None:
+        return None
     return replace(decided_here(delivery, HookVerdict.CROSS_SITE, f"It carried {sent}.", kind=kind), status=403)
 
 
