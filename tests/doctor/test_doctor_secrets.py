@@ -23,6 +23,8 @@ from voipbin_tui.backend.seed import (
 from voipbin_tui.cli import main
 from voipbin_tui.connection import Connection
 from voipbin_tui.doctor import DoctorSecrets, report_json
+from voipbin_tui.doctor.context import DoctorRun, Outcome
+from voipbin_tui.doctor.runner import CHECK_FUNCTIONS
 
 WRONG_TOKEN = "EAAwrong-token-that-must-not-show-" + "x" * 40
 SECRETS = (
@@ -54,6 +56,22 @@ async def test_whatsapp_results_and_logs_hold_no_secret(
     assert_clean(json.dumps(report_json(account.id, results.values())))
     assert_clean("\n".join(record.getMessage() for record in caplog.records))
     assert_clean(repr(secrets))
+
+
+async def test_a_check_that_fails_quoting_a_secret_logs_its_traceback_without_it(
+    connection: Connection, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def buggy(run: DoctorRun) -> Outcome:
+        raise RuntimeError(f"could not use {run.secrets.values()}")
+
+    monkeypatch.setitem(CHECK_FUNCTIONS, "meta.token", buggy)
+    caplog.set_level(logging.DEBUG)
+    account = await seeded(connection, "whatsapp")
+    secrets = DoctorSecrets.of(token=WRONG_TOKEN, verify_token=SEED_WHATSAPP_VERIFY_TOKEN)
+    results = await report(connection, account.id, secrets, end_to_end="skip", time_limit=10)
+    assert "the check itself failed (RuntimeError)" in results["meta.token"].summary
+    assert "RuntimeError: could not use" in caplog.text and "in buggy" in caplog.text
+    assert_clean(caplog.text)
 
 
 async def test_line_results_hold_no_secret(connection: Connection) -> None:

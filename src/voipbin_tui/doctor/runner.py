@@ -12,6 +12,7 @@ import logging
 import ssl
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from traceback import format_exception
 from uuid import UUID
 
 import httpx
@@ -180,7 +181,8 @@ async def _run_one(run: DoctorRun, check_id: str, title: str, hidden: list[str])
     except VoipbinError as exc:
         outcome = Outcome(CheckStatus.FAIL, str(exc))
     except Exception as exc:  # a bug in one check must not take the report down
-        log.exception("doctor check %s failed", check_id)
+        # the traceback, not just the exception, redacted: a bug's message may quote a secret
+        log.error("doctor check %s failed:\n%s", check_id, redact_text("".join(format_exception(exc)), hidden))
         outcome = Outcome(CheckStatus.FAIL, f"the check itself failed ({type(exc).__name__}): please report it")
     result = _redacted(_result(check_id, title, outcome, started), hidden)
     future = run.results[check_id]
