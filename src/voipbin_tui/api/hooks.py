@@ -7,6 +7,7 @@ key: providers cannot, so the hook must not need one.
 
 from __future__ import annotations
 
+import asyncio
 import secrets as random_tokens
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -18,8 +19,11 @@ from voipbin_tui.api.account_types import provider_hook
 from voipbin_tui.api.client import DEFAULT_TIMEOUT, SAFE_METHODS, describe_transport_error
 from voipbin_tui.api.errors import ConnectionFailed, ReadOnlyRefused
 from voipbin_tui.api.models import Account
+from voipbin_tui.api.provider_http import CALL_DEADLINE_SECONDS, read_at_most
 
 DEFAULT_TEST_SENDER = "16505551234"
+ANSWER_BYTES_KEPT = 8192
+"""Bytes of a hook's answer read: what a delivery keeps (2,000 characters) and no more."""
 
 
 def wa_id_problem(wa_id: str) -> str:
@@ -63,9 +67,12 @@ class HookSender:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         read_only: bool = False,
+        deadline: float = CALL_DEADLINE_SECONDS,
     ) -> None:
         self.read_only = read_only
         """Refuse test messages (VoIPBIN acts on them); the hub challenge changes nothing."""
+        self._deadline = deadline
+        """The whole exchange, answer included: a hook trickling its answer holds nothing for ever."""
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
@@ -119,12 +126,17 @@ class HookSender:
         if self.read_only and method not in SAFE_METHODS:
             raise ReadOnlyRefused(f"{method} {url}")
         request_headers = {"Content-Type": "application/json", **(headers or {})} if body else {}
+        where = urlsplit(url)
         try:
-            response = await self._http.request(
-                method, url, content=body or None, headers=request_headers, params=params
-            )
+            async with asyncio.timeout(self._deadline):
+                async with self._http.stream(
+                    method, url, content=body or None, headers=request_headers, params=params
+                ) as response:
+                    answer = await read_at_most(response, ANSWER_BYTES_KEPT)
+        except TimeoutError:
+            why = f"{where.netloc} did not finish answering within {self._deadline:g} s"
+            raise ConnectionFailed(why, method=method, path=where.path) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            where = urlsplit(url)
             raise ConnectionFailed(
                 describe_transport_error(exc, where.netloc), method=method, path=where.path
             ) from None
@@ -134,6 +146,6 @@ class HookSender:
             body=body,
             signed=signed,
             status_code=response.status_code,
-            answer=response.text[:2000],
+            answer=answer[:ANSWER_BYTES_KEPT].decode(response.charset_encoding or "utf-8", errors="replace")[:2000],
             request_id=response.headers.get("X-Request-Id", ""),
         )

@@ -265,16 +265,25 @@ class ProviderHttp:
         return describe_transport_error(exc, self.host)
 
 
+async def read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """A streamed answer's bytes, reading no further than one chunk past ``limit`` (what is
+    returned is longer than ``limit`` when the answer was)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)
+
+
 async def _read_bounded(response: httpx.Response) -> bytes:
     """The answer's bytes, refusing to read past ``ANSWER_BYTES_LIMIT``."""
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > ANSWER_BYTES_LIMIT:
         raise _AnswerTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > ANSWER_BYTES_LIMIT:
-            raise _AnswerTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+    content = await read_at_most(response, ANSWER_BYTES_LIMIT)
+    if len(content) > ANSWER_BYTES_LIMIT:
+        raise _AnswerTooLarge
+    return content
