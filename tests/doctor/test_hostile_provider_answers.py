@@ -13,8 +13,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from tests.doctor.conftest import report, seeded
 from voipbin_tui.api.line_channel import LineChannelClient, LineError
 from voipbin_tui.api.provider_http import ANSWER_BYTES_LIMIT, ProviderHttp, ProviderUnreachable
+from voipbin_tui.connection import Connection
+from voipbin_tui.doctor import DoctorSecrets
 
 LINE_TOKEN = SecretStr("kL9x/Qw+Zr7m/TnB3vYpA8s=")
 """LINE's long-lived channel tokens are base64: ``/``, ``+`` and ``=`` change when quoted."""
@@ -111,3 +114,38 @@ async def test_a_token_echoed_in_another_spelling_is_hidden(spelling: str) -> No
         await LineChannelClient(http).bot_info(LINE_TOKEN)
     shown = "\n".join(raised.value.exchange.lines())
     assert spelling not in shown and "access_token=[redacted]" in shown
+
+
+GARBAGE = [
+    b"[]",
+    b'"a string"',
+    b"null",
+    b"<html>\x1b[31mBad Gateway</html>",
+    b'{"data": "x", "error": "y"}',
+    b'{"data": [1, null, "x"], "id": 5}',
+    b'{"error": {"code": "190", "message": ["x"], "error_subcode": {}}}',
+    b'{"data": {"is_valid": "yes", "scopes": 5, "granular_scopes": [1], "expires_at": "soon"}}',
+    b'{"id": [], "display_phone_number": {"a": 1}, "health_status": [], "webhook_configuration": 7}',
+    b'{"data": [{"whatsapp_business_api_data": 3}, {"callback_url": 1, "fields": "messages"}]}',
+    b'{"userId": 1, "displayName": ["x"], "endpoint": false, "active": "on", "expires_in": "long"}',
+    b'{"success": "yes", "statusCode": "x", "client_id": 1, "access_token": 2}',
+    b"[" * 100_000,
+]
+
+
+@pytest.mark.parametrize("status", [200, 400])
+@pytest.mark.parametrize("body", GARBAGE, ids=range(len(GARBAGE)))
+@pytest.mark.parametrize("kind", ["whatsapp", "line"])
+async def test_every_check_survives_garbage_from_the_provider(
+    connection: Connection, kind: str, status: int, body: bytes
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
+
+    account = await seeded(connection, kind)
+    secrets = DoctorSecrets.of(token="EAAx-0123456789", channel_secret="0123456789abcdef")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as provider:
+        results = await report(connection, account.id, secrets, end_to_end="skip", http=provider)
+    for result in results.values():
+        assert "the check itself failed" not in result.summary, (result.id, result.summary)
+        assert all("\x1b" not in line for line in (result.summary, *result.evidence)), result.id
