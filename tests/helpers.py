@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
+
+import httpx
 
 from voipbin_tui.config import ProviderBases, SandboxTarget
 from voipbin_tui.connection import Connection
@@ -46,6 +48,17 @@ class ManualClock:
         self.slept.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
+
+
+class StreamedBody(httpx.AsyncByteStream):
+    """A body a ``MockTransport`` answers chunk by chunk, as a slow or endless server sends it."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk
 
 
 def sequential_ids() -> Callable[[], UUID]:

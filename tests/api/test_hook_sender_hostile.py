@@ -10,24 +10,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.helpers import StreamedBody
 from voipbin_tui.api.errors import ConnectionFailed
 from voipbin_tui.api.hooks import ANSWER_BYTES_KEPT, HookSender
 
 GUARD_SECONDS = 10.0
 
 
-class Chunks(httpx.AsyncByteStream):
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
-        self._chunks = chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
-            yield chunk
-
-
 def hook_answering(chunks: AsyncIterator[bytes], *, deadline: float = 20.0) -> HookSender:
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Chunks(chunks))
+        return httpx.Response(200, stream=StreamedBody(chunks))
 
     return HookSender(transport=httpx.MockTransport(answer), deadline=deadline)
 

@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.doctor.conftest import report, seeded
+from tests.helpers import StreamedBody
 from voipbin_tui.api.line_channel import LineChannelClient, LineError
 from voipbin_tui.api.provider_http import ANSWER_BYTES_LIMIT, ProviderHttp, ProviderUnreachable
 from voipbin_tui.connection import Connection
@@ -24,18 +25,9 @@ LINE_TOKEN = SecretStr("kL9x/Qw+Zr7m/TnB3vYpA8s=")
 GUARD_SECONDS = 10.0
 
 
-class Chunks(httpx.AsyncByteStream):
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
-        self._chunks = chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
-            yield chunk
-
-
 def streaming(chunks: AsyncIterator[bytes], *, deadline: float = 20.0) -> ProviderHttp:
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Chunks(chunks), headers={"Content-Type": "application/json"})
+        return httpx.Response(200, stream=StreamedBody(chunks), headers={"Content-Type": "application/json"})
 
     return ProviderHttp("https://api.line.test", transport=httpx.MockTransport(answer), deadline=deadline)
 
