@@ -141,3 +141,28 @@ async def test_every_check_survives_garbage_from_the_provider(
     for result in results.values():
         assert "the check itself failed" not in result.summary, (result.id, result.summary)
         assert all("\x1b" not in line for line in (result.summary, *result.evidence)), result.id
+
+
+async def test_ids_from_graphs_answers_stay_one_path_segment(connection: Connection) -> None:
+    """An app or WABA id Graph names is put in the next call's path, which carries the token
+    or the app secret: whatever it holds, it cannot reach another path or add a parameter."""
+    hostile_id = "1/../../oauth/access_token?client_secret=x#"
+    paths: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.partition(b"?")[0])
+        if request.url.path.endswith("/debug_token"):
+            scopes = [{"scope": "whatsapp_business_management", "target_ids": [hostile_id]}]
+            return httpx.Response(
+                200, json={"data": {"app_id": hostile_id, "is_valid": True, "granular_scopes": scopes}}
+            )
+        return httpx.Response(400, json={"error": {"message": "Unsupported", "code": 100, "error_subcode": 33}})
+
+    account = await seeded(connection, "whatsapp")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as graph:
+        await report(connection, account.id, DoctorSecrets.of(token="EAAx-0123"), end_to_end="skip", http=graph)
+    asked = [path for path in paths if b"subscri" in path]
+    assert len(asked) == 2, paths
+    for path in asked:
+        *_, node, edge = path.split(b"/")
+        assert node == quote(hostile_id, safe="").encode() and edge in (b"subscribed_apps", b"subscriptions"), path

@@ -13,6 +13,7 @@ import hmac
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -199,6 +200,12 @@ def app_access_token(app_id: str, app_secret: SecretStr) -> SecretStr:
     return SecretStr(f"{app_id}|{app_secret.get_secret_value()}")
 
 
+def _node(node_id: str) -> str:
+    """An id as one path segment: ids come from the account and from Graph's own answers, and
+    none may take a request (carrying a token, or the app secret) to another path."""
+    return quote(node_id, safe="")
+
+
 class GraphClient:
     """Meta's Graph API at ``{base}/{version}``, as far as the doctor needs it."""
 
@@ -227,17 +234,17 @@ class GraphClient:
         params = {"fields": fields}
         if app_secret is not None:
             params.update(appsecret_proof(app_secret, token, at=int(self._clock()) if timed_proof else None))
-        answer = await self._get(f"/{phone_number_id}", params, bearer=token)
+        answer = await self._get(f"/{_node(phone_number_id)}", params, bearer=token)
         return Answered(_parse(PhoneNumber, answer.document, answer), answer.exchange)
 
     async def subscribed_apps(self, waba_id: str, token: SecretStr) -> Answered[SubscribedApps]:
-        answer = await self._get(f"/{waba_id}/subscribed_apps", {}, bearer=token)
+        answer = await self._get(f"/{_node(waba_id)}/subscribed_apps", {}, bearer=token)
         return Answered(_parse(SubscribedApps, answer.document, answer), answer.exchange)
 
     async def app_subscriptions(self, app_id: str, app_secret: SecretStr) -> Answered[AppSubscriptions]:
         """The app's webhook subscriptions; Graph takes only an app access token here."""
         token = app_access_token(app_id, app_secret)
-        answer = await self._get(f"/{app_id}/subscriptions", {"access_token": token.get_secret_value()})
+        answer = await self._get(f"/{_node(app_id)}/subscriptions", {"access_token": token.get_secret_value()})
         return Answered(_parse(AppSubscriptions, answer.document, answer), answer.exchange)
 
     async def _get(self, path: str, params: dict[str, str], *, bearer: SecretStr | None = None) -> ProviderAnswer:
