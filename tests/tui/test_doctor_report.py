@@ -339,3 +339,19 @@ async def test_a_line_account_asks_for_its_token_and_channel_secret_and_r_runs_a
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PromptScreen))
         assert pilot.app.screen.query_one("#prompt-token", Input).value == ""
         assert not screen.finished and screen.results == {}
+
+
+async def test_the_palette_offers_the_check_and_an_sms_account_runs_without_questions(
+    sandbox: EmbeddedBackend,
+) -> None:
+    """SMS needs no secret and has no hook: nothing is asked, VoIPBIN's own checks run."""
+    async with make_app(sandbox).run_test(size=(120, 40)) as pilot:
+        select_type(await wait_for_accounts(pilot), AccountType.SMS)
+        await pilot.press("ctrl+p", *"check selected")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, DoctorReportScreen))
+        screen = report(pilot)
+        await wait_until(pilot, lambda: screen.finished, timeout=20)
+        assert list(screen.results) == [check.id for check in planned_checks(AccountType.SMS)]
+        assert not any(isinstance(s, PromptScreen | ChoiceScreen) for s in pilot.app.screen_stack)
