@@ -57,13 +57,15 @@ def test_the_list_comes_back_as_it_was_shown(tmp_path: Path, fixtures_root: Path
 
 def test_a_cached_list_never_holds_a_secret(tmp_path: Path, fixtures_root: Path) -> None:
     target = remote()
-    cache = AccountCache(tmp_path, target)
+    data_dir = tmp_path / "no data dir yet"  # a remote profile's user who never ran the sandbox
+    cache = AccountCache(data_dir, target)
     cache.write(accounts(fixtures_root), {})
     text = cache.path.read_text()
     assert APP_SECRET not in text and APP_SECRET[-4:] not in text  # not in clear, not even masked
     assert "provider_data" not in text and "••••" not in text
     assert ACCESSKEY not in text and ACCESSKEY not in str(cache.path)
     assert stat.S_IMODE(cache.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(data_dir.stat().st_mode) == stat.S_IMODE(cache.path.parent.stat().st_mode) == 0o700
     assert [path.name for path in cache.path.parent.iterdir()] == [cache.path.name]  # no temporary left
 
 

@@ -83,7 +83,9 @@ class AccountCache:
             "flows": {str(key): name for key, name in flow_names.items()},
             "accounts": [account.model_dump(mode="json", include=set(LISTED_FIELDS)) for account in accounts],
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # the data dir too: a remote profile's user may not have one yet, and it is 0700
+        self.path.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path.parent.mkdir(exist_ok=True, mode=0o700)
         fd, temporary = tempfile.mkstemp(prefix=".accounts-", suffix=".json", dir=self.path.parent)
         try:
             os.fchmod(fd, 0o600)
