@@ -442,3 +442,19 @@ def test_serve_reads_both_keys_from_stdin_in_option_order(monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert started["accesskey"] == "own-key"
     assert started["relay"].api_client.keywords["accesskey"].get_secret_value() == "upstream-key"
+
+
+@pytest.mark.slow
+def test_a_reader_that_leaves_early_stops_the_list_quietly() -> None:
+    """``voipbin-tui accounts list --ids | head -1``: the closed pipe is the reader's choice,
+    not a sandbox failure, so no error line, and the exit status of a tool stopped by SIGPIPE."""
+    script = Path(sys.executable).with_name("voipbin-tui")
+    reader, writer = os.pipe()
+    os.close(reader)  # every write now fails with EPIPE
+    try:
+        done = subprocess.run(
+            [str(script), "accounts", "list", "--ids"], stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(writer)
+    assert done.stderr == "" and done.returncode == 141

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from uuid import UUID
 
 import click
@@ -156,6 +157,17 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+EXIT_CLOSED_PIPE = 141
+"""What a shell tool killed by SIGPIPE exits with (128 + 13)."""
+
+
+def _stop_writing_to_a_closed_pipe() -> NoReturn:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail too, and exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_CLOSED_PIPE)
+
+
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine, turning expected failures into one line and an exit code."""
     try:
@@ -174,6 +186,8 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         _fail(str(exc), EXIT_API_ERROR)
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as a shell tool does
+        _stop_writing_to_a_closed_pipe()
     except (OSError, sqlite3.DatabaseError) as exc:  # the sandbox's data dir is unusable
         _fail(f"cannot use the sandbox data: {exc}", EXIT_API_ERROR)
     except KeyboardInterrupt:
