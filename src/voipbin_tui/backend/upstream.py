@@ -24,6 +24,7 @@ import httpx
 from voipbin_tui.api.client import VoipbinClient, describe_transport_error
 from voipbin_tui.api.errors import NotFound, VoipbinError
 from voipbin_tui.api.models import NIL_UUID, Account
+from voipbin_tui.api.provider_http import read_at_most
 from voipbin_tui.backend.delivery import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
 from voipbin_tui.backend.storable import storable_text
 
@@ -241,7 +242,8 @@ class UpstreamHook:
                 )
                 response = await self._http.send(request, stream=True)
                 try:
-                    body, truncated = await _read_at_most(response, MAX_UPSTREAM_ANSWER_BYTES)
+                    body = await read_at_most(response, MAX_UPSTREAM_ANSWER_BYTES)
+                    truncated, body = len(body) > MAX_UPSTREAM_ANSWER_BYTES, body[:MAX_UPSTREAM_ANSWER_BYTES]
                 finally:
                     await response.aclose()
         except TimeoutError:
@@ -270,18 +272,6 @@ def _url_query(query: str) -> bytes:
     """The raw query as received, byte for byte, but for the bytes a URL cannot carry raw
     (controls, spaces, non-ASCII, '#'), percent-encoded (h11 lets none through but '#')."""
     return b"".join(bytes([byte]) if byte in _RAW_QUERY_BYTES else b"%%%02X" % byte for byte in query.encode("latin-1"))
-
-
-async def _read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    """The body up to ``limit`` bytes, and whether it was longer."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], True
-    return b"".join(chunks), False
 
 
 def _ms_since(started: float) -> float:
