@@ -375,15 +375,19 @@ def accounts_list(
     """List accounts, newest first: id, type, name and flow (--wide adds detail and times)."""
 
     async def work(connection: Connection) -> None:
-        found = [a async for a in connection.client.iter_accounts() if type_ is None or a.type == type_]
-        if as_json:
-            _print_json([account.to_public_dict(show_secrets=show_secrets) for account in found])
+        client = connection.client
+        if as_json or ids_only:
+            found = [a async for a in client.iter_accounts() if type_ is None or a.type == type_]
+            if as_json:
+                _print_json([account.to_public_dict(show_secrets=show_secrets) for account in found])
+            else:
+                for account in found:
+                    _echo(str(account.id))
             return
-        if ids_only:
-            for account in found:
-                _echo(str(account.id))
-            return
-        names = flow_names(await connection.client.list_flows())
+        # the flow names for the table are read at the same time: one round trip, not two
+        every, flows = await asyncio.gather(client.list_accounts(), client.list_flows())
+        found = [account for account in every if type_ is None or account.type == type_]
+        names = flow_names(flows)
         columns = _ACCOUNT_COLUMNS_WIDE if wide else _ACCOUNT_COLUMNS
         rows = [_account_row(account, names, columns) for account in found]
         _print_table(columns, rows, wide=wide)

@@ -75,11 +75,11 @@ def envelope(status: str, reason: str, message: str, request_id: str = "req_1") 
 
 
 @respx.mock
-async def test_pagination_follows_tokens_and_stops_on_the_empty_page(client: VoipbinClient) -> None:
+async def test_pagination_follows_tokens_and_stops_after_a_short_page(client: VoipbinClient) -> None:
     route = respx.get(f"{API}/conversation_accounts").mock(
         side_effect=[
             httpx.Response(200, json={"result": [account_json(0), account_json(1)], "next_page_token": "tok-1"}),
-            # the last non-empty page still carries a token, as VoIPBIN does
+            # the last non-empty page still carries a token, as VoIPBIN does; it is short, so last
             httpx.Response(200, json={"result": [account_json(2)], "next_page_token": "tok-2"}),
             httpx.Response(200, json={"result": [], "next_page_token": ""}),
         ]
@@ -87,8 +87,21 @@ async def test_pagination_follows_tokens_and_stops_on_the_empty_page(client: Voi
     pages = [page async for page in client.iter_account_pages(page_size=2)]
     assert [[a.name for a in page] for page in pages] == [["account 0", "account 1"], ["account 2"]]
     sent = [call.request.url.params for call in route.calls]
-    assert [params.get("page_token") for params in sent] == [None, "tok-1", "tok-2"]
+    assert [params.get("page_token") for params in sent] == [None, "tok-1"]  # no empty page asked for
     assert all(params["page_size"] == "2" for params in sent)
+
+
+@respx.mock
+async def test_a_full_last_page_ends_on_the_empty_page_after_it(client: VoipbinClient) -> None:
+    route = respx.get(f"{API}/conversation_accounts").mock(
+        side_effect=[
+            httpx.Response(200, json={"result": [account_json(0), account_json(1)], "next_page_token": "tok-1"}),
+            httpx.Response(200, json={"result": [], "next_page_token": ""}),
+        ]
+    )
+    pages = [page async for page in client.iter_account_pages(page_size=2)]
+    assert [[a.name for a in page] for page in pages] == [["account 0", "account 1"]]
+    assert [call.request.url.params.get("page_token") for call in route.calls] == [None, "tok-1"]
 
 
 @respx.mock
@@ -106,7 +119,8 @@ async def test_a_token_that_does_not_move_cannot_loop_forever(client: VoipbinCli
     route = respx.get(f"{API}/conversation_accounts").mock(
         return_value=httpx.Response(200, json={"result": [account_json(0)], "next_page_token": "same"})
     )
-    assert len(await client.list_accounts()) == 2
+    pages = [page async for page in client.iter_account_pages(page_size=1)]  # full pages: only the token ends it
+    assert len(pages) == 2
     assert route.call_count == 2
 
 

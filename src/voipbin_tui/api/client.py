@@ -332,10 +332,13 @@ class VoipbinClient:
     async def iter_pages(
         self, path: str, model: type[ModelT], *, page_size: int = MAX_PAGE_SIZE, params: Mapping[str, Any] | None = None
     ) -> AsyncIterator[list[ModelT]]:
-        """Yield each non-empty page, newest first; stop on an empty page.
+        """Yield each non-empty page, newest first; stop after a page shorter than asked for,
+        or on an empty one.
 
         VoIPBIN sets ``next_page_token`` on the last page too, so the token alone cannot end
-        the loop; a token that does not move also ends it, so a server bug cannot loop forever.
+        the loop; a short page is the last (the server fills every page it can), which saves
+        the empty page's round trip on every list that fits one page. A token that does not
+        move also ends it, so a server bug cannot loop forever.
         """
         page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         token = ""
@@ -350,7 +353,7 @@ class VoipbinClient:
             if not page.result:
                 return
             yield page.result
-            if not page.next_page_token or page.next_page_token in seen:
+            if len(page.result) < page_size or not page.next_page_token or page.next_page_token in seen:
                 return
             seen.add(page.next_page_token)
             token = page.next_page_token
