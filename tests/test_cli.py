@@ -238,3 +238,11 @@ def test_the_tui_repeats_plain_http_warnings_inside_the_app(monkeypatch: pytest.
     result = run("--api-url", "http://voipbin.lan/v1.0", "--accesskey", "k")
     assert result.exit_code == 0, result.output
     assert any("http://voipbin.lan/v1.0 sends credentials unencrypted" in notice for notice in shown)
+
+
+def test_a_bad_environment_variable_is_one_line_for_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOIPBIN_TUI_PORT", "eighty")
+    for command in (["config", "show"], ["accounts", "list"]):
+        result = run(*command)  # catch_exceptions=False: a traceback would fail here
+        assert result.exit_code == 2
+        assert "error: invalid environment variable VOIPBIN_TUI_PORT" in result.output

@@ -198,3 +198,19 @@ def test_plain_http_to_another_host_is_warned_about() -> None:
     relay = warnings("https://api.voipbin.net/v1.0", "http://ops-box:8631/inspector/v1")
     assert len(relay) == 1 and "inspector URL http://ops-box:8631/inspector/v1" in relay[0]
     assert "https or an SSH tunnel" in relay[0]
+
+
+def test_the_environment_is_read_by_prefix_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("voipbin_profile", "staging")  # as pydantic-settings did: names are not case-sensitive
+    monkeypatch.setenv("VOIPBIN_TUI_PORT", "9000")
+    monkeypatch.setenv("VOIPBIN_UNKNOWN", "ignored")
+    monkeypatch.setenv("OTHER_PROFILE", "not ours")
+    env = Environment()
+    assert (env.profile, env.tui_port) == ("staging", 9000)
+    assert Environment(profile="given").profile == "given"  # what the code passes wins
+
+
+def test_a_bad_environment_variable_is_a_config_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOIPBIN_TUI_PORT", "eighty")
+    with pytest.raises(ConfigError, match="VOIPBIN_TUI_PORT: Input should be a valid integer"):
+        Environment()

@@ -279,6 +279,10 @@ def main(ctx: click.Context, /, read_only: bool, **options: Any) -> None:
     With no subcommand it opens the TUI. With no profile or credentials everything runs on
     the embedded sandbox.
     """
+    try:  # every command reads the environment: a bad variable is one line here, not a traceback later
+        Environment()
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
     if ctx.invoked_subcommand is None:
         _run_tui(ctx, read_only)
 
