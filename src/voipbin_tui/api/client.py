@@ -67,13 +67,23 @@ class RetryPolicy:
     max_attempts: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = 10.0
+    """A longer ``Retry-After`` is not waited out: the caller hears at once when to try again
+    (a command or a screen that sits silent for a minute looks hung)."""
+    max_total_wait: float = 20.0
+    """All the waits of one call together, so that retries cannot add up to minutes."""
 
     def delay(self, attempt: int) -> float:
         return min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+"""The most of one answer that is read: far over any page VoIPBIN or the backend sends (feed
+pages carry no bodies; one captured body is at most 3 MB), far under what would hurt."""
+CALL_DEADLINE_SLACK = 30.0
+"""A call may take its read timeout plus this, whole: the read timeout alone is per chunk, so a
+server trickling a byte at a time would hold a call (and a screen, or a command) forever."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that change nothing; any other is refused on a read-only connection (login excepted)."""
 _RETRYABLE_STATUSES = frozenset({502, 503, 504})
@@ -216,19 +226,31 @@ class ApiSession:
         if self.read_only and method.upper() not in SAFE_METHODS and not changes_nothing:
             raise ReadOnlyRefused(f"{method} {display_path}")
         attempt = 0
+        waited = 0.0
         while True:
             attempt += 1
             request_id = "vt-" + random_tokens.token_hex(10)
+            request = self._http.build_request(
+                method,
+                target,
+                params=params,
+                json=json,
+                headers={"X-Request-Id": request_id},
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
             try:
-                response = await self._http.request(
-                    method,
-                    target,
-                    params=params,
-                    json=json,
-                    headers={"X-Request-Id": request_id},
-                    auth=self.auth if authenticated else None,
-                    timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
-                )
+                response = await self._receive(request, authenticated=authenticated)
+            except TimeoutError:
+                raise ConnectionFailed(
+                    f"{self.host} did not finish answering within {self._deadline(request):.0f} s",
+                    method=method,
+                    path=display_path,
+                ) from None
+            except _AnswerTooLarge:
+                raise UnexpectedResponse(
+                    f"{method} {display_path}: the {self._peer} answered more than "
+                    f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB (not read)"
+                ) from None
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 if method == "GET" and attempt < self.retry.max_attempts and worth_retrying(exc):
                     log.debug("%s %s failed (%s), retry %d", method, display_path, type(exc).__name__, attempt)
@@ -248,10 +270,35 @@ class ApiSession:
                 return response
             if attempt < self.retry.max_attempts:
                 wait = self._retry_wait(method, response, attempt)
-                if wait is not None:
+                if wait is not None and waited + wait <= self.retry.max_total_wait:
+                    waited += wait
                     await self._sleep(wait)
                     continue
             raise error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
+
+    async def _receive(self, request: httpx.Request, *, authenticated: bool) -> httpx.Response:
+        """Send ``request`` and read its answer, at most ``MAX_ANSWER_BYTES`` of it, within the
+        call's deadline; the answer comes back read, as ``httpx`` would return it."""
+        async with asyncio.timeout(self._deadline(request)):
+            response = await self._http.send(request, auth=self.auth if authenticated else None, stream=True)
+            try:
+                length = response.headers.get("Content-Length", "")
+                if length.isdigit() and int(length) > MAX_ANSWER_BYTES:
+                    raise _AnswerTooLarge
+                body = await read_at_most(response, MAX_ANSWER_BYTES)
+            finally:
+                await response.aclose()
+        if len(body) > MAX_ANSWER_BYTES:
+            raise _AnswerTooLarge
+        # the body is decoded already: its framing and encoding headers no longer describe it
+        headers = [(name, value) for name, value in response.headers.multi_items() if name not in _FRAMING_HEADERS]
+        return httpx.Response(
+            response.status_code, headers=headers, content=body, request=request, extensions=response.extensions
+        )
+
+    def _deadline(self, request: httpx.Request) -> float:
+        read = request.extensions.get("timeout", {}).get("read")
+        return (read if read is not None else DEFAULT_TIMEOUT.read or 15.0) + CALL_DEADLINE_SLACK
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """``request``, and its answer's JSON (``UnexpectedResponse`` if it is not JSON)."""
@@ -492,6 +539,27 @@ def worth_retrying(exc: httpx.TransportError | httpx.DecodingError) -> bool:
     if isinstance(exc, httpx.ConnectError):
         return not isinstance(_root_cause(exc), ConnectionRefusedError | socket.gaierror)
     return True
+
+
+class _AnswerTooLarge(Exception):
+    """The answer went on past the bytes its reader takes."""
+
+
+_FRAMING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+async def read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """A streamed answer's bytes, reading no further than one chunk past ``limit`` (what is
+    returned is longer than ``limit`` when the answer was). The one bounded reader: the API
+    client, the provider clients, the hook sender and the relay read through it."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)
 
 
 def describe_transport_error(exc: httpx.TransportError | httpx.DecodingError, host: str) -> str:

@@ -23,7 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from voipbin_tui import __version__
-from voipbin_tui.api.client import describe_transport_error
+from voipbin_tui.api.client import describe_transport_error, read_at_most
 from voipbin_tui.api.errors import VoipbinError
 
 PROVIDER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -263,19 +263,6 @@ class ProviderHttp:
             return f"{self.host} answered more than {ANSWER_BYTES_LIMIT // 1024} KiB (not read)"
         assert isinstance(exc, httpx.TransportError | httpx.DecodingError)
         return describe_transport_error(exc, self.host)
-
-
-async def read_at_most(response: httpx.Response, limit: int) -> bytes:
-    """A streamed answer's bytes, reading no further than one chunk past ``limit`` (what is
-    returned is longer than ``limit`` when the answer was)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            break
-    return b"".join(chunks)
 
 
 async def _read_bounded(response: httpx.Response) -> bytes:

@@ -21,10 +21,9 @@ from uuid import UUID
 
 import httpx
 
-from voipbin_tui.api.client import VoipbinClient, describe_transport_error
+from voipbin_tui.api.client import VoipbinClient, describe_transport_error, read_at_most
 from voipbin_tui.api.errors import NotFound, VoipbinError
 from voipbin_tui.api.models import NIL_UUID, Account
-from voipbin_tui.api.provider_http import read_at_most
 from voipbin_tui.backend.delivery import HUB_SIGNATURE_HEADER, LINE_SIGNATURE_HEADER, Delivery, parse_account_id
 from voipbin_tui.backend.storable import storable_text
 
