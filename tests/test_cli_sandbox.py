@@ -125,6 +125,17 @@ def test_serve_prints_where_it_listens_and_serves(tmp_path: Path) -> None:
     assert "Aborted" not in process.stderr.read()
 
 
+def test_serve_stopped_by_sigterm_withdraws_its_runtime_file(tmp_path: Path) -> None:
+    """systemd, docker and kill stop a server with SIGTERM: the next command must not find a
+    runtime file naming a dead process."""
+    process, _ = start_serve(tmp_path, "--no-seed")
+    assert (tmp_path / "backend.json").exists()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert not (tmp_path / "backend.json").exists()
+
+
 def test_server_text_is_printed_as_text_not_markup_or_escapes() -> None:
     created = run("accounts", "create", "--type", "sms", "--name", "evil[/x] \x1b]2;T\x07", "--json")
     assert created.exit_code == 0, created.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -984,6 +985,9 @@ def serve(
         _echo(warning, err=True)
     if port is None:
         port = _sandbox_port()
+    # uvicorn stops gracefully on SIGTERM, then raises it again: with the default action that
+    # killed the process before the runtime file was withdrawn. Raised as SystemExit, it unwinds.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         run_server(
             host=host,
@@ -1005,6 +1009,10 @@ def serve(
         _fail(str(exc), EXIT_API_ERROR)
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}", EXIT_API_ERROR)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)  # the status a shell reports for a process ended by it
 
 
 _RELAY_CREDENTIALS_HINT = (
