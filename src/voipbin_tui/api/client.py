@@ -319,7 +319,31 @@ class ApiSession:
         return None
 
 
-class VoipbinClient:
+class SessionClient:
+    """What every client on an ``ApiSession`` shares: the read-only gate and closing."""
+
+    session: ApiSession
+
+    @property
+    def read_only(self) -> bool:
+        """Refuse every call that would change something (``ReadOnlyRefused``), before sending."""
+        return self.session.read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self.session.read_only = value
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.session.aclose()
+
+
+class VoipbinClient(SessionClient):
     """Async client for the VoIPBIN REST API (and the sandbox, which speaks the same API)."""
 
     def __init__(
@@ -350,26 +374,8 @@ class VoipbinClient:
         )
 
     @property
-    def read_only(self) -> bool:
-        """Refuse every call that would change something (``ReadOnlyRefused``), before sending."""
-        return self.session.read_only
-
-    @read_only.setter
-    def read_only(self, value: bool) -> None:
-        self.session.read_only = value
-
-    @property
     def host(self) -> str:
         return self.session.host
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self.session.aclose()
 
     async def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         """Send one call on the client's request path (``ApiSession.request``: retries, typed

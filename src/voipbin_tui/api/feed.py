@@ -13,14 +13,22 @@ import base64
 import shlex
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 import httpx
 from pydantic import Base64Bytes, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr
 
-from voipbin_tui.api.client import DEFAULT_TIMEOUT, NO_RETRY, ApiSession, VoipbinAuth, parse_uuid, validate_response
+from voipbin_tui.api.client import (
+    DEFAULT_TIMEOUT,
+    NO_RETRY,
+    ApiSession,
+    SessionClient,
+    VoipbinAuth,
+    parse_uuid,
+    validate_response,
+)
 from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time
 from voipbin_tui.protocols.inspection import RequestSummary
 from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
@@ -189,8 +197,9 @@ class _FeedPage(BaseModel):
     oldest: int = 0
 
 
-class FeedClient:
-    """Async client for ``/inspector/v1``: poll the captured requests, get one, replay one."""
+class FeedClient(SessionClient):
+    """Async client for ``/inspector/v1``: poll the captured requests, get one, replay one
+    (refused read-only: it delivers a request again)."""
 
     def __init__(
         self,
@@ -213,20 +222,6 @@ class FeedClient:
             display_prefix=urlsplit(self.inspector_url).path,
             peer="feed",
         )
-
-    @property
-    def read_only(self) -> bool:
-        """Refuse a replay (it delivers a request again), as the REST client refuses changes."""
-        return self.session.read_only
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self.session.aclose()
 
     async def poll(
         self, after: int, *, limit: int = 200, wait: float = 0, account_id: UUID | str | None = None
