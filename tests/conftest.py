@@ -57,6 +57,7 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv("VOIPBIN_TUI_CONFIG", str(home / "config" / "config.toml"))
     monkeypatch.setenv("VOIPBIN_TUI_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("VOIPBIN_TUI_PORT", "0")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # launch records (voipbin_tui/launch.py)
     return home
 
 

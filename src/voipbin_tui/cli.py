@@ -13,8 +13,9 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar
 from uuid import UUID
 
 import click
@@ -58,6 +59,7 @@ from voipbin_tui.config import (
     save_config,
 )
 from voipbin_tui.connection import Connection, connection_opener, open_connection
+from voipbin_tui.launch import LaunchInputs
 from voipbin_tui.presentation import (
     STAYS_DELETED,
     WRITE_ONLY,
@@ -73,8 +75,9 @@ from voipbin_tui.traffic import breakdown, verdict_label
 from voipbin_tui.workflows.confirmation import live_traffic_question
 from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
 
-if TYPE_CHECKING:  # the doctor loads only for `accounts check`
+if TYPE_CHECKING:  # the doctor loads only for `accounts check`, Textual only for the TUI
     from voipbin_tui.doctor.report import CheckResult
+    from voipbin_tui.tui.app import Startup
 
 T = TypeVar("T")
 
@@ -288,39 +291,91 @@ def main(ctx: click.Context, /, read_only: bool, **options: Any) -> None:
         _run_tui(ctx, read_only)
 
 
-def _run_tui(ctx: click.Context, read_only: bool) -> None:
-    try:
-        target, warnings = _target_and_warnings(ctx)
-        keymap = load_config(config_path()).keys
-    except ConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    for warning in warnings:
-        _echo(warning, err=True)
-    password = _password_up_front(target)
-    account_cache = AccountCache(target.data_dir if isinstance(target, SandboxTarget) else data_dir(), target)
-    # The sandbox starts on a thread while Textual is imported and draws its first frame (the
-    # list last seen, if any). Measured: starting it after that frame drew that list 0.4 s
-    # sooner but the backend's own list 0.9 s later, and only the latter can be acted on.
-    opener = connection_opener(target, password_prompt=password, read_only=read_only)
+@dataclass(frozen=True, slots=True)
+class _TuiSettings:
+    """What the TUI starts with, resolved from the command line, the environment and the config."""
 
-    from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
+    target: Target
+    warnings: list[str]
+    """Said on stderr before the TUI takes the terminal, and in it (``notices``)."""
+    notices: list[str]
+    keymap: dict[str, str]
+    account_cache: AccountCache
 
+
+def _tui_settings(ctx: click.Context) -> _TuiSettings:
+    """Raises ``ConfigError`` (exit 2) for a bad config, profile or option."""
+    target, warnings = _target_and_warnings(ctx)
+    keymap = load_config(config_path()).keys
     notices = list(warnings)
     if isinstance(target, SandboxTarget) and (open_data_dir := data_dir_warning(target.data_dir)):
         notices.append(open_data_dir)
+    account_cache = AccountCache(target.data_dir if isinstance(target, SandboxTarget) else data_dir(), target)
+    return _TuiSettings(target, warnings, notices, keymap, account_cache)
+
+
+def _run_tui(ctx: click.Context, read_only: bool) -> None:
+    try:
+        settings = _tui_settings(ctx)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    for warning in settings.warnings:
+        _echo(warning, err=True)
+    password = _password_up_front(settings.target)
+    if password is None:  # a launch that asks nothing: the next one like it can draw at once
+        _remember_launch(ctx, settings, read_only)
+    # The sandbox starts on a thread while Textual is imported and draws its first frame (the
+    # list last seen, if any). Measured: starting it after that frame drew that list 0.4 s
+    # sooner but the backend's own list 0.9 s later, and only the latter can be acted on.
+    opener = connection_opener(settings.target, password_prompt=password, read_only=read_only)
+
+    from voipbin_tui.tui.app import VoipbinApp  # Textual loads only when the TUI runs
+
     app = VoipbinApp(
         opener,
         read_only=read_only,
-        keymap=keymap,
-        notices=notices,
-        account_cache=account_cache,
+        keymap=settings.keymap,
+        notices=settings.notices,
+        account_cache=settings.account_cache,
     )
     app.run()
 
 
+def _remember_launch(ctx: click.Context, settings: _TuiSettings, read_only: bool) -> None:
+    """A launch record for the console script's inputs (``launch.py``), when it started us."""
+    inputs = ctx.find_object(LaunchInputs)
+    if inputs is not None:
+        inputs.remember(config_path(), settings.account_cache.path, read_only=read_only, keymap=settings.keymap)
+
+
+def resolve_tui_startup(inputs: LaunchInputs) -> Startup | None:
+    """A launch record's command line, resolved as ``voipbin-tui`` without a subcommand
+    resolves it (after the TUI's first frame, on a thread). None when it does not resolve to a
+    TUI that asks nothing (a config error, a password to ask): the command then runs normally,
+    and says what it always says. (A record is only ever written for a launch of the TUI.)"""
+    from voipbin_tui.tui.app import Startup
+
+    try:
+        with main.make_context("voipbin-tui", list(inputs.args), obj=inputs) as ctx:
+            settings = _tui_settings(ctx)
+            read_only = bool(ctx.params["read_only"])
+            if _password_needed(settings.target):
+                return None
+            _remember_launch(ctx, settings, read_only)
+    except (click.ClickException, click.exceptions.Exit, ConfigError):
+        return None
+    opener = connection_opener(settings.target, read_only=read_only)
+    return Startup(opener, settings.account_cache, settings.notices)
+
+
+def _password_needed(target: Target) -> TypeGuard[RemoteTarget]:
+    """A profile that logs in with a user name, and no password in the environment."""
+    return isinstance(target, RemoteTarget) and target.accesskey is None and not Environment().password
+
+
 def _password_up_front(target: Target) -> Callable[[str], str] | None:
     """Ask for a login password before the TUI takes over the terminal."""
-    if not isinstance(target, RemoteTarget) or target.accesskey is not None or Environment().password:
+    if not _password_needed(target):
         return None
     password = click.prompt(f"Password for {target.username}", hide_input=True, err=True)
     return lambda _label: password

@@ -1,15 +1,24 @@
-"""How accounts read to a person, shared by the CLI and the TUI: times, flow names, checklists."""
+"""How accounts read to a person, shared by the CLI and the TUI: times, flow names, checklists.
+
+The account-type registry (and with it pydantic) is imported only by the functions that need
+it: the list's cells (times, flow names) and error messages are drawn in the TUI's first frame,
+before the models are loaded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from voipbin_tui.api.account_types import ChecklistItem, spec_of
 from voipbin_tui.api.errors import VoipbinError
-from voipbin_tui.api.models import NIL_UUID, Account, AccountType, Flow
+from voipbin_tui.api.ids import NIL_UUID
 from voipbin_tui.terminal_text import one_line
+
+if TYPE_CHECKING:
+    from voipbin_tui.api.account_types import ChecklistItem
+    from voipbin_tui.api.models import Account, AccountType, Flow
 
 NO_FLOW = "no flow"
 WRITE_ONLY = "write-only: set on save, never returned"
@@ -62,6 +71,8 @@ def flow_label(flow_id: UUID, names: Mapping[UUID, str] | None) -> str:
 def setup_checklist(account: Account, hook_url: str) -> list[ChecklistItem]:
     """What must be true for this account to receive messages, per type: checked facts first,
     then the steps in the provider's console."""
+    from voipbin_tui.api.account_types import ChecklistItem, spec_of
+
     spec = spec_of(account.type)
     if spec is None:
         return [ChecklistItem(False, f"unknown account type {account.type!r}")]
@@ -74,6 +85,8 @@ def field_label(account_type: AccountType | str, field: str) -> str:
     """A field named as the type's provider console names it."""
     if field == "message_flow_id":
         return "Flow"
+    from voipbin_tui.api.account_types import spec_of
+
     spec = spec_of(account_type)
     credential = spec.field(field) if spec is not None else None
     return credential.label if credential is not None else field.replace("_", " ").capitalize()

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from voipbin_tui.api.conversation_traffic import MessageEvent
-from voipbin_tui.api.feed import CapturedRequest
 from voipbin_tui.protocols import (
     HookVerdict,
     MalformedPayload,
@@ -20,6 +19,10 @@ from voipbin_tui.protocols import (
     parse_whatsapp_notification,
 )
 from voipbin_tui.terminal_text import multi_line, one_line
+
+if TYPE_CHECKING:  # the inspector's pane is drawn before the clients (httpx) are imported
+    from voipbin_tui.api.conversation_traffic import MessageEvent
+    from voipbin_tui.api.feed import CapturedRequest
 
 VERDICT_MARKS: dict[HookVerdict, str] = {
     HookVerdict.OK: "✓",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -53,11 +55,23 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     runner("kill-server", check=False)
 
 
-def start_tui(tmux: Tmux, tmp_path: Path, width: int = 100, height: int = 30) -> tuple[Path, Path]:
-    """The installed script in a tmux pane of this size with a fresh home; returns (home, exit file)."""
+def start_tui(
+    tmux: Tmux,
+    tmp_path: Path,
+    width: int = 100,
+    height: int = 30,
+    *,
+    args: str = "",
+    keep_pane: bool = False,
+    **more_env: str,
+) -> tuple[Path, Path]:
+    """The installed script in a tmux pane of this size with a fresh home (the same one on a
+    second start); returns (home, exit file). ``keep_pane`` keeps what it printed on screen
+    after it exits."""
     home = tmp_path / "home"
-    home.mkdir()
+    home.mkdir(exist_ok=True)
     exit_file = tmp_path / "exit-status"
+    exit_file.unlink(missing_ok=True)
     env = {
         "HOME": str(home),
         "PATH": os.environ["PATH"],
@@ -66,11 +80,20 @@ def start_tui(tmux: Tmux, tmp_path: Path, width: int = 100, height: int = 30) ->
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_DATA_HOME": str(home / ".local/share"),
         "VOIPBIN_TUI_PORT": "0",  # never the fixed 8631: test runs share this machine
+        **more_env,
     }
     # env -i: nothing from the test process (its temp config and data dirs) leaks in
     assignments = " ".join(shlex.quote(f"{key}={value}") for key, value in env.items())
-    command = f"env -i {assignments} {shlex.quote(str(SCRIPT))}; echo $? > {shlex.quote(str(exit_file))}"
-    tmux("new-session", "-d", "-s", SESSION, "-x", str(width), "-y", str(height), command)
+    command = f"env -i {assignments} {shlex.quote(str(SCRIPT))} {args}; echo $? > {shlex.quote(str(exit_file))}"
+    if keep_pane:
+        command += "; sleep 60"
+    for _ in range(20):  # a server of an earlier start may still be on its way out
+        started = tmux("new-session", "-d", "-s", SESSION, "-x", str(width), "-y", str(height), command, check=False)
+        if started.returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"tmux could not start: {started.stderr}")
     return home, exit_file
 
 
@@ -131,3 +154,94 @@ def test_at_80x24_end_reaches_the_bottom_of_a_request_at_once(tmux: Tmux, tmp_pa
     time.sleep(0.5)  # what a person takes to reach for the key
     tmux("send-keys", "-t", SESSION, "End")
     tmux.wait_for('"field":"messages"}]}]}', timeout=3)
+
+
+def quit_and_wait(tmux: Tmux, exit_file: Path, key: str = "q") -> str:
+    tmux("send-keys", "-t", SESSION, key)
+    return wait_for_exit(exit_file)
+
+
+def wait_for_exit(exit_file: Path, timeout: float = 15) -> str:
+    deadline = time.monotonic() + timeout
+    while not exit_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return exit_file.read_text().strip()
+
+
+def launch_records(home: Path) -> list[Path]:
+    return sorted((home / ".cache" / "voipbin-tui").glob("launch-*.json"))
+
+
+def test_a_second_launch_draws_the_list_last_seen_from_its_record_then_the_fresh_one(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    home, exit_file = start_tui(tmux, tmp_path)
+    tmux.wait_for("3 accounts")
+    assert quit_and_wait(tmux, exit_file) == "0"
+    [record_path] = launch_records(home)
+    record = json.loads(record_path.read_text())
+    cache = Path(record["account_cache"])
+    assert cache.parent == home / ".local/share/voipbin-tui/cache"
+    # the record decides the first frame: a key only it binds shows that the launcher drew it
+    # (the normal path reads the keys from config.toml, which binds none)
+    record["keymap"] = {"app.quit": "x"}
+    record_path.write_text(json.dumps(record))
+    kept = json.loads(cache.read_text())
+    kept["accounts"][0]["name"] = "Gone since last run"
+    cache.write_text(json.dumps(kept))
+
+    start_tui(tmux, tmp_path)
+    first = tmux.wait_for("last seen")
+    assert "Gone since last run" in first and "x Quit" in first, first
+    fresh = tmux.wait_for("WhatsApp Customer")
+    assert "Gone since last run" not in fresh
+    tmux.wait_for("3 accounts")
+    assert "last seen" not in tmux.screen()
+    assert quit_and_wait(tmux, exit_file, key="x") == "0"
+
+
+def test_a_changed_config_takes_the_normal_path(tmux: Tmux, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    home, exit_file = start_tui(tmux, tmp_path, VOIPBIN_TUI_CONFIG=str(config))
+    tmux.wait_for("3 accounts")
+    assert "q Quit" in tmux.screen()
+    assert quit_and_wait(tmux, exit_file) == "0"
+    config.write_text('[keys]\n"app.quit" = "x"\n')
+    config.chmod(0o600)
+
+    start_tui(tmux, tmp_path, VOIPBIN_TUI_CONFIG=str(config))
+    screen = tmux.wait_for("x Quit")  # the first frame already: the record of the old config is not used
+    assert "q Quit" not in screen
+    tmux.wait_for("3 accounts")
+    assert quit_and_wait(tmux, exit_file, key="x") == "0"
+    [record] = launch_records(home)  # the same inputs: renewed for the config as it is now
+    assert json.loads(record.read_text())["keymap"] == {"app.quit": "x"}
+
+
+def test_a_config_error_reads_and_exits_as_it_always_did(tmux: Tmux, tmp_path: Path) -> None:
+    """Also when a launch record drew the TUI first: resolving fails, the TUI closes, and the
+    command says what it says without a record."""
+    config = tmp_path / "config.toml"
+    home, exit_file = start_tui(tmux, tmp_path, VOIPBIN_TUI_CONFIG=str(config), args="--profile prod", keep_pane=True)
+    assert wait_for_exit(exit_file) == "2"
+    without_record = tmux.wait_for("error:")
+    expected = "error: unknown profile 'prod'"
+    assert expected in without_record and not launch_records(home), without_record
+    tmux("kill-server", check=False)  # the pane kept for its output
+
+    # a record for these inputs whose config check still passes, as if the profile went away in
+    # a way the record cannot see
+    config.write_text('[profiles.prod]\napi_url = "http://127.0.0.1:9/v1.0"\naccesskey = "k"\n')
+    start_tui(tmux, tmp_path, VOIPBIN_TUI_CONFIG=str(config), args="--profile prod")
+    tmux.wait_for("prod @ 127.0.0.1:9")
+    assert quit_and_wait(tmux, exit_file) == "0"
+    [record_path] = launch_records(home)
+    config.write_text("# no profiles now\n")
+    record = json.loads(record_path.read_text())
+    record["config_digest"] = hashlib.sha256(config.read_bytes()).hexdigest()
+    record_path.write_text(json.dumps(record))
+
+    start_tui(tmux, tmp_path, VOIPBIN_TUI_CONFIG=str(config), args="--profile prod", keep_pane=True)
+    assert wait_for_exit(exit_file) == "2"
+    assert expected in tmux.wait_for("error:")
+    assert not launch_records(home)  # the record that led astray is gone

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -21,9 +22,9 @@ from voipbin_tui.backend.seed import SEEDED_SECRETS
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import Connection
-from voipbin_tui.tui.app import LAST_SEEN_REFUSAL, VoipbinApp
+from voipbin_tui.tui.app import LAST_SEEN_REFUSAL, Startup, VoipbinApp
 
-from .conftest import accounts_screen, opener_for, screen_text, wait_for_accounts, wait_until
+from .conftest import accounts_screen, opener_for, screen_text, toasts, wait_for_accounts, wait_until
 
 FLOW_ID = UUID("b2c3d4e5-f6a7-8901-bcde-f12345678901")
 STALE = Account(id=UUID("0f6e5d4c-3b2a-4190-8877-665544332211"), type="sms", name="Gone since last run")
@@ -141,3 +142,65 @@ def test_the_list_last_seen_as_drawn(snap_compare, tmp_path: Path, fixtures_root
 
     app = VoipbinApp(unanswered, account_cache=cache)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+# -- drawn from a launch record, resolved after the first frame (voipbin_tui/launch.py) --------
+
+
+async def test_from_a_launch_record_the_list_shows_before_the_command_line_is_resolved(
+    sandbox: EmbeddedBackend, tmp_path: Path
+) -> None:
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([STALE], {})
+    resolving = threading.Event()
+    resolved = threading.Event()
+
+    def resolve() -> Startup:  # on a thread: click, the config, the target
+        resolving.set()
+        resolved.wait(10)
+        return Startup(opener_for(sandbox), cache, notices=["warning: config.toml is readable by other users"])
+
+    app = VoipbinApp.resolved_later(resolve, read_only=True, keymap={"accounts.new": "N"}, account_cache=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: "Gone since last run" in screen_text(pilot))
+        await wait_until(pilot, resolving.is_set)
+        text = screen_text(pilot)
+        assert "last seen" in text and "READ-ONLY" not in text  # the header waits for the connection
+        assert app.read_only and app.refusal("new_account").startswith("Read-only")  # from the record
+        resolved.set()
+        await wait_for_accounts(pilot)
+        assert "Gone since last run" not in screen_text(pilot) and "SMS alerts" in screen_text(pilot)
+        assert any("readable by other users" in message for message in toasts(app))  # the resolution's notices
+        assert app.connection is not None and app.connection.read_only
+        assert not app.normal_path_needed
+
+
+async def test_a_record_whose_target_resolves_to_another_list_drops_its_rows_at_once(
+    sandbox: EmbeddedBackend, tmp_path: Path
+) -> None:
+    recorded = AccountCache(tmp_path / "other", SandboxTarget(tmp_path / "other"))
+    recorded.write([STALE], {})
+    actual = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    gate = asyncio.Event()
+    app = VoipbinApp.resolved_later(
+        lambda: Startup(gated(sandbox, gate), actual), read_only=False, keymap={}, account_cache=recorded
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = accounts_screen(pilot).accounts_table
+        await wait_until(pilot, lambda: "Gone since last run" in screen_text(pilot))
+        await wait_until(pilot, lambda: table.last_seen is None)  # before the backend answers
+        assert "Gone since last run" not in screen_text(pilot) and not gate.is_set()
+        gate.set()
+        await wait_for_accounts(pilot)
+        assert app.account_cache is actual
+    assert actual.read() is not None  # the fresh list is kept where the resolved target keeps it
+    assert [account.name for account in recorded.read().accounts] == [STALE.name]
+
+
+async def test_a_record_that_does_not_resolve_closes_the_app_for_the_normal_path(tmp_path: Path) -> None:
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([STALE], {})
+    app = VoipbinApp.resolved_later(lambda: None, read_only=False, keymap={}, account_cache=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.normal_path_needed)
+    assert app.return_code == 0 and app.connection is None

@@ -29,9 +29,9 @@ from pydantic import (
     model_serializer,
 )
 
+from voipbin_tui.api.ids import NIL_UUID as NIL_UUID  # re-exported: the models' home for it
 from voipbin_tui.api.timestamps import format_voipbin_time, parse_voipbin_time
 
-NIL_UUID = UUID(int=0)
 MASK = "••••"
 
 

@@ -10,6 +10,10 @@ column is on screen), so a row never matches through text the user cannot see; `
 ``detail:`` (also ``name:``, ``type:``, ``flow:``) reach one field at any width. Matches are
 ranked: the exact name first, then names that start with the text, then names that contain
 every word, then the rest, so ``enter`` after a full name opens that account.
+
+It holds ``Listed`` accounts: the API's ``Account`` models, or, for the list last seen drawn in
+the first frame before the models are imported, the cache's plain ``ListedAccount`` records;
+both read into the same cells.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from datetime import UTC, datetime
 from typing import overload
 from uuid import UUID
 
-from voipbin_tui.api import Account
+from voipbin_tui.account_cache import Listed
 from voipbin_tui.presentation import flow_label, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
 
@@ -93,7 +97,7 @@ class Column:
     label: str
     width: int | None
     """Fixed width, or None to share what the fixed columns leave."""
-    sort_key: Callable[[Account, Mapping[UUID, str]], str | datetime]
+    sort_key: Callable[[Listed, Mapping[UUID, str]], str | datetime]
     compact: bool = True
     """Shown in narrow terminals too."""
 
@@ -137,7 +141,7 @@ class AccountIndex:
 
     def __init__(self) -> None:
         # keyed by the id as text: str hashes are cached in C, UUID hashes are computed in Python
-        self._accounts: dict[str, Account] = {}
+        self._accounts: dict[str, Listed] = {}
         self._flow_names: dict[UUID, str] = {}
         self._cells: dict[str, dict[str, str]] = {}
         self._fields: dict[str, dict[str, str]] = {}
@@ -161,11 +165,11 @@ class AccountIndex:
     def __contains__(self, account_id: object) -> bool:
         return str(account_id) in self._accounts
 
-    def get(self, account_id: UUID | str) -> Account | None:
+    def get(self, account_id: UUID | str) -> Listed | None:
         return self._accounts.get(str(account_id))
 
     @property
-    def accounts(self) -> list[Account]:
+    def accounts(self) -> list[Listed]:
         """Every loaded account, in the server's order (newest first)."""
         return list(self._accounts.values())
 
@@ -173,7 +177,7 @@ class AccountIndex:
     def flow_names(self) -> Mapping[UUID, str]:
         return self._flow_names
 
-    def replace(self, accounts: Iterable[Account], flow_names: Mapping[UUID, str] | None = None) -> None:
+    def replace(self, accounts: Iterable[Listed], flow_names: Mapping[UUID, str] | None = None) -> None:
         """Start again from ``accounts`` (a reload's first page), with the flows' names now."""
         if flow_names is not None:
             self._flow_names = dict(flow_names)
@@ -181,7 +185,7 @@ class AccountIndex:
         for account in accounts:
             self._remember(account)
 
-    def append(self, page: Iterable[Account]) -> bool:
+    def append(self, page: Iterable[Listed]) -> bool:
         """Add a further page. True when it only extends the view at the bottom (server order,
         no filter), so what is drawn stays put; False when the view must be worked out again."""
         added = [self._remember(account) for account in page]
@@ -190,7 +194,7 @@ class AccountIndex:
             return True
         return False
 
-    def put(self, account: Account) -> None:
+    def put(self, account: Listed) -> None:
         """An account saved: updated where it is, or, new, first (as the server orders)."""
         key = str(account.id)
         if key not in self._accounts:
@@ -203,7 +207,7 @@ class AccountIndex:
             store.pop(key, None)
         self._ordered = None
 
-    def _remember(self, account: Account) -> str:
+    def _remember(self, account: Listed) -> str:
         key = str(account.id)
         self._accounts[key] = account
         cells = {
@@ -238,11 +242,11 @@ class AccountIndex:
         return self._visible
 
     @property
-    def shown(self) -> list[Account]:
+    def shown(self) -> list[Listed]:
         """The accounts on show, top to bottom."""
         return [self._accounts[key] for key in self._visible]
 
-    def shown_at(self, row: int) -> Account | None:
+    def shown_at(self, row: int) -> Listed | None:
         return self._accounts.get(self._visible[row]) if 0 <= row < len(self._visible) else None
 
     def row_of(self, account_id: UUID | str) -> int | None:

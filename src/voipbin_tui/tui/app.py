@@ -7,11 +7,14 @@ themselves. Screens bind keys to ``app.*`` actions.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from textual import events
@@ -25,33 +28,45 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
 from voipbin_tui.account_cache import AccountCache
-from voipbin_tui.api import Account, AccountType, NotFound, VoipbinClient, VoipbinError
-from voipbin_tui.api.account_types import answers_hub_challenge, provider_hook, spec_of
-from voipbin_tui.api.feed import CapturedRequest, FeedClient
-from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, hook_url_for, wa_id_problem
-from voipbin_tui.connection import Connection
+from voipbin_tui.api.errors import NotFound, VoipbinError
 from voipbin_tui.presentation import STAYS_DELETED, deleted_account_notice, error_message, local_time
 from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.traffic import verdict_label
 from voipbin_tui.tui.commands import AccountCommands
 from voipbin_tui.tui.fitting import Part
 from voipbin_tui.tui.key_order import KeyOrder
-from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
+from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady, LastSeenWithdrawn
 from voipbin_tui.tui.screens.accounts import AccountsScreen
-from voipbin_tui.tui.screens.confirm import ConfirmScreen
-from voipbin_tui.tui.screens.detail import AccountDetailScreen
-from voipbin_tui.tui.screens.doctor import DoctorReportScreen
-from voipbin_tui.tui.screens.form import AccountFormScreen
-from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
-from voipbin_tui.tui.screens.request import RequestDetailScreen
-from voipbin_tui.tui.shell import ExplainsRefusals
+from voipbin_tui.tui.shell import ExplainsRefusals, GuardsUnsavedChanges, ShowsAnAccount
 from voipbin_tui.tui.widgets.keys_help import KeysHelp
 from voipbin_tui.tui.workers import background
-from voipbin_tui.workflows.confirmation import live_traffic_question
-from voipbin_tui.workflows.export import default_export_path, export_captures, export_target
-from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
 
-ConnectionOpener = Callable[[], AbstractAsyncContextManager[Connection]]
+if TYPE_CHECKING:
+    # The first frame (the accounts screen, the list last seen) needs Textual and the standard
+    # library only: the client, the models, the other screens and the workflows are imported
+    # where they are first used, once the connection is being opened (a test holds this).
+    from voipbin_tui.api.client import VoipbinClient
+    from voipbin_tui.api.feed import CapturedRequest, FeedClient
+    from voipbin_tui.api.models import Account
+    from voipbin_tui.connection import Connection
+
+ConnectionOpener = Callable[[], AbstractAsyncContextManager["Connection"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Startup:
+    """What resolving the command line gives the app, when that happens after the first frame
+    (a launch record drew it): how to connect, what to tell the user, the target's list."""
+
+    open_connection: ConnectionOpener
+    account_cache: AccountCache | None
+    notices: list[str] = field(default_factory=list)
+
+
+StartupResolver = Callable[[], "Startup | None"]
+"""Resolves the command line (blocking: it imports click, the config and the client, so it
+runs on a thread); None when the command must run as it would without a launch record."""
+
 MUTATING_ACTIONS = frozenset({"new_account", "edit_account", "delete_account", "send_test", "replay_request"})
 """Refused in read-only mode. The hub challenge is not one: it changes nothing."""
 _ACTION_NAMES = {
@@ -97,7 +112,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
     def __init__(
         self,
-        open_connection: ConnectionOpener,
+        open_connection: ConnectionOpener | None,
         *,
         read_only: bool = False,
         keymap: dict[str, str] | None = None,
@@ -108,11 +123,30 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         self.account_cache = account_cache
         """The list last seen: drawn at once on the next launch, until the fresh one replaces it."""
         self._notices = notices or []
-        self._open_connection = open_connection
+        self._open_connection: ConnectionOpener | None = open_connection
+        self._resolve_startup: StartupResolver | None = None
+        self.normal_path_needed = False
+        """The launch record's command line did not resolve to this TUI: the app closed, and the
+        command is to run as it would have without a record."""
         self._exit_stack = AsyncExitStack()
         self._configured_keys = keymap or {}  # not Textual's own _keymap: set on mount
         self.set_reactive(VoipbinApp.read_only, read_only)
         self._key_order = KeyOrder(self, super().on_event)
+
+    @classmethod
+    def resolved_later(
+        cls,
+        resolve: StartupResolver,
+        *,
+        read_only: bool,
+        keymap: dict[str, str],
+        account_cache: AccountCache | None,
+    ) -> VoipbinApp:
+        """An app whose first frame is drawn from a launch record (the list last seen, the
+        keys, read-only) and whose command line is resolved by ``resolve`` after that frame."""
+        app = cls(None, read_only=read_only, keymap=keymap, account_cache=account_cache)
+        app._resolve_startup = resolve
+        return app
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
@@ -169,26 +203,65 @@ class VoipbinApp(ExplainsRefusals, App[None]):
     def on_mount(self) -> None:
         if self._configured_keys:
             self.set_keymap(self._configured_keys)
-            unknown = sorted(set(self._configured_keys) - binding_ids())
-            if unknown:  # a typo would otherwise leave the key silently as it was
-                names = ", ".join(repr(name) for name in unknown)
-                self._notices.append(f"config.toml [keys]: no binding has the id {names}; ignored (? lists the ids)")
         self.sub_title = "connecting…"
         self.push_screen(AccountsScreen())
         for notice in self._notices:  # e.g. a config file others can read: said before the TUI hid it
             self.notify(notice, severity="warning", timeout=20, markup=False)
         self._connect()
 
+    def _warn_of_unknown_keys(self) -> None:
+        """A ``[keys]`` id no binding has (a typo would leave the key silently as it was). Said
+        once the connection is being made: it imports every screen, which the first frame does not."""
+        unknown = sorted(set(self._configured_keys) - binding_ids()) if self._configured_keys else []
+        if unknown:
+            names = ", ".join(repr(name) for name in unknown)
+            message = f"config.toml [keys]: no binding has the id {names}; ignored (? lists the ids)"
+            self.notify(message, severity="warning", timeout=20, markup=False)
+
+    async def _resolved(self) -> ConnectionOpener | None:
+        """The connection opener; from a launch record, the command line is resolved first,
+        once the first frame is on screen, on a thread (the imports keep the keys responsive)."""
+        resolve = self._resolve_startup
+        if resolve is None:
+            return self._open_connection
+        await self.screen.wait_for_refresh()
+        try:
+            startup = await asyncio.to_thread(resolve)
+        except Exception:  # the command, run normally, says what is wrong as it always has
+            log.exception("resolving the command line after the first frame failed")
+            startup = None
+        if startup is None:
+            self.normal_path_needed = True
+            self.exit()
+            return None
+        self._resolve_startup = None
+        self._open_connection = startup.open_connection
+        if (
+            startup.account_cache is None
+            or self.account_cache is None
+            or (startup.account_cache.path != self.account_cache.path)
+        ):  # the record's list is another target's: never shown as this one's
+            self.broadcast(LastSeenWithdrawn)
+        self.account_cache = startup.account_cache
+        for notice in startup.notices:
+            self.notify(notice, severity="warning", timeout=20, markup=False)
+        return self._open_connection
+
     @background("Could not connect", group="connect", exclusive=True)
     async def _connect(self) -> None:
+        open_connection = await self._resolved()
+        if open_connection is None:
+            return
         try:
-            self.connection = await self._exit_stack.enter_async_context(self._open_connection())
+            self.connection = await self._exit_stack.enter_async_context(open_connection())
         except Exception as exc:  # a bad data dir, a failed login, a sandbox that cannot start
+            self._warn_of_unknown_keys()
             reason = error_message(exc)
             self.sub_title = "not connected: R retries"
             self.notify(f"Could not connect: {reason}", severity="error", timeout=30, markup=False)
             self.broadcast(lambda: ConnectFailed(reason))  # said on the screen too, not only in a toast
             return
+        self._warn_of_unknown_keys()
         if self.read_only:  # the clients refuse changes too, whatever opened the connection
             self.connection.make_read_only()
         feed = self.connection.feed_client()
@@ -252,7 +325,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
     def _unsaved_form(self) -> bool:
         screen = self.screen
-        return isinstance(screen, AccountFormScreen) and screen.is_dirty
+        return isinstance(screen, GuardsUnsavedChanges) and screen.is_dirty
 
     def _edit_binding_hidden(self, parameters: tuple[object, ...]) -> bool:
         """A deleted account is not offered for editing: only its own unshown binding
@@ -270,7 +343,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             account = self.selected_account()
             if account is None and self._showing_last_seen():
                 return LAST_SEEN_REFUSAL
-            if account is None or not answers_hub_challenge(account.type):
+            if account is None or not _answers_hub_challenge(account):
                 return "Only WhatsApp has a hub challenge: select a WhatsApp account."
             return ""
         if action == "check_account":  # reads, and asks before anything it would send
@@ -284,6 +357,8 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if self.connection is None:
             return "Not connected: wait, or press R to try again after a failed start."
         if action == "replay_request":
+            from voipbin_tui.tui.screens.request import RequestDetailScreen
+
             return (
                 "" if isinstance(self.screen, RequestDetailScreen) else "Open a request first (enter in the inspector)."
             )
@@ -292,6 +367,9 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             return ""
         if account is None:
             return LAST_SEEN_REFUSAL if self._showing_last_seen() else "Select an account first."
+        from voipbin_tui.api.account_types import provider_hook
+        from voipbin_tui.api.models import AccountType
+
         if action == "edit_account" and not isinstance(account.type, AccountType):
             return f"This version does not know the account type {account.type!r}: it cannot be edited safely."
         if action == "delete_account" and account.is_deleted:
@@ -325,7 +403,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         """The account the user is on: in the list, or the one whose detail is open. The command
         palette looks through to the screen it was opened from."""
         screen = next(s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
-        return screen.selected_account() if isinstance(screen, AccountsScreen | AccountDetailScreen) else None
+        return screen.selected_account() if isinstance(screen, ShowsAnAccount) else None
 
     # -- actions ------------------------------------------------------------------------
 
@@ -346,16 +424,22 @@ class VoipbinApp(ExplainsRefusals, App[None]):
     def action_open_account(self) -> None:
         account = self.selected_account()
         if account is not None and self.connection is not None:
+            from voipbin_tui.tui.screens.detail import AccountDetailScreen
+
             self.push_screen(AccountDetailScreen(account))
 
     def action_check_account(self) -> None:
         """The account doctor's report on the account the user is on."""
         account = self.selected_account()
         if account is not None and self.connection is not None:
+            from voipbin_tui.tui.screens.doctor import DoctorReportScreen
+
             self.push_screen(DoctorReportScreen(account))
 
     def action_new_account(self) -> None:
         if self.connection is not None:
+            from voipbin_tui.tui.screens.form import AccountFormScreen
+
             self.push_screen(AccountFormScreen(None), self._account_saved)
 
     def action_edit_account(self, _binding: str = "") -> None:
@@ -367,6 +451,9 @@ class VoipbinApp(ExplainsRefusals, App[None]):
     async def _edit(self, account: Account) -> None:
         """Edit the account as it is now. One deleted (here or elsewhere) is said to be, and is
         edited only if the user confirms: VoIPBIN saves into a deleted account without a word."""
+        from voipbin_tui.tui.screens.confirm import ConfirmScreen
+        from voipbin_tui.tui.screens.form import AccountFormScreen
+
         assert self.connection is not None
         try:
             account = await self.connection.client.get_account(account.id)
@@ -399,6 +486,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if account is None or self.connection is None:
             return
         label = f"{account.type} account “{account.name or account.id}”"
+        from voipbin_tui.tui.screens.confirm import ConfirmScreen
 
         def delete(confirmed: bool | None) -> None:
             if confirmed:
@@ -411,6 +499,8 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         deleted = await self.client.delete_account(account.id)
         self.notify(f"Deleted {deleted.name or deleted.id}", timeout=4, markup=False)
         self.broadcast(lambda: AccountDeleted(deleted))
+        from voipbin_tui.tui.screens.detail import AccountDetailScreen
+
         screen = self.screen
         if isinstance(screen, AccountDetailScreen) and screen.selected_account().id == deleted.id:
             self.pop_screen()
@@ -421,6 +511,11 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         account = self.selected_account()
         if account is None or self.connection is None:
             return
+        from voipbin_tui.api.account_types import spec_of
+        from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, wa_id_problem
+        from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
+        from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, hook_test_url
+
         spec = spec_of(account.type)
         if spec is None or spec.hook is None:
             return
@@ -440,6 +535,9 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
     @background("Test message not delivered", group="traffic")
     async def _send_test(self, account: Account, url: str, values: dict[str, str]) -> None:
+        from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER
+        from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, send_hook_test
+
         assert self.connection is not None
         message = HookTest(
             text=values.get("text") or DEFAULT_TEST_TEXT,
@@ -460,9 +558,12 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
     def action_hub_challenge(self) -> None:
         account = self.selected_account()
-        if account is None or self.connection is None or not answers_hub_challenge(account.type):
+        if account is None or self.connection is None or not _answers_hub_challenge(account):
             self.notify("Select a WhatsApp account first.", severity="warning", timeout=4, markup=False)
             return
+        from voipbin_tui.api.hooks import hook_url_for
+        from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
+
         url = hook_url_for(self.connection.test_hook_base_url, account.id)
         fields = [PromptField("verify_token", "Verify token (the account's secret)", password=True)]
         self.push_screen(
@@ -474,6 +575,9 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
     def _confirm_live(self, url: str, send: Callable[[], object]) -> None:
         """Traffic to the sandbox goes at once; to a live hook only after a yes."""
+        from voipbin_tui.tui.screens.confirm import ConfirmScreen
+        from voipbin_tui.workflows.confirmation import live_traffic_question
+
         assert self.connection is not None
         live = live_traffic_question(self.connection, url)
         if live is None:
@@ -507,10 +611,14 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
     def open_request(self, request: CapturedRequest) -> None:
         if self.feed is not None and self.connection is not None:
+            from voipbin_tui.tui.screens.request import RequestDetailScreen
+
             origin = _origin(self.connection.test_hook_base_url)
             self.push_screen(RequestDetailScreen(request, self.feed, origin))
 
     def action_replay_request(self) -> None:
+        from voipbin_tui.tui.screens.request import RequestDetailScreen
+
         screen = self.screen
         if isinstance(screen, RequestDetailScreen) and self.feed is not None and self.connection is not None:
             # through a relay, a replay re-delivers a real message to VoIPBIN: ask first
@@ -527,6 +635,9 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if self.feed is None or not requests:
             self.notify("Nothing to export.", timeout=3, markup=False)
             return
+        from voipbin_tui.tui.screens.prompt import PromptField, PromptScreen
+        from voipbin_tui.workflows.export import default_export_path, export_target
+
         default = default_export_path()
         count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
 
@@ -545,6 +656,8 @@ class VoipbinApp(ExplainsRefusals, App[None]):
 
     @background("Export failed", group="traffic")
     async def _export(self, requests: list[CapturedRequest], path: Path) -> None:
+        from voipbin_tui.workflows.export import export_captures
+
         assert self.feed is not None
         try:
             written = await export_captures(self.feed, requests, path)
@@ -555,8 +668,23 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         self.notify(f"Exported {written.count} requests to {path}", title="Export", timeout=15, markup=False)
 
 
+SCREEN_MODULES = tuple(
+    f"voipbin_tui.tui.screens.{name}" for name in ("choice", "confirm", "detail", "doctor", "form", "prompt", "request")
+)
+"""The screens imported when first opened (not at start): their bindings count too."""
+
+
+def _answers_hub_challenge(account: Account) -> bool:
+    from voipbin_tui.api.account_types import answers_hub_challenge
+
+    return answers_hub_challenge(account.type)
+
+
 def binding_ids() -> set[str]:
-    """Every binding id a ``[keys]`` entry can remap: those of this package's screens and widgets."""
+    """Every binding id a ``[keys]`` entry can remap: those of this package's screens and widgets
+    (the screens not opened yet are imported for it)."""
+    for module in SCREEN_MODULES:
+        importlib.import_module(module)
     found: set[str] = set()
     pending: list[type[DOMNode]] = [DOMNode]
     while pending:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from voipbin_tui.api import Account
+if TYPE_CHECKING:
+    from voipbin_tui.api.models import Account
 
 
 class ConnectionReady(Message, bubble=False):
     """The client is connected (the sandbox is up, or VoIPBIN credentials are set)."""
+
+
+class LastSeenWithdrawn(Message, bubble=False):
+    """The list last seen on screen was another target's (a launch record's guess that the
+    resolved command line did not confirm): its rows go at once."""
 
 
 class ConnectFailed(Message, bubble=False):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from textual.app import App
 
 if TYPE_CHECKING:
+    from voipbin_tui.api.models import Account
     from voipbin_tui.tui.app import VoipbinApp
 
 
@@ -48,3 +49,20 @@ class ExplainsRefusals:
     def refusal(self, action: str) -> str:
         """Why ``action`` cannot run now, or "" when it can (or when there is nothing to say)."""
         return ""
+
+
+class ShowsAnAccount:
+    """A screen the user is on an account in (the list, a detail): the app's account actions
+    apply to ``selected_account()``. (A base class rather than the screens themselves, so the
+    app asks without importing every screen at start.)"""
+
+    def selected_account(self) -> Account | None:
+        raise NotImplementedError
+
+
+class GuardsUnsavedChanges:
+    """A screen that may hold unsaved changes (a form): ``q`` is a letter there while it does."""
+
+    @property
+    def is_dirty(self) -> bool:
+        raise NotImplementedError

@@ -17,7 +17,7 @@ from textual import work
 from textual.dom import DOMNode
 from textual.worker import Worker
 
-from voipbin_tui.api import VoipbinError
+from voipbin_tui.api.errors import VoipbinError
 from voipbin_tui.tui.shell import voipbin_app_of
 
 P = ParamSpec("P")

@@ -7,7 +7,7 @@ saves to the table, and keeps the inspector on the selected account.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from textual import on
@@ -15,19 +15,26 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from voipbin_tui.api import Account
-from voipbin_tui.api.conversation_traffic import ConversationWatcher
 from voipbin_tui.tui.account_index import AccountIndex
-from voipbin_tui.tui.messages import AccountDeleted, AccountSaved, ConnectFailed, ConnectionReady
-from voipbin_tui.tui.shell import AppAccess
+from voipbin_tui.tui.messages import (
+    AccountDeleted,
+    AccountSaved,
+    ConnectFailed,
+    ConnectionReady,
+    LastSeenWithdrawn,
+)
+from voipbin_tui.tui.shell import AppAccess, ShowsAnAccount
 from voipbin_tui.tui.widgets.accounts_table import AccountsTable
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 from voipbin_tui.tui.widgets.inspector import InspectorPane
 from voipbin_tui.tui.widgets.virtual_table import VirtualTable
 
+if TYPE_CHECKING:
+    from voipbin_tui.api.models import Account
 
-class AccountsScreen(AppAccess, Screen[None]):
+
+class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
     """Accounts (home)."""
 
     AUTO_FOCUS = "#accounts"
@@ -100,6 +107,9 @@ class AccountsScreen(AppAccess, Screen[None]):
         if self.voipbin_app.connection is not None:
             self.accounts_table.load_accounts()
 
+    def on_last_seen_withdrawn(self, _: LastSeenWithdrawn) -> None:
+        self.accounts_table.withdraw_last_seen()
+
     def on_connect_failed(self, message: ConnectFailed) -> None:
         self.accounts_table.connect_error = message.reason
 
@@ -111,6 +121,8 @@ class AccountsScreen(AppAccess, Screen[None]):
             key_hint = app.connection.inspector_key_hint if app.connection is not None else None
             self.inspector.start(app.feed, key_hint=key_hint)
         else:
+            from voipbin_tui.api.conversation_traffic import ConversationWatcher
+
             self.inspector.start_conversations(ConversationWatcher(app.client))
 
     def on_account_saved(self, message: AccountSaved) -> None:

@@ -31,14 +31,14 @@ from voipbin_tui.presentation import (
 )
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.tui.messages import AccountDeleted, AccountSaved
-from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals
+from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals, ShowsAnAccount
 from voipbin_tui.tui.widgets.accounts_table import RETRY_SECONDS
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 from voipbin_tui.tui.workers import background
 
 
-class AccountDetailScreen(AppAccess, ExplainsRefusals, Screen[None]):
+class AccountDetailScreen(AppAccess, ExplainsRefusals, ShowsAnAccount, Screen[None]):
     """Detail of one account."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

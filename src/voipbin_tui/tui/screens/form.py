@@ -52,7 +52,7 @@ from voipbin_tui.terminal_text import multi_line, one_line
 from voipbin_tui.tui.messages import AccountDeleted
 from voipbin_tui.tui.screens.confirm import ConfirmScreen
 from voipbin_tui.tui.screens.doctor import DoctorReportScreen
-from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals
+from voipbin_tui.tui.shell import AppAccess, ExplainsRefusals, GuardsUnsavedChanges
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.header import FittingHeader
 from voipbin_tui.tui.workers import background
@@ -61,7 +61,7 @@ TEXT_FIELDS = ("name", "detail", "phone_number_id")
 KEEP_HINT = "set, leave blank to keep"
 
 
-class AccountFormScreen(AppAccess, ExplainsRefusals, Screen[Account | None]):
+class AccountFormScreen(AppAccess, ExplainsRefusals, GuardsUnsavedChanges, Screen[Account | None]):
     """Dismisses with the saved account, or None when the user leaves without saving."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

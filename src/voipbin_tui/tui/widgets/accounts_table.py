@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from textual import on
@@ -22,13 +23,16 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from voipbin_tui.account_cache import AccountCache
-from voipbin_tui.api import Account, ConnectionFailed, VoipbinError
+from voipbin_tui.api.errors import ConnectionFailed, VoipbinError
 from voipbin_tui.presentation import error_message, flow_names
 from voipbin_tui.terminal_text import multi_line
 from voipbin_tui.tui.account_index import AccountIndex, describe_scope
 from voipbin_tui.tui.shell import AppAccess
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 from voipbin_tui.tui.workers import background
+
+if TYPE_CHECKING:
+    from voipbin_tui.api.models import Account
 
 RETRY_SECONDS = 5.0
 COMPACT_WIDTH = 110
@@ -103,8 +107,11 @@ class AccountsTable(AppAccess, Vertical):
 
     def selected_account(self) -> Account | None:
         """The account under the cursor; none while the list is the one last seen (its rows may
-        be stale, and hold no provider data to sign or show with)."""
-        return None if self.last_seen is not None else self.index.shown_at(self.table.cursor_row)
+        be stale, and hold no provider data to sign or show with). Once the backend's list has
+        replaced it, every row is an API ``Account``."""
+        if self.last_seen is not None:
+            return None
+        return cast("Account | None", self.index.shown_at(self.table.cursor_row))
 
     def select(self, account_id: UUID) -> bool:
         """Put the cursor on an account, clearing a filter that hides it; False if not loaded."""
@@ -164,6 +171,13 @@ class AccountsTable(AppAccess, Vertical):
             self.last_seen = cached.saved_at  # first: no row of it is ever the selected account
             self.index.replace(cached.accounts, cached.flow_names)
             self._render_rows()
+
+    def withdraw_last_seen(self) -> None:
+        """The list last seen turned out to be another target's: drop its rows now."""
+        if self.last_seen is not None:
+            self.index.replace([])
+            self._render_rows()
+            self.last_seen = None
 
     async def _keep_for_next_run(self) -> None:
         """The whole list as loaded, for the next launch to show at once."""

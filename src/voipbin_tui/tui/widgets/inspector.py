@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -24,10 +24,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
-from voipbin_tui.api import VoipbinError
-from voipbin_tui.api.conversation_traffic import ConversationWatcher
-from voipbin_tui.api.errors import PermissionDenied, Unauthenticated
-from voipbin_tui.api.feed import CapturedRequest, FeedClient
+from voipbin_tui.api.errors import PermissionDenied, Unauthenticated, VoipbinError
 from voipbin_tui.presentation import error_message
 from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.terminal_text import one_line
@@ -40,15 +37,11 @@ from voipbin_tui.traffic import (
 from voipbin_tui.tui.fitting import Part, fit_parts
 from voipbin_tui.tui.widgets.virtual_table import CELL_PADDING, TableColumn, VirtualTable
 from voipbin_tui.tui.workers import background
-from voipbin_tui.workflows.traffic_sources import (
-    Arrived,
-    ConversationSource,
-    Disconnected,
-    FeedSource,
-    TrafficBatch,
-    TrafficSource,
-    follow,
-)
+
+if TYPE_CHECKING:  # the pane is drawn in the first frame; the clients come with the connection
+    from voipbin_tui.api.conversation_traffic import ConversationWatcher
+    from voipbin_tui.api.feed import CapturedRequest, FeedClient
+    from voipbin_tui.workflows.traffic_sources import TrafficBatch, TrafficSource
 
 BUFFER_LIMIT = 10_000
 """Rows kept in memory; older ones stay in the backend."""
@@ -172,6 +165,8 @@ class InspectorPane(Vertical):
 
     def start_conversations(self, watcher: ConversationWatcher) -> None:
         """No relay records this installation's hook: show VoIPBIN's stored messages instead."""
+        from voipbin_tui.workflows.traffic_sources import ConversationSource
+
         self._source = Part(
             "source: VoIPBIN's messages (raw requests need a relay)", short="VoIPBIN's messages", priority=1
         )
@@ -180,11 +175,15 @@ class InspectorPane(Vertical):
     def start(self, feed: FeedClient, *, key_hint: str | None = None) -> None:
         """Begin following the feed (once the app is connected); ``key_hint`` says how to give
         the feed its key if it refuses the one sent."""
+        from voipbin_tui.workflows.traffic_sources import FeedSource
+
         self._key_hint = key_hint
         self._follow(FeedSource(feed))
 
     @background("The inspector stopped", group=FEED_WORKERS, exclusive=True)
     async def _follow(self, source: TrafficSource) -> None:
+        from voipbin_tui.workflows.traffic_sources import Arrived, Disconnected, follow
+
         async for event in follow(source):
             if isinstance(event, Arrived):
                 self._arrived(event.batch)
