@@ -1,6 +1,6 @@
 """What `accounts list` costs when the data dir's backend already runs (issue 13: within 2x a
 bare httpx script): it finds that backend without loading the backend's own code (nor the
-doctor's), builds the models it uses and no others, and no client loads certificate
+doctor's, the feed's, the test-message workflow's or pydantic-settings), builds the models it uses and no others, and no client loads certificate
 authorities for plain http."""
 
 from __future__ import annotations
@@ -25,8 +25,18 @@ except SystemExit as done:
     assert not done.code, done.code
 from voipbin_tui.api.models import Conversation
 from voipbin_tui.api.drafts import AccountDraft
-loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("starlette", "uvicorn", "textual"))
-ours = ("voipbin_tui.backend.server", "voipbin_tui.backend.store", "voipbin_tui.doctor")
+loaded = sorted(
+    name for name in sys.modules if name.split(".")[0] in ("starlette", "uvicorn", "textual", "pydantic_settings")
+)
+ours = (
+    "voipbin_tui.backend.server",
+    "voipbin_tui.backend.store",
+    "voipbin_tui.doctor",
+    "voipbin_tui.api.feed",
+    "voipbin_tui.api.sandbox_providers",
+    "voipbin_tui.traffic",
+    "voipbin_tui.workflows.hook_test",
+)
 loaded += [name for name in ours if name in sys.modules]
 built = [model.__name__ for model in (Conversation, AccountDraft) if model.__pydantic_complete__]
 print("LOADED", loaded, "BUILT", built, file=sys.stderr)

@@ -36,9 +36,7 @@ from voipbin_tui.api import (
 )
 from voipbin_tui.api.account_types import credential_help, provider_hook, spec_of
 from voipbin_tui.api.client import parse_uuid
-from voipbin_tui.api.feed import CapturedRequest
-from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, wa_id_problem
-from voipbin_tui.api.sandbox_providers import ProviderDelivery, SandboxProviders, parse_switch_value
+from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, DEFAULT_TEST_TEXT, wa_id_problem
 from voipbin_tui.config import (
     ConfigError,
     ConfigFile,
@@ -71,11 +69,11 @@ from voipbin_tui.presentation import (
     setup_checklist,
 )
 from voipbin_tui.terminal_text import json_for_terminal, one_line
-from voipbin_tui.traffic import breakdown, verdict_label
 from voipbin_tui.workflows.confirmation import live_traffic_question
-from voipbin_tui.workflows.hook_test import DEFAULT_TEST_TEXT, HookTest, hook_test_url, send_hook_test
 
-if TYPE_CHECKING:  # the doctor loads only for `accounts check`, Textual only for the TUI
+if TYPE_CHECKING:  # the doctor, the feed and the sandbox's controls load only for the commands using them, Textual only for the TUI
+    from voipbin_tui.api.feed import CapturedRequest
+    from voipbin_tui.api.sandbox_providers import ProviderDelivery, SandboxProviders
     from voipbin_tui.doctor.report import CheckResult
     from voipbin_tui.tui.app import Startup
 
@@ -772,6 +770,8 @@ def accounts_check(
                 given[name] = click.prompt(label, hide_input=True, default="", show_default=False, err=True)
         secrets = DoctorSecrets.of(**given)
         sends = end_to_end == "sign" or secrets.verify_token is not None
+        from voipbin_tui.workflows.hook_test import hook_test_url
+
         live = live_traffic_question(connection, hook_test_url(connection, account.id))
         if sends and live is not None and provider_hook(account.type) is not None and not yes:
             if not sys.stdin.isatty():
@@ -1122,6 +1122,8 @@ def hook() -> None:
 def _hook_target(connection: Connection, account_id: object, to: str | None, *, yes: bool) -> str:
     """The account's hook URL: the sandbox's by default; a live one only after a confirmation.
     A hook base given with ``--to`` is the operator's own choice and is not asked about."""
+    from voipbin_tui.workflows.hook_test import hook_test_url  # the test-message workflow loads only here
+
     url = hook_test_url(connection, str(account_id), to)
     live = None if to or yes else live_traffic_question(connection, url)
     if live is not None:
@@ -1134,6 +1136,8 @@ def _hook_target(connection: Connection, account_id: object, to: str | None, *, 
 
 def _report_capture(capture: CapturedRequest) -> None:
     """How the hook judged the test message, and what it carried."""
+    from voipbin_tui.traffic import breakdown, verdict_label
+
     _echo(f"verdict: {verdict_label(capture.verdict)}")
     if capture.explanation:
         _echo(capture.explanation)
@@ -1186,6 +1190,8 @@ def hook_send_test(
         if provider_hook(account.type) is None:
             raise click.UsageError(one_line(f"{account.type} accounts do not receive through the conversation hook"))
         url = _hook_target(connection, account.id, to, yes=yes)
+        from voipbin_tui.workflows.hook_test import HookTest, send_hook_test
+
         message = HookTest(text=text, sender=sender, line_channel_secret=channel_secret)
         result = await send_hook_test(connection, account, message, url=url)
         delivery = result.delivery
@@ -1247,6 +1253,8 @@ def providers() -> None:
 def _sandbox_providers(connection: Connection) -> SandboxProviders:
     if not connection.is_sandbox:
         raise click.UsageError("only the sandbox emulates Meta and LINE: drop --profile, --api-url and --accesskey")
+    from voipbin_tui.api.sandbox_providers import SandboxProviders
+
     return SandboxProviders(connection.client)
 
 
@@ -1274,6 +1282,8 @@ def providers_set(ctx: click.Context, /, key: str, value: str, **options: Any) -
     _refuse_if_read_only(ctx)
 
     async def work(connection: Connection) -> None:
+        from voipbin_tui.api.sandbox_providers import parse_switch_value
+
         parsed = parse_switch_value(value)
         await _sandbox_providers(connection).set({key: parsed})
         _echo(f"{key} = {json.dumps(parsed)}")

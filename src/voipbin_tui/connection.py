@@ -20,11 +20,11 @@ from pydantic import SecretStr
 
 from voipbin_tui.api.client import VoipbinClient
 from voipbin_tui.api.errors import VoipbinError
-from voipbin_tui.api.feed import FeedClient
-from voipbin_tui.api.hooks import HookSender, hook_url_for
 from voipbin_tui.config import ConfigError, Environment, ProviderBases, RemoteTarget, SandboxTarget, Target
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the feed and the hook sender load when first used: most commands need neither
+    from voipbin_tui.api.feed import FeedClient
+    from voipbin_tui.api.hooks import HookSender
     from voipbin_tui.backend.service import SandboxLease
 
 PasswordPrompt = Callable[[str], str]
@@ -71,6 +71,8 @@ class Connection:
 
     def hook_url_for(self, account_id: UUID | str) -> str:
         """The callback URL to paste into Meta's App Dashboard for this account."""
+        from voipbin_tui.api.hooks import hook_url_for
+
         return hook_url_for(self.hook_base_url, account_id)
 
     @property
@@ -87,10 +89,14 @@ class Connection:
         its own key and the connection's read-only gate."""
         if self.inspector_url is None:
             return None
+        from voipbin_tui.api.feed import FeedClient
+
         return FeedClient(self.inspector_url, accesskey=self.feed_accesskey, read_only=self.read_only)
 
     def hook_sender(self, *, transport: httpx.AsyncBaseTransport | None = None) -> HookSender:
         """Sends provider-shaped traffic; a read-only connection's refuses test messages."""
+        from voipbin_tui.api.hooks import HookSender
+
         return HookSender(read_only=self.read_only, transport=transport)
 
 

@@ -22,6 +22,7 @@ from voipbin_tui.api.models import Account
 from voipbin_tui.api.provider_http import CALL_DEADLINE_SECONDS
 
 DEFAULT_TEST_SENDER = "16505551234"
+DEFAULT_TEST_TEXT = "Hello from voipbin-tui"
 ANSWER_BYTES_KEPT = 8192
 """Bytes of a hook's answer read: what a delivery keeps (2,000 characters) and no more."""
 

@@ -17,12 +17,12 @@ from uuid import UUID
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated, VoipbinError
 from voipbin_tui.api.feed import CapturedRequest, FeedClient
 from voipbin_tui.api.hooks import DEFAULT_TEST_SENDER, HookDelivery, hook_url_for
+from voipbin_tui.api.hooks import DEFAULT_TEST_TEXT as DEFAULT_TEST_TEXT  # re-exported: the workflow's default
 from voipbin_tui.api.models import Account
 from voipbin_tui.connection import Connection
 from voipbin_tui.protocols import HookVerdict
 from voipbin_tui.traffic import is_problem
 
-DEFAULT_TEST_TEXT = "Hello from voipbin-tui"
 CAPTURE_WAIT_SECONDS = 5.0
 """How long to look for the capture; the sandbox and a relay store it before answering."""
 _CANDIDATES_PER_POLL = 100
