@@ -1,7 +1,7 @@
 """What `accounts list` costs when the data dir's backend already runs (issue 13: within 2x a
 bare httpx script): it finds that backend without loading the backend's own code (nor the
-doctor's, the feed's, the test-message workflow's or pydantic-settings), builds the models it uses and no others, and no client loads certificate
-authorities for plain http."""
+doctor's, the feed's, the test-message workflow's or pydantic-settings), builds the models it
+uses and no others, and no client loads certificate authorities for plain http."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ from voipbin_tui.presentation import (
 from voipbin_tui.terminal_text import json_for_terminal, one_line
 from voipbin_tui.workflows.confirmation import live_traffic_question
 
-if TYPE_CHECKING:  # the doctor, the feed and the sandbox's controls load only for the commands using them, Textual only for the TUI
+if TYPE_CHECKING:  # the doctor, the feed, the sandbox's controls: only for their commands; Textual: only the TUI
     from voipbin_tui.api.feed import CapturedRequest
     from voipbin_tui.api.sandbox_providers import ProviderDelivery, SandboxProviders
     from voipbin_tui.doctor.report import CheckResult
