@@ -9,13 +9,14 @@ how many acknowledged requests are missing from the feed. Goals: >= 60% of the b
 throughput of a CPU-bound server is its inverse.
 
     .venv/bin/python bench/hook_throughput.py [--seconds 10] [--clients 50] [--rounds 3]
-        [--stack backend] [--starlette]
+        [--stack backend] [--starlette] [--judging-first] [--kill]
 
 ``--stack`` serves the bare app on another server stack (see ``targets.STACKS``);
 ``--starlette`` adds a bare Starlette app (the baseline of earlier versions of this bench);
-``--fixed-verdict`` adds the backend with judging replaced by a fixed verdict (the request still
-stored before the answer): the most that answering first and judging later on the same core
-could reach.
+``--judging-first`` adds the backend judging each request in the serving process before its
+answer (as the embedded backend does, and ``serve`` did before it judged behind the answer).
+The CPU per request is given for the serving process and for all the server's processes (with
+the judging worker): the bare app has one process.
 
 The clients speak HTTP/1.1 over raw asyncio streams: a full HTTP client costs more CPU per
 request than the servers measured, and would mostly measure itself.
@@ -55,7 +56,10 @@ class LoadResult:
     disconnected: int = 0
     seconds: float = 0.0
     server_cpu: float = 0.0
-    """CPU seconds the server process spent while the load ran (warm-up included)."""
+    """CPU seconds the server's processes spent while the load ran (warm-up included): the
+    serving process and its children (the backend's judging worker)."""
+    serving_cpu: float = 0.0
+    """CPU seconds of the serving process alone (the one that answers)."""
 
     @property
     def rate(self) -> float:
@@ -66,13 +70,18 @@ class LoadResult:
 
     @property
     def cpu_per_request(self) -> float:
-        """The server's CPU microseconds per answered request."""
+        """The server's CPU microseconds per answered request, all its processes together."""
         return self.server_cpu / max(1, len(self.acknowledged)) * 1e6
 
+    @property
+    def serving_cpu_per_request(self) -> float:
+        """The serving process's CPU microseconds per answered request."""
+        return self.serving_cpu / max(1, len(self.acknowledged)) * 1e6
 
-def process_cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process and its children, such as a server's workers
-    (Linux)."""
+
+def process_cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """User plus system CPU time of a process and (unless told not to) its children, such as
+    a server's workers (Linux)."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -84,7 +93,7 @@ def process_cpu_seconds(pid: int) -> float:
         parents[process] = int(fields[1])
         times[process] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     family = {pid}
-    while grown := {child for child, parent in parents.items() if parent in family} - family:
+    while children and (grown := {child for child, parent in parents.items() if parent in family} - family):
         family |= grown
     return sum(times.get(member, 0.0) for member in family)
 
@@ -167,9 +176,11 @@ async def run_load(
         )
         return result
     cpu_before = process_cpu_seconds(server.pid)
+    serving_before = process_cpu_seconds(server.pid, children=False)
     tag = uuid4().hex[:8]  # wamids never repeat between loads: a repeat is judged a cheaper duplicate
     await asyncio.gather(*(_client(n, tag, server.base_url, *account, start, end, result) for n in range(clients)))
     result.server_cpu = process_cpu_seconds(server.pid) - cpu_before
+    result.serving_cpu = process_cpu_seconds(server.pid, children=False) - serving_before
     return result
 
 
@@ -196,14 +207,25 @@ def report(name: str, results: list[LoadResult]) -> None:
     middle = sorted(results, key=lambda result: result.rate)[len(results) // 2]
     rates = f"{min(r.rate for r in results):.0f}-{max(r.rate for r in results):.0f}"
     cpu = statistics.median(r.cpu_per_request for r in results)
+    serving = statistics.median(r.serving_cpu_per_request for r in results)
     print(
         f"{name:<30} {middle.rate:7.0f} req/s ({rates})  p50 {middle.percentile(0.50):6.1f} ms  "
-        f"p99 {middle.percentile(0.99):6.1f} ms  CPU {cpu:5.0f} us/request  non-200: {sum(r.errors for r in results)}"
+        f"p99 {middle.percentile(0.99):6.1f} ms  CPU {serving:5.0f} us/request serving, {cpu:5.0f} all processes  "
+        f"non-200: {sum(r.errors for r in results)}"
     )
 
 
 def median_rate(results: list[LoadResult]) -> float:
     return statistics.median(result.rate for result in results)
+
+
+def cpu_ratio(baseline: list[LoadResult], results: list[LoadResult], *, serving: bool) -> float:
+    """The baseline's CPU per request over the results' (the serving process's, or all)."""
+
+    def cpu(result: LoadResult) -> float:
+        return result.serving_cpu_per_request if serving else result.cpu_per_request
+
+    return statistics.median(map(cpu, baseline)) / statistics.median(map(cpu, results))
 
 
 async def main() -> None:
@@ -213,7 +235,9 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stack", choices=STACKS, default="backend", help="the server of the bare ASGI app")
     parser.add_argument("--starlette", action="store_true", help="also measure a bare Starlette app")
-    parser.add_argument("--fixed-verdict", action="store_true", help="also measure the backend with judging made free")
+    parser.add_argument(
+        "--judging-first", action="store_true", help="also measure the backend judging before each answer"
+    )
     parser.add_argument(
         "--kill", action="store_true", help="then SIGKILL the backend mid-load, restart it, and count the lost"
     )
@@ -222,26 +246,27 @@ async def main() -> None:
     bare: list[LoadResult] = []
     starlette: list[LoadResult] = []
     measured: list[LoadResult] = []
-    free_judging: list[LoadResult] = []
+    judging_first: list[LoadResult] = []
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        tempfile.TemporaryDirectory() as fixed_data_dir,
+        tempfile.TemporaryDirectory() as first_data_dir,
         BackendProcess(Path(data_dir), ACCESSKEY) as backend,
         BareAsgiProcess(options.stack) as bare_app,
         BareAppProcess() if options.starlette else contextlib.nullcontext() as starlette_app,
         (
-            BackendProcess(Path(fixed_data_dir), ACCESSKEY, fixed_verdict=True)
-            if options.fixed_verdict
+            BackendProcess(Path(first_data_dir), ACCESSKEY, judging_first=True)
+            if options.judging_first
             else contextlib.nullcontext()
-        ) as fixed_backend,
+        ) as first_backend,
     ):
         account = await whatsapp_account(f"{backend.base_url}/v1.0")
         for _ in range(options.rounds):  # interleaved, so that a busy moment hits each alike
             bare.append(await run_load(bare_app, options.clients, options.seconds))
             if starlette_app is not None:
                 starlette.append(await run_load(starlette_app, options.clients, options.seconds))
-            if fixed_backend is not None:
-                free_judging.append(await run_load(fixed_backend, options.clients, options.seconds, account))
+            if first_backend is not None:
+                first_account = await whatsapp_account(f"{first_backend.base_url}/v1.0")
+                judging_first.append(await run_load(first_backend, options.clients, options.seconds, first_account))
             measured.append(await run_load(backend, options.clients, options.seconds, account))
         acknowledged = [wamid for result in measured for wamid in result.acknowledged]
         if options.kill:
@@ -259,19 +284,19 @@ async def main() -> None:
     report(f"bare ASGI app ({options.stack})", bare)
     if starlette:
         report("bare Starlette app (uvicorn)", starlette)
-    if free_judging:
-        report("backend, judging free", free_judging)
+    if judging_first:
+        report("backend, judging first", judging_first)
     report("voipbin-tui backend", measured)
-    ratio = median_rate(measured) / median_rate(bare)
-    cpu_ratio = statistics.median(r.cpu_per_request for r in bare) / statistics.median(
-        r.cpu_per_request for r in measured
+    print(
+        f"ratio to the bare ASGI app: {median_rate(measured) / median_rate(bare):.0%} by requests/s (goal >= 60%); "
+        f"by CPU per request {cpu_ratio(bare, measured, serving=True):.0%} of the serving process, "
+        f"{cpu_ratio(bare, measured, serving=False):.0%} of all processes"
     )
-    print(f"ratio to the bare ASGI app: {ratio:.0%} (goal >= 60%); by CPU per request: {cpu_ratio:.0%}")
-    if free_judging:
-        free_ratio = statistics.median(r.cpu_per_request for r in bare) / statistics.median(
-            r.cpu_per_request for r in free_judging
+    if judging_first:
+        print(
+            f"judging first: {median_rate(judging_first) / median_rate(bare):.0%} by requests/s, "
+            f"{cpu_ratio(bare, judging_first, serving=False):.0%} by CPU per request"
         )
-        print(f"with judging free, by CPU per request: {free_ratio:.0%}")
     if starlette:
         print(f"ratio to the bare Starlette app: {median_rate(measured) / median_rate(starlette):.0%}")
     p99 = statistics.median(result.percentile(0.99) for result in measured)

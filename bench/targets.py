@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from voipbin_tui.backend.server import run_server
 run_server(port=0, data_dir=Path(sys.argv[1]), accesskey=sys.argv[2], seed=True,
-           echo=lambda line: print(line, flush=True))
+           echo=lambda line: print(line, flush=True), judge_behind=sys.argv[3] == "behind")
 """
 
 BARE_APP_SCRIPT = """
@@ -170,24 +170,13 @@ class ServerProcess:
         self.stop()
 
 
-FIXED_VERDICT = """
-import voipbin_tui.backend.recording as recording
-from voipbin_tui.backend.judging import Judgement
-from voipbin_tui.protocols.inspection import RequestSummary
-from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
-TAKEN = Judgement(kind=RequestKind.MESSAGE, verdict=HookVerdict.OK, summary=RequestSummary.empty(),
-                  explanation="", status=200)
-recording.judge_in_sandbox = lambda *args, **kwargs: TAKEN
-"""
-
-
 class BackendProcess(ServerProcess):
-    """The backend as ``voipbin-tui serve`` runs it; with ``fixed_verdict``, a what-if: every
-    hook request is judged OK at no cost (nothing parsed, checked or applied), and still stored
-    and committed before it is answered: what the hook would cost if judging were free."""
+    """The backend as ``voipbin-tui serve`` runs it (a hook POST answered once stored, judged
+    right behind in a worker process); with ``judging_first``, as the embedded backend runs it
+    (each request judged and applied in the serving process before its answer)."""
 
-    def __init__(self, data_dir: Path, accesskey: str, *, fixed_verdict: bool = False) -> None:
-        super().__init__((FIXED_VERDICT if fixed_verdict else "") + BACKEND_SCRIPT, str(data_dir), accesskey)
+    def __init__(self, data_dir: Path, accesskey: str, *, judging_first: bool = False) -> None:
+        super().__init__(BACKEND_SCRIPT, str(data_dir), accesskey, "first" if judging_first else "behind")
 
 
 class BareAppProcess(ServerProcess):

@@ -18,7 +18,7 @@ from tests.backend.conftest import ACCESSKEY, create_whatsapp_account, post_what
 from voipbin_tui.api import VoipbinClient
 from voipbin_tui.api.errors import VoipbinError
 from voipbin_tui.backend.server import load_or_create_accesskey, start_embedded
-from voipbin_tui.backend.store import DATABASE_FILENAME, StoreError
+from voipbin_tui.backend.store import DATABASE_FILENAME, QUEUE_FILENAME, StoreError
 from voipbin_tui.cli import main
 from voipbin_tui.config import data_dir_warning
 from voipbin_tui.protocols import build_text_message_payload
@@ -36,11 +36,12 @@ def test_the_data_dir_and_the_database_files_are_private(tmp_path: Path) -> None
     data = tmp_path / "nested" / "data"
     with start_embedded(data, accesskey=ACCESSKEY):
         pass  # seeding wrote to the database, so its WAL and shared memory exist too
-    with start_embedded(data, accesskey=ACCESSKEY):
+    with start_embedded(data, accesskey=ACCESSKEY, judge_behind=True):  # as served: with the unjudged queue
         files = {path.name: _mode(path) for path in data.iterdir()}
     assert _mode(data) == 0o700
-    assert files[DATABASE_FILENAME] == 0o600
+    assert files[DATABASE_FILENAME] == files[QUEUE_FILENAME] == 0o600
     assert all(mode == 0o600 for name, mode in files.items() if name.startswith(DATABASE_FILENAME)), files
+    assert all(mode == 0o600 for name, mode in files.items() if name.startswith(QUEUE_FILENAME)), files
 
 
 def test_an_existing_database_readable_by_others_is_made_private(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ def test_the_first_version_makes_the_sandbox_tables_then_the_capture_tables() ->
     first = MIGRATIONS[0]
     assert first.index("CREATE TABLE customer") < first.index("CREATE TABLE messages")
     assert first.index("CREATE TABLE messages") < first.index("CREATE TABLE captured_requests")
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 4
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 5
     assert "CREATE TABLE clock" in MIGRATIONS[1] and "stored_total" in MIGRATIONS[2]
     assert "CREATE TABLE emulated_providers" in MIGRATIONS[3]
+    assert "CREATE TABLE judged_up_to" in MIGRATIONS[4]
 
 
 class Notes(StoreConnection):

@@ -25,6 +25,7 @@ from voipbin_tui.backend.errors import (
 )
 from voipbin_tui.backend.hook import HOOK_ROUTES
 from voipbin_tui.backend.inspector import INSPECTOR_ROUTES, VOIPBIN_EVENTS_PATH
+from voipbin_tui.backend.judging_behind import JudgedFirst, JudgingBehind, judge_leftovers
 from voipbin_tui.backend.limits import BodyLimits
 from voipbin_tui.backend.provider_control import PROVIDER_CONTROL_ROUTES
 from voipbin_tui.backend.relay import Relay
@@ -45,6 +46,11 @@ def create_app(config: BackendConfig) -> Starlette:
         relay = Relay.open(config.relay) if config.relay is not None else None
         backend = BackendContext.start(config, relay)
         app.state.backend = backend
+        if config.judge_behind and relay is None:
+            backend.judging = JudgingBehind(backend)
+            backend.judging.start()
+        else:
+            await judge_leftovers(backend)
         try:
             yield
         finally:
@@ -62,6 +68,7 @@ def create_app(config: BackendConfig) -> Starlette:
                 in_flight=config.max_bodies_in_flight,
                 is_receiver=lambda path: is_hook_path(path) or path == VOIPBIN_EVENTS_PATH,
             ),
+            Middleware(JudgedFirst),
         ],
         exception_handlers={
             ApiProblem: handle_api_problem,

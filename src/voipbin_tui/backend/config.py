@@ -119,6 +119,10 @@ class BackendConfig:
     """Set to relay the provider hook to the real VoIPBIN instead of acting as the sandbox."""
     on_capture: Callable[[CaptureRecord], None] | None = None
     """Told of every request once it is stored (``serve --log``); called on the event loop."""
+    judge_behind: bool = False
+    """Answer the sandbox hook's POSTs once stored, and judge them right behind, in a worker
+    process (``serve``: the judging then runs on another core); else each is judged before
+    its answer. A relay always judges before answering (its answer is VoIPBIN's)."""
 
     @property
     def database_path(self) -> Path:

@@ -1,5 +1,6 @@
 """What every route needs: the config, the store (with group commit), the arrivals signal the
-feed waits on, and in relay mode the relay to the real VoIPBIN.
+feed waits on, in relay mode the relay to the real VoIPBIN, and when the hook answers before
+judging (``serve``) the judging behind it.
 
 Store calls run on the event loop's thread: they take tens of microseconds, less than a hop
 to a worker thread would, and the one connection is then never shared between threads. The
@@ -9,19 +10,32 @@ only slow SQLite work, WAL checkpoints, runs on a background thread (``checkpoin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from starlette.requests import Request
 
 from voipbin_tui.backend.arrivals import Arrivals
 from voipbin_tui.backend.checkpoints import Checkpointer
 from voipbin_tui.backend.config import BackendConfig
+from voipbin_tui.backend.delivery import Delivery
 from voipbin_tui.backend.group_commit import GroupCommit
 from voipbin_tui.backend.relay import Relay
 from voipbin_tui.backend.seed import initialize_database
 from voipbin_tui.backend.store import Store
 
 T = TypeVar("T")
+
+
+class Judging(Protocol):
+    """Judging behind the answer (``judging_behind`` builds on this module)."""
+
+    async def store(self, delivery: Delivery, account_ref: str) -> None:
+        """Commit a hook request as it arrived, to judge right behind its answer."""
+
+    async def caught_up(self) -> None:
+        """Return once every request stored before is judged."""
+
+    def stop(self) -> None: ...
 
 
 class BackendContext:
@@ -38,6 +52,8 @@ class BackendContext:
         self.arrivals = Arrivals(
             store.latest_seq(), check_other_writers=lambda: self.read(Store.latest_seq_if_changed_elsewhere)
         )
+        self.judging: Judging | None = None
+        """Set when the hook answers POSTs before judging them (see ``judging_behind``)."""
 
     @classmethod
     def start(cls, config: BackendConfig, relay: Relay | None = None) -> BackendContext:
@@ -56,6 +72,8 @@ class BackendContext:
         return await self._commits.write(work)
 
     def stop(self) -> None:
+        if self.judging is not None:
+            self.judging.stop()
         self.arrivals.close()
         self._commits.commit()
         self._checkpointer.stop()

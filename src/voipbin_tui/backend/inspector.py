@@ -19,13 +19,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from voipbin_tui.api.timestamps import format_voipbin_time
 from voipbin_tui.backend.auth import requires_credentials
-from voipbin_tui.backend.context import backend_of
+from voipbin_tui.backend.context import BackendContext, backend_of
 from voipbin_tui.backend.delivery import Delivery, addressed_account_id
 from voipbin_tui.backend.errors import ApiProblem
-from voipbin_tui.backend.hook import Receiver
+from voipbin_tui.backend.hook import Answer, Receiver
 from voipbin_tui.backend.object_ids import parse_object_id
 from voipbin_tui.backend.recording import deliver_to_account, deliver_voipbin_event
 from voipbin_tui.backend.runtime import INSPECTOR_PREFIX
@@ -141,7 +142,11 @@ async def replay_request(request: Request) -> Response:
     return JSONResponse(capture_json(replay, in_full=True))
 
 
-receive_voipbin_event = Receiver(lambda backend, delivery, _scope: deliver_voipbin_event(backend, delivery))
+async def _deliver_voipbin_event(backend: BackendContext, delivery: Delivery, _scope: Scope) -> Answer:
+    return Answer.recorded(await deliver_voipbin_event(backend, delivery))
+
+
+receive_voipbin_event = Receiver(_deliver_voipbin_event)
 
 
 INSPECTOR_ROUTES: list[BaseRoute] = [

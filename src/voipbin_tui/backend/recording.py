@@ -2,6 +2,11 @@
 itself are one unit of work, committed before the answer, so a 200 means the request is on
 disk. Then the feed is woken.
 
+A served backend (``serve``) answers the sandbox hook's POSTs before judging them: such a POST
+is answered 200 whatever its verdict (as VoIPBIN does), so once the request as it arrived is
+stored (``UnjudgedRequest``) it is answered, and judged right behind, in arrival order and in
+batches (``judge_unjudged``, run by ``judging_behind``); the feed shows it once judged.
+
 A request is judged by the sandbox against its own accounts, or, in relay mode, by the relay
 against the real VoIPBIN (which it is forwarded to). A bug while judging neither loses the
 request nor answers 5xx: it is recorded unprocessed.
@@ -11,15 +16,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from voipbin_tui.backend.context import BackendContext
 from voipbin_tui.backend.delivery import KEPT_BYTES_OF_TOO_LARGE, Delivery, addressed_account_id
-from voipbin_tui.backend.judging import Judgement, unprocessed
+from voipbin_tui.backend.judging import Judgement, judge_arrival, unprocessed
 from voipbin_tui.backend.sandbox_judging import judge_in_sandbox, judge_voipbin_event
-from voipbin_tui.backend.store import CaptureRecord, Store
+from voipbin_tui.backend.store import CaptureRecord, Store, UnjudgedRequest
 from voipbin_tui.protocols.verdicts import HookVerdict
+
+if TYPE_CHECKING:  # the context judges behind the answer with this module
+    from voipbin_tui.backend.context import BackendContext
 
 _NOBODYS_REQUESTS = frozenset({HookVerdict.UNKNOWN_ACCOUNT, HookVerdict.CROSS_SITE})
 
@@ -72,6 +81,54 @@ async def record_delivery(
     if backend.config.on_capture is not None:
         backend.config.on_capture(capture)
     return capture
+
+
+def answered_before_judging(delivery: Delivery) -> bool:
+    """Whether the sandbox answers this hook request before judging it: a POST that arrived
+    whole, not sent by a web page, is answered 200 whatever its verdict."""
+    return delivery.method == "POST" and judge_arrival(delivery) is None
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedBatch:
+    """What one batch of unjudged requests became: the newest unjudged id judged (0 when there
+    was none) and the seqs of their captures, ``first_seq`` to ``last_seq``."""
+
+    last_id: int = 0
+    first_seq: int = 0
+    last_seq: int = 0
+
+
+def judge_unjudged(store: Store, requests: list[UnjudgedRequest], *, new_id: Callable[[], UUID]) -> JudgedBatch:
+    """Judge, apply and record unjudged requests, in arrival order, in the caller's transaction,
+    and mark them judged: each becomes a capture, as if judged before its answer (a bug while
+    judging one records it unprocessed, as ``record_delivery`` does)."""
+    if not requests:
+        return JudgedBatch()
+    seqs = [_judge_and_record(store, request, new_id).seq for request in requests]
+    store.mark_judged_up_to(requests[-1].id)
+    return JudgedBatch(last_id=requests[-1].id, first_seq=seqs[0], last_seq=seqs[-1])
+
+
+def _judge_and_record(store: Store, request: UnjudgedRequest, new_id: Callable[[], UUID]) -> CaptureRecord:
+    delivery = Delivery(
+        method=request.method,
+        path=request.path,
+        query=request.query,
+        headers=request.headers,
+        body=request.body,
+        body_size=request.body_size,
+        body_complete=request.body_complete,
+    )
+    account_id = addressed_account_id(request.account_ref)
+    now = request.time
+    try:
+        with store.savepoint():
+            judgement = judge_in_sandbox(store, delivery, request.account_ref, now=now, new_id=new_id)
+            return store.record_capture(_capture(request.capture_id, delivery, account_id, judgement, now))
+    except Exception as exc:
+        log.exception("failed to process %s %s; recording it unprocessed", delivery.method, delivery.path)
+        return store.record_capture(_capture(request.capture_id, delivery, account_id, unprocessed(delivery, exc), now))
 
 
 def _capture(

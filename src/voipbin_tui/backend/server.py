@@ -34,6 +34,7 @@ from voipbin_tui.backend.connections import (
     raise_descriptor_limit,
 )
 from voipbin_tui.backend.context import open_store
+from voipbin_tui.backend.judging_behind import JudgingBehind
 from voipbin_tui.backend.runtime import (
     ACCESSKEY_FILENAME,
     DEFAULT_HOST,
@@ -131,6 +132,7 @@ def run_server(
     on_capture = (lambda capture: log_requests(capture_log_line(capture))) if log_requests else None
     key_file = data_dir / ACCESSKEY_FILENAME
     generating = not accesskey and not key_file.exists()
+    limits.setdefault("judge_behind", relay is None)  # the hook answers POSTs once stored
     config = _prepare(data_dir, accesskey, seed=seed, relay=relay, on_capture=on_capture, **limits)
     # the key is printed once, when it is made: logs and scrollback should not keep it
     if accesskey:
@@ -220,6 +222,12 @@ class EmbeddedBackend:
     def inspector_url(self) -> str:
         """The feed base, as ``FeedClient(inspector_url)`` wants it."""
         return f"{self.base_url}{INSPECTOR_PREFIX}"
+
+    @property
+    def judging(self) -> JudgingBehind | None:
+        """The judging behind the answer, when the hook answers POSTs before judging them."""
+        backend = getattr(self._app.state, "backend", None)
+        return None if backend is None else backend.judging
 
     @property
     def is_running(self) -> bool:

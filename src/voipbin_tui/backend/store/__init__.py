@@ -3,7 +3,8 @@
 A dataset is a module here with its records, its queries and its ``MIGRATIONS`` (a
 ``StoreConnection`` subclass): ``sandbox_tables`` (the sandbox's VoIPBIN objects) and
 ``captures`` (captured requests and dedupe keys), ``emulated_providers`` (the Meta and LINE
-the sandbox plays). To add one, write its module and add its
+the sandbox plays), ``unjudged`` (how far the judging of hook requests answered before it got; the
+requests themselves wait in a file of their own). To add one, write its module and add its
 class to ``Store``'s bases; its tables come with the next schema version (``connection``).
 """
 
@@ -36,6 +37,7 @@ from voipbin_tui.backend.store.sandbox_tables import (
     SandboxTables,
     with_action_ids,
 )
+from voipbin_tui.backend.store.unjudged import QUEUE_FILENAME, UnjudgedQueue, UnjudgedRequest, UnjudgedRequests
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -43,6 +45,7 @@ __all__ = [
     "DEFAULT_MAX_CAPTURED",
     "DEFAULT_MAX_CAPTURE_BYTES",
     "MIGRATIONS",
+    "QUEUE_FILENAME",
     "SCHEMA_VERSION",
     "WAL_SIZE_LIMIT",
     "AccountRecord",
@@ -55,11 +58,13 @@ __all__ = [
     "Store",
     "StoreConnection",
     "StoreError",
+    "UnjudgedQueue",
+    "UnjudgedRequest",
     "with_action_ids",
 ]
 
 
-class Store(SandboxTables, Captures, EmulatedProviders):
+class Store(SandboxTables, Captures, EmulatedProviders, UnjudgedRequests):
     """Typed access to the backend database; every method is synchronous and short."""
 
     def __init__(

@@ -102,7 +102,7 @@ class StoreConnection:
         """
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _create_private(path)
+            create_private(path)
             connection = sqlite3.connect(path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(_unusable(path, exc)) from None
@@ -260,7 +260,7 @@ def read_json_object(value: str) -> dict[str, Any]:
 # -- the database file -------------------------------------------------------------------
 
 
-def _create_private(path: Path) -> None:
+def create_private(path: Path) -> None:
     """Create the database file readable by its owner only (SQLite gives its WAL and shared
     memory files the same mode), or make an existing one so: it holds tokens and secrets."""
     try:

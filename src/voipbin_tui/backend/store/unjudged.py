@@ -1,0 +1,164 @@
+"""Requests answered before they were judged.
+
+A served backend answers a hook POST once the request as it arrived is committed to its own
+file beside the database (``UnjudgedQueue``, written by the serving process alone, so storing a
+request never waits for the judging's write lock), and judges it right behind. The judging
+records its verdicts and, in the same transaction, how far it got (``UnjudgedRequests``, in the
+database): a request is judged exactly once, and whatever a killed backend left unjudged is
+judged when the next one starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+from uuid import UUID
+
+from voipbin_tui.backend.storable import storable_text
+from voipbin_tui.backend.store.connection import StoreConnection, create_private, read_time, stored_time
+
+QUEUE_FILENAME = "unjudged.sqlite3"
+_COLUMNS = "id, capture_id, time, account_ref, method, path, query, headers, body, body_size, body_complete"
+
+
+@dataclass(frozen=True, slots=True)
+class UnjudgedRequest:
+    """A request as it arrived, stored before its answer; ``id`` orders them."""
+
+    id: int
+    capture_id: UUID
+    """The id its capture will have."""
+    time: datetime
+    account_ref: str
+    """The account as the path addressed it."""
+    method: str
+    path: str
+    query: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    body_size: int
+    body_complete: bool
+
+
+class UnjudgedRequests(StoreConnection):
+    """How far the judging of the unjudged requests got: the newest one judged."""
+
+    MIGRATIONS: ClassVar[dict[int, str]] = {
+        5: "CREATE TABLE judged_up_to (id INTEGER PRIMARY KEY CHECK (id = 1), unjudged_id INTEGER NOT NULL)",
+    }
+
+    def judged_up_to(self) -> int:
+        """The newest unjudged request judged (0: none yet)."""
+        row = self._db.execute("SELECT unjudged_id FROM judged_up_to WHERE id = 1").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def mark_judged_up_to(self, unjudged_id: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO judged_up_to (id, unjudged_id) VALUES (1, ?)", (unjudged_id,))
+
+
+class UnjudgedQueue:
+    """The file of requests answered and not judged yet, oldest first. The serving process
+    appends and forgets; the judging only reads it."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, data_dir: Path, *, waits: bool) -> UnjudgedQueue:
+        """Open (and create) the data dir's queue; WAL, like the database, so a commit
+        survives a ``kill -9`` and a reader never waits for the writer. Unless it ``waits``, a
+        commit while the file is locked (its checkpoint) fails at once instead of waiting: the
+        serving process writes it from its event loop."""
+        path = data_dir / QUEUE_FILENAME
+        create_private(path)
+        connection = sqlite3.connect(path, isolation_level=None)
+        try:
+            connection.execute("PRAGMA busy_timeout = 5000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA wal_autocheckpoint = 0")  # a thread checkpoints (see checkpoints)
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS unjudged_requests (id INTEGER PRIMARY KEY, capture_id TEXT NOT NULL, "
+                "time TEXT NOT NULL, account_ref TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, "
+                "query TEXT NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL, body_size INTEGER NOT NULL, "
+                "body_complete INTEGER NOT NULL)"
+            )
+            if not waits:
+                connection.execute("PRAGMA busy_timeout = 0")
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, path)
+
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        return os.path.exists(data_dir / QUEUE_FILENAME)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def newest_id(self) -> int:
+        row = self._db.execute("SELECT max(id) FROM unjudged_requests").fetchone()
+        return int(row[0] or 0)
+
+    def append(self, requests: Sequence[UnjudgedRequest], *, forget_up_to: int = 0) -> None:
+        """Commit ``requests`` (and drop the judged ones, up to ``forget_up_to``) in one
+        transaction. Raises ``sqlite3.OperationalError`` (SQLITE_BUSY) when the file is locked."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if forget_up_to:
+                self._db.execute("DELETE FROM unjudged_requests WHERE id <= ?", (forget_up_to,))
+            self._db.executemany(
+                f"INSERT INTO unjudged_requests ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        request.id,
+                        str(request.capture_id),
+                        stored_time(request.time),
+                        storable_text(request.account_ref),
+                        request.method,
+                        storable_text(request.path),
+                        request.query,
+                        json.dumps(request.headers),
+                        request.body,
+                        request.body_size,
+                        request.body_complete,
+                    )
+                    for request in requests
+                ],
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def after(self, unjudged_id: int, limit: int) -> list[UnjudgedRequest]:
+        """Up to ``limit`` requests newer than ``unjudged_id``, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM unjudged_requests WHERE id > ? ORDER BY id LIMIT ?", (unjudged_id, limit)
+        ).fetchall()
+        return [_unjudged(row) for row in rows]
+
+
+def _unjudged(row: tuple[object, ...]) -> UnjudgedRequest:
+    (row_id, capture_id, time, account_ref, method, path, query, headers, body, body_size, complete) = row
+    return UnjudgedRequest(
+        id=int(row_id),  # type: ignore[call-overload]
+        capture_id=UUID(str(capture_id)),
+        time=read_time(str(time)),
+        account_ref=str(account_ref),
+        method=str(method),
+        path=str(path),
+        query=str(query),
+        headers=tuple((name, value) for name, value in json.loads(str(headers))),
+        body=bytes(body),  # type: ignore[call-overload]
+        body_size=int(body_size),  # type: ignore[call-overload]
+        body_complete=bool(complete),
+    )

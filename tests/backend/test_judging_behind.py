@@ -1,0 +1,209 @@
+"""A served backend answers a hook POST once the request is on disk and judges it right behind,
+in a worker process: the request is durable before its answer, the feed shows it only with its
+verdict, a restart judges what was left, and a worker that dies is replaced."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+import voipbin_tui.backend.judging_behind as judging_behind
+from tests.backend.conftest import ACCESSKEY, hook_path
+from voipbin_tui.api.feed import CapturedRequest
+from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET
+from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
+from voipbin_tui.backend.store import QUEUE_FILENAME
+from voipbin_tui.protocols import HookVerdict, build_text_message_payload, sign_hub_signature
+
+pytestmark = pytest.mark.slow  # each test starts worker processes
+
+
+def _whatsapp_account(backend: EmbeddedBackend) -> str:
+    accounts = httpx.get(f"{backend.api_url}/conversation_accounts", cookies={"accesskey": ACCESSKEY}).json()
+    return str(next(a["id"] for a in accounts["result"] if a["type"] == "whatsapp"))
+
+
+def _post(backend: EmbeddedBackend, account_id: str, wamid: str, *, secret: str = SEED_WHATSAPP_APP_SECRET) -> int:
+    body = build_text_message_payload(phone_number_id=SEED_PHONE_NUMBER_ID, text=f"text of {wamid}", wamid=wamid)
+    headers = {"X-Hub-Signature-256": sign_hub_signature(secret, body)}
+    return httpx.post(f"{backend.base_url}{hook_path(account_id)}", content=body, headers=headers).status_code
+
+
+def _captured(backend: EmbeddedBackend) -> list[CapturedRequest]:
+    with httpx.Client(base_url=backend.inspector_url, cookies={"accesskey": ACCESSKEY}, timeout=30) as http:
+        page = http.get("/requests", params={"after": 0, "limit": 1000}).json()["result"]
+    return [CapturedRequest.model_validate(item) for item in page]
+
+
+def _verdicts(backend: EmbeddedBackend) -> dict[str, HookVerdict]:
+    return {r.summary.wamid: r.verdict for r in _captured(backend) if r.summary.wamid}
+
+
+def _messages_with(backend: EmbeddedBackend, text: str) -> list[str]:
+    with httpx.Client(base_url=backend.api_url, cookies={"accesskey": ACCESSKEY}, timeout=30) as http:
+        conversations = http.get("/conversations").json()["result"]
+        texts = [
+            message["text"]
+            for conversation in conversations
+            for message in http.get(f"/conversations/{conversation['id']}/messages").json()["result"]
+        ]
+    return [found for found in texts if found == text]
+
+
+def _queued(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / QUEUE_FILENAME) as db:
+        count = int(db.execute("SELECT count(*) FROM unjudged_requests").fetchone()[0])
+    db.close()
+    return count
+
+
+@contextmanager
+def _paused(pid: int) -> Iterator[None]:
+    """The worker process stopped (SIGSTOP) until the block ends."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def _worker_pid(backend: EmbeddedBackend) -> int:
+    assert backend.judging is not None
+    deadline = time.monotonic() + 10
+    while backend.judging.worker_pid is None:
+        assert time.monotonic() < deadline, "no judging worker"
+        time.sleep(0.01)
+    return backend.judging.worker_pid
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds:.0f} s for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def behind(tmp_path: Path) -> Iterator[Callable[..., EmbeddedBackend]]:
+    """Backends on one data dir that judge behind the answer (as ``serve`` does), stopped after."""
+    started: list[EmbeddedBackend] = []
+
+    def start(**overrides: object) -> EmbeddedBackend:
+        settings: dict[str, object] = {"judge_behind": True}
+        settings.update(overrides)
+        backend = start_embedded(tmp_path, accesskey=ACCESSKEY, **settings)
+        started.append(backend)
+        return backend
+
+    yield start
+    for backend in started:
+        backend.stop()
+
+
+def test_a_post_is_on_disk_when_answered_and_in_the_feed_only_with_its_verdict(
+    behind: Callable[..., EmbeddedBackend], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(judging_behind, "CATCH_UP_TIMEOUT", 0.5)
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    with _paused(_worker_pid(backend)):
+        assert _post(backend, account_id, "wamid.held") == 200
+        assert _queued(tmp_path) == 1  # committed before the answer
+        assert "wamid.held" not in _verdicts(backend)  # not shown unjudged (the feed waited, then served)
+    _wait_for(lambda: "wamid.held" in _verdicts(backend), "the verdict")
+    assert _verdicts(backend)["wamid.held"] == HookVerdict.OK
+    assert _messages_with(backend, "text of wamid.held") == ["text of wamid.held"]
+    _wait_for(lambda: _queued(tmp_path) == 0, "the judged request to leave the queue")
+
+
+def test_what_the_sandbox_shows_after_the_answer_is_as_if_judged_before_it(
+    behind: Callable[..., EmbeddedBackend],
+) -> None:
+    """A reader right after the answer waits for the judging: the conversation and the verdict
+    are there, a bad signature is judged so, and a second delivery is a duplicate."""
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    assert _post(backend, account_id, "wamid.first") == 200
+    assert _messages_with(backend, "text of wamid.first") == ["text of wamid.first"]
+    assert _post(backend, account_id, "wamid.forged", secret="0" * 32) == 200
+    assert _post(backend, account_id, "wamid.first") == 200
+    captured = _captured(backend)
+    assert [(r.summary.wamid, r.verdict) for r in captured] == [
+        ("wamid.first", HookVerdict.OK),
+        ("wamid.forged", HookVerdict.BAD_SIGNATURE),
+        ("wamid.first", HookVerdict.DUPLICATE),
+    ]
+    assert [r.seq for r in captured] == sorted(r.seq for r in captured)
+
+
+def test_a_browser_post_and_a_challenge_are_still_judged_before_their_answer(
+    behind: Callable[..., EmbeddedBackend],
+) -> None:
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    body = build_text_message_payload(phone_number_id=SEED_PHONE_NUMBER_ID, text="from a page", wamid="wamid.page")
+    with _paused(_worker_pid(backend)):
+        refused = httpx.post(
+            f"{backend.base_url}{hook_path(account_id)}", content=body, headers={"Origin": "https://evil.example"}
+        )
+        challenge = httpx.get(
+            f"{backend.base_url}{hook_path(account_id)}",
+            params={"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "42"},
+        )
+    assert refused.status_code == 403 and challenge.status_code == 403
+    verdicts = [r.verdict for r in _captured(backend)]
+    assert verdicts == [HookVerdict.CROSS_SITE, HookVerdict.BAD_VERIFY_TOKEN]
+
+
+@pytest.mark.parametrize("next_judges_behind", [True, False], ids=["served", "embedded"])
+def test_what_a_stopped_backend_left_unjudged_is_judged_at_the_next_start(
+    behind: Callable[..., EmbeddedBackend],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    next_judges_behind: bool,
+) -> None:
+    monkeypatch.setattr(judging_behind, "STOP_TIMEOUT", 0.1)
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    worker = _worker_pid(backend)
+    os.kill(worker, signal.SIGSTOP)  # never judges again: stopping kills it
+    wamids = [f"wamid.left-{n}" for n in range(5)]
+    assert [_post(backend, account_id, wamid) for wamid in wamids] == [200] * 5
+    backend.stop()
+    assert _queued(tmp_path) == 5
+
+    restarted = behind(judge_behind=next_judges_behind)
+    verdicts = _verdicts(restarted)
+    assert [verdicts.get(wamid) for wamid in wamids] == [HookVerdict.OK] * 5
+    assert _messages_with(restarted, "text of wamid.left-4") == ["text of wamid.left-4"]
+    _wait_for(lambda: _queued(tmp_path) == 0, "the judged requests to leave the queue")
+    assert _post(restarted, account_id, "wamid.after") == 200  # ids go on after the leftovers
+    assert _verdicts(restarted)["wamid.after"] == HookVerdict.OK
+
+
+def test_a_worker_that_dies_is_replaced_and_one_that_keeps_dying_is_done_without(
+    behind: Callable[..., EmbeddedBackend], caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = behind()
+    assert backend.judging is not None
+    account_id = _whatsapp_account(backend)
+    for death in range(judging_behind.MAX_DEATHS):
+        worker = _worker_pid(backend)
+        with caplog.at_level(logging.WARNING, logger="voipbin_tui.backend.judging_behind"):
+            os.kill(worker, signal.SIGKILL)
+            _wait_for(lambda worker=worker: backend.judging.worker_pid != worker, "the server to notice")  # type: ignore[misc, union-attr]
+        assert _post(backend, account_id, f"wamid.after-death-{death}") == 200
+        assert _verdicts(backend)[f"wamid.after-death-{death}"] == HookVerdict.OK
+    assert backend.judging.judging_here and backend.judging.worker_pid is None
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("starting another" in message for message in messages) == judging_behind.MAX_DEATHS - 1
+    assert any("judging in the server's own process from now on" in message for message in messages)
