@@ -158,6 +158,27 @@ async def test_bodies_in_flight_share_one_bound(fresh_backend: Callable[..., Emb
         first.close()
 
 
+async def test_hook_bodies_and_rest_bodies_share_the_one_bound(fresh_backend: Callable[..., EmbeddedBackend]) -> None:
+    """The hook's POSTs are served ahead of the REST API's stack, on the same budget."""
+    backend = fresh_backend(max_bodies_in_flight=100_000)
+    first_reader, first = await _send_head(
+        backend.port, _post_head(hook_path("5f0b4b62-7a8a-4a5e-9d53-6a3b7f3e8d11"), 80_000)
+    )
+    first.write(b"x" * 79_999)
+    await first.drain()
+    try:
+        await asyncio.sleep(0.2)
+        rest_reader, rest = await _send_head(backend.port, _post_head("/v1.0/conversation_accounts", 30_000))
+        try:
+            assert await _status(rest_reader) == 503
+        finally:
+            rest.close()
+        first.write(b"x")
+        assert await _status(first_reader) == 200
+    finally:
+        first.close()
+
+
 async def test_bodies_declared_but_not_sent_hold_none_of_the_bound(
     fresh_backend: Callable[..., EmbeddedBackend],
 ) -> None:

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voipbin_tui.backend.config import BackendConfig
 from voipbin_tui.backend.context import BackendContext
-from voipbin_tui.backend.delivery import is_hook_path
+from voipbin_tui.backend.delivery import hook_account_ref, is_hook_path
 from voipbin_tui.backend.emulated_line import LINE_ROUTES
 from voipbin_tui.backend.emulated_meta import GRAPH_ROUTES
 from voipbin_tui.backend.errors import (
@@ -23,10 +26,10 @@ from voipbin_tui.backend.errors import (
     handle_routing_error,
     handle_unexpected_error,
 )
-from voipbin_tui.backend.hook import HOOK_ROUTES
+from voipbin_tui.backend.hook import HOOK_ROUTES, hook_endpoint
 from voipbin_tui.backend.inspector import INSPECTOR_ROUTES, VOIPBIN_EVENTS_PATH
 from voipbin_tui.backend.judging_behind import JudgedFirst, JudgingBehind, judge_leftovers
-from voipbin_tui.backend.limits import BodyLimits
+from voipbin_tui.backend.limits import BodyBudget, BodyLimits
 from voipbin_tui.backend.provider_control import PROVIDER_CONTROL_ROUTES
 from voipbin_tui.backend.relay import Relay
 from voipbin_tui.backend.sandbox import SANDBOX_ROUTES
@@ -35,6 +38,27 @@ __all__ = ["BackendConfig", "create_app"]
 
 EMULATION_ROUTES = [*GRAPH_ROUTES, *LINE_ROUTES, *PROVIDER_CONTROL_ROUTES]
 """The sandbox plays Meta and LINE (and its control API changes what they say); a relay does not."""
+
+
+class BackendApp(Starlette):
+    """Starlette, with the provider hook's POSTs taken ahead of its middleware and router: they
+    are most of what a busy backend serves, and every layer costs CPU on each of them. They meet
+    the same guards on the way (``hook_post``: the request id and the body limits, which share
+    their in-flight budget with the others), and an error still gets the 500 envelope."""
+
+    def __init__(self, *, hook_post: ASGIApp, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._hook_post = ServerErrorMiddleware(hook_post, handler=handle_unexpected_error)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            account_ref = hook_account_ref(scope["path"])
+            if account_ref is not None:
+                scope["app"] = self
+                scope["path_params"] = {"account_ref": account_ref}  # as the HOOK_PATH route would
+                await self._hook_post(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(config: BackendConfig) -> Starlette:
@@ -58,16 +82,20 @@ def create_app(config: BackendConfig) -> Starlette:
             if relay is not None:
                 await relay.aclose()
 
-    app = Starlette(
+    budget = BodyBudget(config.max_bodies_in_flight)  # all bodies together, the hook's included
+
+    def is_receiver(path: str) -> bool:
+        return is_hook_path(path) or path == VOIPBIN_EVENTS_PATH
+
+    hook_post = RequestIdMiddleware(
+        BodyLimits(hook_endpoint, receiver_limit=config.max_body_bytes, budget=budget, is_receiver=is_receiver)
+    )
+    app = BackendApp(
+        hook_post=hook_post,
         routes=[*HOOK_ROUTES, *INSPECTOR_ROUTES, *SANDBOX_ROUTES, *(EMULATION_ROUTES if config.relay is None else [])],
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(
-                BodyLimits,
-                receiver_limit=config.max_body_bytes,
-                in_flight=config.max_bodies_in_flight,
-                is_receiver=lambda path: is_hook_path(path) or path == VOIPBIN_EVENTS_PATH,
-            ),
+            Middleware(BodyLimits, receiver_limit=config.max_body_bytes, budget=budget, is_receiver=is_receiver),
             Middleware(JudgedFirst),
         ],
         exception_handlers={

@@ -127,6 +127,15 @@ def is_hook_path(path: str) -> bool:
     return path.startswith(HOOK_PREFIX) and "/" not in path[len(HOOK_PREFIX) :]
 
 
+def hook_account_ref(path: str) -> str | None:
+    """The account a provider hook's path addresses, as written (what the ``HOOK_PATH`` route
+    takes: one segment, not empty); None for any other path."""
+    if not path.startswith(HOOK_PREFIX):
+        return None
+    account_ref = path[len(HOOK_PREFIX) :]
+    return account_ref if account_ref and "/" not in account_ref else None
+
+
 _ACCOUNT_ID = re.compile(r"(?:urn:uuid:)?\{?[0-9A-Fa-f]{8}(?:-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}\}?")
 
 

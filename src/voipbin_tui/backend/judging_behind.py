@@ -305,7 +305,8 @@ class JudgingBehind:
     def _judged(self, batch: JudgedBatch) -> None:
         self._newest_judged = max(self._newest_judged, batch.last_id)
         self._forget_up_to = self._newest_judged
-        self._commit_soon()  # the judged requests leave the queue
+        if self._newest_judged >= self._newest_stored:
+            self._commit_soon()  # caught up: the judged requests leave the queue now, else with the next ones stored
         self._backend.arrivals.announce(batch.last_seq)
         on_capture = self._backend.config.on_capture
         if on_capture is not None:

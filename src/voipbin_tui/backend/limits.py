@@ -100,13 +100,16 @@ class BodyLimits:
         receiver_limit: int,
         api_limit: int = DEFAULT_MAX_API_BODY_BYTES,
         in_flight: int = DEFAULT_MAX_BODIES_IN_FLIGHT,
+        budget: BodyBudget | None = None,
         is_receiver: Callable[[str], bool],
     ) -> None:
+        """``budget``, when given, is shared with other ``BodyLimits`` (else one of
+        ``in_flight`` bytes of its own)."""
         self.app = app
         self._receiver_limit = receiver_limit
         self._api_limit = api_limit
         self._is_receiver = is_receiver
-        self.budget = BodyBudget(in_flight)
+        self.budget = budget if budget is not None else BodyBudget(in_flight)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
