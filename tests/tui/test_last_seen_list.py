@@ -204,3 +204,48 @@ async def test_a_record_that_does_not_resolve_closes_the_app_for_the_normal_path
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.normal_path_needed)
     assert app.return_code == 0 and app.connection is None
+
+
+async def test_a_list_last_seen_goes_when_the_backend_has_no_account_any_more(
+    empty_sandbox: EmbeddedBackend, tmp_path: Path
+) -> None:
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([STALE], {})
+    app = VoipbinApp(opener_for(empty_sandbox), account_cache=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = accounts_screen(pilot).accounts_table
+        await wait_until(pilot, lambda: table.loaded)
+        await pilot.pause(0.05)
+        assert table.last_seen is None and len(table.index) == 0
+        text = screen_text(pilot)
+        assert "Gone since last run" not in text and "No accounts yet" in text
+    kept = cache.read()
+    assert kept is not None and kept.accounts == []
+
+
+class FlowsAfterAccounts(httpx.AsyncBaseTransport):
+    """Loopback HTTP where the flows are answered only once the accounts were asked for: a
+    load that waits for the flows before asking for the accounts never finishes."""
+
+    def __init__(self) -> None:
+        self._http = httpx.AsyncHTTPTransport()
+        self._accounts_asked = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/conversation_accounts"):
+            self._accounts_asked.set()
+        elif request.url.path.endswith("/flows"):
+            await asyncio.wait_for(self._accounts_asked.wait(), 3)
+        return await self._http.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+async def test_the_flows_and_the_first_page_are_asked_for_at_once(sandbox: EmbeddedBackend) -> None:
+    """One round trip, not two, before a slow link shows the accounts."""
+    app = VoipbinApp(opener_for(sandbox, transport=FlowsAfterAccounts()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_accounts(pilot)
+        text = screen_text(pilot)
+        assert "Support triage" in text and "SMS alerts" in text  # flow names from the flows asked at once

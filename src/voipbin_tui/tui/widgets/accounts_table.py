@@ -191,7 +191,7 @@ class AccountsTable(AppAccess, Vertical):
 
     @background(LOAD_FAILURE, group="accounts", exclusive=True)
     async def load_accounts(self) -> None:
-        """Fetch flows, then pages of accounts, drawing the first page as soon as it lands."""
+        """Fetch the flows and the pages of accounts, drawing the first page as soon as it lands."""
         connection = self.voipbin_app.connection
         if connection is None:
             return
@@ -199,12 +199,13 @@ class AccountsTable(AppAccess, Vertical):
         client = connection.client
         selected = self.selected_account()
         keep = selected.id if selected is not None else None  # refresh keeps it, wherever it lands
+        # the flows and the first page at once: on a slow link to VoIPBIN that is one round trip
+        flows = asyncio.ensure_future(client.list_flows())
         try:
-            names = flow_names(await client.list_flows())
             first_page = True
             async for page in client.iter_account_pages():
                 if first_page:
-                    self.index.replace(page, names)
+                    self.index.replace(page, flow_names(await flows))
                     self._render_rows()
                     self.last_seen = None
                     first_page = False
@@ -218,9 +219,18 @@ class AccountsTable(AppAccess, Vertical):
                         self.table.move_cursor(row)
                     keep = None
                 self._show_state()
+            if first_page:  # no account at all (any more): not even the list last seen stays
+                self.index.replace([], flow_names(await flows))
+                self._render_rows()
+                self.last_seen = None
         except VoipbinError as exc:
             self._loading_failed(exc)
             return
+        finally:
+            if not flows.done():  # the accounts failed first, or the load was cancelled
+                flows.cancel()
+            elif not flows.cancelled():
+                flows.exception()  # retrieved: a flows error after an accounts error is not "never retrieved"
         self._stop_retrying()
         self.loaded_once = True
         self.load_error = None
