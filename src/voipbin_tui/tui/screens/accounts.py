@@ -103,10 +103,6 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
         """A load has finished (with rows, with none, or with an error) and none is running."""
         return self.accounts_table.loaded
 
-    def on_mount(self) -> None:
-        if self.voipbin_app.connection is not None:
-            self.accounts_table.load_accounts()
-
     def on_last_seen_withdrawn(self, _: LastSeenWithdrawn) -> None:
         self.accounts_table.withdraw_last_seen()
 
@@ -114,6 +110,9 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
         self.accounts_table.connect_error = message.reason
 
     def on_connection_ready(self, _: ConnectionReady) -> None:
+        """The one load at start: the screen is on the stack before the app connects, so this
+        reaches it even when connecting was quicker than mounting (a load on mount as well was
+        a second list request, cancelling the first)."""
         self.accounts_table.connect_error = None
         self.accounts_table.load_accounts()
         app = self.voipbin_app
