@@ -11,13 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from voipbin_tui.protocols import (
-    HookVerdict,
-    MalformedPayload,
-    RequestKind,
-    parse_line_webhook,
-    parse_whatsapp_notification,
-)
+from voipbin_tui.protocols.errors import MalformedPayload
+from voipbin_tui.protocols.verdicts import HookVerdict, RequestKind
 from voipbin_tui.terminal_text import multi_line, one_line
 
 if TYPE_CHECKING:  # the inspector's pane is drawn before the clients (httpx) are imported
@@ -121,6 +116,9 @@ def breakdown(request: CapturedRequest) -> list[str]:
 
 
 def _breakdown(request: CapturedRequest) -> list[str]:
+    from voipbin_tui.protocols.line import parse_line_webhook  # loaded with the first request opened
+    from voipbin_tui.protocols.whatsapp import parse_whatsapp_notification
+
     body = request.body or b""
     if request.kind in (RequestKind.MESSAGE, RequestKind.STATUS) or (
         request.kind is RequestKind.UNKNOWN and b"whatsapp_business_account" in body

@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from voipbin_tui.api.errors import PermissionDenied, Unauthenticated, VoipbinError
 from voipbin_tui.presentation import error_message
-from voipbin_tui.protocols import HookVerdict
+from voipbin_tui.protocols.verdicts import HookVerdict
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import (
     MOMENT_WIDTH,
