@@ -207,3 +207,27 @@ def test_a_worker_that_dies_is_replaced_and_one_that_keeps_dying_is_done_without
     messages = [record.getMessage() for record in caplog.records]
     assert sum("starting another" in message for message in messages) == judging_behind.MAX_DEATHS - 1
     assert any("judging in the server's own process from now on" in message for message in messages)
+
+
+def test_a_flood_the_judging_cannot_keep_up_with_waits_for_room_then_is_refused_not_lost(
+    behind: Callable[..., EmbeddedBackend], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(judging_behind, "MAX_BACKLOG", 3)
+    monkeypatch.setattr(judging_behind, "CATCH_UP_TIMEOUT", 0.5)
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    with _paused(_worker_pid(backend)):
+        assert [_post(backend, account_id, f"wamid.flood-{n}") for n in range(3)] == [200] * 3
+        body = build_text_message_payload(phone_number_id=SEED_PHONE_NUMBER_ID, text="one too many", wamid="wamid.x")
+        refused = httpx.post(
+            f"{backend.base_url}{hook_path(account_id)}",
+            content=body,
+            headers={"X-Hub-Signature-256": sign_hub_signature(SEED_WHATSAPP_APP_SECRET, body)},
+        )
+        assert (refused.status_code, refused.headers["retry-after"]) == (503, "1")
+        assert _queued(tmp_path) == 3  # the queue stays within its bound: the refused one is not in it
+    _wait_for(lambda: "wamid.flood-2" in _verdicts(backend), "the judging to catch up")
+    assert _post(backend, account_id, "wamid.flood-3") == 200  # room again once judged
+    verdicts = _verdicts(backend)
+    assert [verdicts.get(f"wamid.flood-{n}") for n in range(4)] == [HookVerdict.OK] * 4
+    assert "wamid.x" not in verdicts

@@ -26,11 +26,16 @@ from voipbin_tui.backend.store import Store
 T = TypeVar("T")
 
 
+class Backlogged(Exception):
+    """The judging is too far behind to take another request now (503: the sender retries)."""
+
+
 class Judging(Protocol):
     """Judging behind the answer (``judging_behind`` builds on this module)."""
 
     async def store(self, delivery: Delivery, account_ref: str) -> None:
-        """Commit a hook request as it arrived, to judge right behind its answer."""
+        """Commit a hook request as it arrived, to judge right behind its answer; raises
+        ``Backlogged`` when the judging is too far behind."""
 
     async def caught_up(self) -> None:
         """Return once every request stored before is judged."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from voipbin_tui.backend.context import BackendContext
+from voipbin_tui.backend.context import BackendContext, Backlogged
 from voipbin_tui.backend.delivery import HOOK_PATH, Delivery, receive_delivery, was_cut_off
 from voipbin_tui.backend.recording import answered_before_judging, deliver_to_account
 from voipbin_tui.backend.store import CaptureRecord
@@ -85,7 +85,10 @@ async def deliver_at_hook(backend: BackendContext, delivery: Delivery, scope: Sc
     arrived and answered 200 at once."""
     account_ref = scope["path_params"]["account_ref"]
     if backend.judging is not None and answered_before_judging(delivery):
-        await backend.judging.store(delivery, account_ref)
+        try:
+            await backend.judging.store(delivery, account_ref)
+        except Backlogged:  # nothing stored: the sender retries
+            return Answer(503, [(b"content-length", b"0"), (b"retry-after", b"1")])
         return Answer.empty(200)
     return Answer.recorded(await deliver_to_account(backend, delivery, account_ref))
 

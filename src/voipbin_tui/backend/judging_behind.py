@@ -28,6 +28,7 @@ import multiprocessing
 import signal
 import sqlite3
 import time
+from collections import deque
 from multiprocessing.connection import Connection
 from pathlib import Path
 from uuid import uuid4
@@ -36,7 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voipbin_tui.backend.checkpoints import Checkpointer
 from voipbin_tui.backend.connections import bounded_log_config
-from voipbin_tui.backend.context import BackendContext, Judging
+from voipbin_tui.backend.context import BackendContext, Backlogged, Judging
 from voipbin_tui.backend.delivery import Delivery, is_hook_path
 from voipbin_tui.backend.recording import JudgedBatch, judge_unjudged
 from voipbin_tui.backend.store import DATABASE_FILENAME, Store, UnjudgedQueue, UnjudgedRequest
@@ -47,7 +48,13 @@ database's write lock is held for milliseconds (the server's own writes wait for
 MAX_DEATHS = 3
 DEATH_WINDOW = 60.0
 CATCH_UP_TIMEOUT = 5.0
-"""The longest a request waits for the judging to catch up; then it is served as things are."""
+"""The longest a request waits for the judging to catch up; then it is served as things are
+(or, a hook POST waiting for room in the backlog, refused with 503)."""
+MAX_BACKLOG = 10_000
+MAX_BACKLOG_BYTES = 64 * 1024 * 1024
+"""The most requests, and body bytes, answered and not judged yet: past either, a hook POST
+waits for the judging to make room (a flood the judging cannot keep up with is slowed down to
+its pace, and the queue file stays bounded)."""
 STOP_TIMEOUT = 5.0
 BUSY_RETRY_SECONDS = 0.001
 """How soon a commit to the queue is tried again while its checkpoint holds the file."""
@@ -87,6 +94,9 @@ class JudgingBehind:
         self._forget_up_to = judged
         self._next_id = self._newest_stored + 1  # ids keep growing, even when the queue is emptied
         self._storing: list[UnjudgedRequest] = []
+        self._backlog: deque[tuple[int, int]] = deque()  # (id, body bytes) stored and not judged
+        self._backlog_bytes = 0
+        self._room: asyncio.Future[None] | None = None
         self._stored: asyncio.Future[None] | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._deaths: list[float] = []
@@ -113,7 +123,10 @@ class JudgingBehind:
 
     async def store(self, delivery: Delivery, account_ref: str) -> None:
         """Commit a hook request as it arrived, with the requests of this turn of the event
-        loop; return once it is on disk. Judging follows."""
+        loop; return once it is on disk. Judging follows. Raises ``Backlogged`` (nothing
+        stored) when the backlog stayed full for ``CATCH_UP_TIMEOUT``."""
+        if self._backlog_full():
+            await self._wait_for_room()
         config = self._backend.config
         request = UnjudgedRequest(
             id=self._next_id,
@@ -130,8 +143,27 @@ class JudgingBehind:
         )
         self._next_id += 1
         self._storing.append(request)
+        self._backlog.append((request.id, len(request.body)))
+        self._backlog_bytes += len(request.body)
         # Shielded: a sender that hangs up must not cancel the commit for the others.
         await asyncio.shield(self._commit_soon())
+
+    def _backlog_full(self) -> bool:
+        return len(self._backlog) >= MAX_BACKLOG or self._backlog_bytes >= MAX_BACKLOG_BYTES
+
+    async def _wait_for_room(self) -> None:
+        deadline = self._loop.time() + CATCH_UP_TIMEOUT
+        while self._backlog_full():
+            remaining = deadline - self._loop.time()
+            if remaining <= 0 or self._stopping:
+                log.warning("judging is %d requests behind: a hook POST was refused with 503", len(self._backlog))
+                raise Backlogged
+            if self._room is None:
+                self._room = self._loop.create_future()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._room), remaining)
+            except TimeoutError:
+                pass
 
     async def caught_up(self) -> None:
         """Return once every request stored before this call is judged (or after
@@ -305,6 +337,11 @@ class JudgingBehind:
     def _judged(self, batch: JudgedBatch) -> None:
         self._newest_judged = max(self._newest_judged, batch.last_id)
         self._forget_up_to = self._newest_judged
+        while self._backlog and self._backlog[0][0] <= self._newest_judged:
+            self._backlog_bytes -= self._backlog.popleft()[1]
+        if self._room is not None:
+            self._room.set_result(None)
+            self._room = None
         if self._newest_judged >= self._newest_stored:
             self._commit_soon()  # caught up: the judged requests leave the queue now, else with the next ones stored
         self._backend.arrivals.announce(batch.last_seq)
