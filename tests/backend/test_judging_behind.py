@@ -11,7 +11,9 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ import pytest
 import voipbin_tui.backend.judging_behind as judging_behind
 from tests.backend.conftest import ACCESSKEY, hook_path
 from voipbin_tui.api.feed import CapturedRequest
+from voipbin_tui.backend.delivery import Delivery
 from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
 from voipbin_tui.backend.store import QUEUE_FILENAME
@@ -61,7 +64,7 @@ def _messages_with(backend: EmbeddedBackend, text: str) -> list[str]:
 
 def _queued(data_dir: Path) -> int:
     with sqlite3.connect(data_dir / QUEUE_FILENAME) as db:
-        count = int(db.execute("SELECT count(*) FROM unjudged_requests").fetchone()[0])
+        count = int(db.execute("SELECT count(*) FROM unjudged").fetchone()[0])
     db.close()
     return count
 
@@ -231,3 +234,49 @@ def test_a_flood_the_judging_cannot_keep_up_with_waits_for_room_then_is_refused_
     verdicts = _verdicts(backend)
     assert [verdicts.get(f"wamid.flood-{n}") for n in range(4)] == [HookVerdict.OK] * 4
     assert "wamid.x" not in verdicts
+
+
+def test_a_request_whose_judging_fails_is_recorded_unprocessed_and_the_rest_of_its_batch_as_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import voipbin_tui.backend.recording as recording
+    from voipbin_tui.backend.judging import Judgement
+    from voipbin_tui.backend.store import Store, UnjudgedRequest
+    from voipbin_tui.protocols.inspection import RequestSummary
+    from voipbin_tui.protocols.verdicts import RequestKind
+
+    def judge(store: Store, delivery: Delivery, account_ref: str, **_: object) -> Judgement:
+        store.claim_dedupe_key(f"test:{delivery.body.decode()}", now=datetime(2026, 3, 1, tzinfo=UTC))
+        if delivery.body == b"bug":
+            raise RuntimeError("a bug")
+        return Judgement(RequestKind.MESSAGE, HookVerdict.OK, RequestSummary.empty(), "taken", 200)
+
+    monkeypatch.setattr(recording, "judge_in_sandbox", judge)
+    store = Store.open(tmp_path / "backend.sqlite3")
+    requests = [
+        UnjudgedRequest(
+            id=n + 1,
+            capture_id=uuid4(),
+            time=datetime(2026, 3, 1, tzinfo=UTC),
+            account_ref="x",
+            method="POST",
+            path=hook_path("x"),
+            query="",
+            headers=(),
+            body=body,
+            body_size=len(body),
+            body_complete=True,
+        )
+        for n, body in enumerate([b"one", b"bug", b"three"])
+    ]
+    with store.transaction():
+        batch = recording.judge_unjudged(store, requests, new_id=uuid4)
+    captures = store.captures_after(0, limit=10).captures
+    assert [c.verdict for c in captures] == [HookVerdict.OK, HookVerdict.MALFORMED, HookVerdict.OK]
+    assert "RuntimeError" in (store.get_capture(captures[1].id) or captures[1]).explanation
+    assert (batch.last_id, batch.first_seq, batch.last_seq) == (3, captures[0].seq, captures[2].seq)
+    assert store.judged_up_to() == 3
+    # the failed request's own changes were undone, the others' kept
+    assert not store.claim_dedupe_key("test:one", now=datetime(2026, 3, 1, tzinfo=UTC))
+    assert store.claim_dedupe_key("test:bug", now=datetime(2026, 3, 1, tzinfo=UTC))
+    store.close()
