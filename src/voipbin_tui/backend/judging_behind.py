@@ -25,6 +25,7 @@ import asyncio
 import logging
 import logging.config
 import multiprocessing
+import os
 import signal
 import sqlite3
 import time
@@ -56,6 +57,9 @@ MAX_BACKLOG_BYTES = 64 * 1024 * 1024
 waits for the judging to make room (a flood the judging cannot keep up with is slowed down to
 its pace, and the queue file stays bounded)."""
 STOP_TIMEOUT = 5.0
+WORKER_NICENESS = 10
+"""The worker yields the CPU to the serving process when they share a core: answers first,
+judging in the gaps (the backlog bound keeps it from falling behind for good)."""
 BUSY_RETRY_SECONDS = 0.001
 """How soon a commit to the queue is tried again while its checkpoint holds the file."""
 
@@ -385,6 +389,7 @@ def work(data_dir: str, max_captured: int, max_capture_bytes: int, connection: C
     """The worker process: whenever woken, judge what is unjudged, batch by batch, reporting
     each batch (``(last_id, first_seq, last_seq)``), then zeros once nothing is left."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c stops the server, which stops this
+    os.nice(WORKER_NICENESS)
     logging.config.dictConfig(bounded_log_config())  # the server's log: escaped, bounded
     store = Store.open(
         Path(data_dir) / DATABASE_FILENAME, max_captured=max_captured, max_capture_bytes=max_capture_bytes
