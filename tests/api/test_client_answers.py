@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -98,3 +100,22 @@ async def test_a_retry_after_over_ten_seconds_is_not_waited_out() -> None:
             await client.list_flows()
     assert sleeps == [] and route.call_count == 1
     assert caught.value.retry_after == 30.0
+
+
+async def test_timeouts_are_retried_only_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each attempt here takes 15 s (its read timeout) before failing: a second try fits in 20 s,
+    a third would not, so the call fails after about 30 s instead of four attempts' minute."""
+    now = [1000.0]
+    monkeypatch.setattr(client_module, "time", SimpleNamespace(monotonic=lambda: now[0], time=time.time))
+    calls = []
+
+    def times_out(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        now[0] += 15.0
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    sleeps = Sleeps()
+    async with client_for(times_out, sleep=sleeps) as client:
+        with pytest.raises(ConnectionFailed, match="did not answer in time"):
+            await client.list_flows()
+    assert len(calls) == 2 and sleeps == [0.5]

@@ -70,8 +70,12 @@ class RetryPolicy:
     max_retry_after: float = 10.0
     """A longer ``Retry-After`` is not waited out: the caller hears at once when to try again
     (a command or a screen that sits silent for a minute looks hung)."""
-    max_total_wait: float = 20.0
-    """All the waits of one call together, so that retries cannot add up to minutes."""
+    budget: float = 20.0
+    """No retry starts that would take a call past this many seconds of attempts and waits in
+    all, so that retries (after a 429, a 503 or a timeout) cannot add up to minutes."""
+
+    def allows(self, spent: float, wait: float) -> bool:
+        return spent + wait <= self.budget
 
     def delay(self, attempt: int) -> float:
         return min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
@@ -226,9 +230,10 @@ class ApiSession:
         if self.read_only and method.upper() not in SAFE_METHODS and not changes_nothing:
             raise ReadOnlyRefused(f"{method} {display_path}")
         attempt = 0
-        waited = 0.0
+        spent = 0.0  # in attempts and waits: what the retry budget counts
         while True:
             attempt += 1
+            attempt_started = time.monotonic()
             request_id = "vt-" + random_tokens.token_hex(10)
             request = self._http.build_request(
                 method,
@@ -239,7 +244,10 @@ class ApiSession:
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
             try:
-                response = await self._receive(request, authenticated=authenticated)
+                try:
+                    response = await self._receive(request, authenticated=authenticated)
+                finally:
+                    spent += time.monotonic() - attempt_started
             except TimeoutError:
                 raise ConnectionFailed(
                     f"{self.host} did not finish answering within {self._deadline(request):.0f} s",
@@ -252,9 +260,12 @@ class ApiSession:
                     f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB (not read)"
                 ) from None
             except (httpx.TransportError, httpx.DecodingError) as exc:
-                if method == "GET" and attempt < self.retry.max_attempts and worth_retrying(exc):
+                wait = self.retry.delay(attempt)
+                retry = method == "GET" and attempt < self.retry.max_attempts and worth_retrying(exc)
+                if retry and self.retry.allows(spent, wait):
                     log.debug("%s %s failed (%s), retry %d", method, display_path, type(exc).__name__, attempt)
-                    await self._sleep(self.retry.delay(attempt))
+                    spent += wait
+                    await self._sleep(wait)
                     continue
                 raise ConnectionFailed(
                     describe_transport_error(exc, self.host), method=method, path=display_path
@@ -269,10 +280,10 @@ class ApiSession:
             if response.status_code < 400:
                 return response
             if attempt < self.retry.max_attempts:
-                wait = self._retry_wait(method, response, attempt)
-                if wait is not None and waited + wait <= self.retry.max_total_wait:
-                    waited += wait
-                    await self._sleep(wait)
+                retry_wait = self._retry_wait(method, response, attempt)
+                if retry_wait is not None and self.retry.allows(spent, retry_wait):
+                    spent += retry_wait
+                    await self._sleep(retry_wait)
                     continue
             raise error_from_response(response, method=method, path=display_path, sent_request_id=request_id)
 
