@@ -6,8 +6,9 @@ runs it. Prints p50/p95/max of the delay. Goal: p95 under 50 ms.
 
     .venv/bin/python bench/feed_latency.py [--posts 300] [--interval 0.01]
 
-The backend announces a request once it is committed, just before it answers, so the feed
-can even be first: such a delay counts as 0.
+The backend (as ``serve`` runs it) answers a POST once it is stored and announces it once its
+verdict is committed, right behind, so the feed can even be first (the poster still reading
+its answer): such a delay counts as 0.
 """
 
 from __future__ import annotations

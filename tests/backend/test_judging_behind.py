@@ -280,3 +280,27 @@ def test_a_request_whose_judging_fails_is_recorded_unprocessed_and_the_rest_of_i
     assert not store.claim_dedupe_key("test:one", now=datetime(2026, 3, 1, tzinfo=UTC))
     assert store.claim_dedupe_key("test:bug", now=datetime(2026, 3, 1, tzinfo=UTC))
     store.close()
+
+
+def test_the_backend_serves_once_its_worker_is_ready_so_the_first_post_is_judged_at_once(
+    behind: Callable[..., EmbeddedBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(judging_behind, "CATCH_UP_TIMEOUT", 0.3)  # far less than a worker's start
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    assert _post(backend, account_id, "wamid.first-after-start") == 200
+    assert _verdicts(backend).get("wamid.first-after-start") == HookVerdict.OK
+
+
+def test_a_worker_that_does_not_start_in_time_leaves_the_judging_to_the_server(
+    behind: Callable[..., EmbeddedBackend], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(judging_behind, "START_TIMEOUT", 0.001)
+    monkeypatch.setattr(judging_behind, "STOP_TIMEOUT", 0.1)
+    with caplog.at_level(logging.ERROR, logger="voipbin_tui.backend.judging_behind"):
+        backend = behind()
+    assert backend.judging is not None and backend.judging.judging_here and backend.judging.worker_pid is None
+    assert any("did not start within" in record.getMessage() for record in caplog.records)
+    account_id = _whatsapp_account(backend)
+    assert _post(backend, account_id, "wamid.judged-here") == 200
+    assert _verdicts(backend)["wamid.judged-here"] == HookVerdict.OK

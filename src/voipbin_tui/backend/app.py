@@ -72,7 +72,7 @@ def create_app(config: BackendConfig) -> Starlette:
         app.state.backend = backend
         if config.judge_behind and relay is None:
             backend.judging = JudgingBehind(backend)
-            backend.judging.start()
+            await backend.judging.start()
         else:
             await judge_leftovers(backend)
         try:

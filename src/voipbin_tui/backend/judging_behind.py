@@ -25,7 +25,6 @@ import asyncio
 import logging
 import logging.config
 import multiprocessing
-import os
 import signal
 import sqlite3
 import time
@@ -56,10 +55,10 @@ MAX_BACKLOG_BYTES = 64 * 1024 * 1024
 """The most requests, and body bytes, answered and not judged yet: past either, a hook POST
 waits for the judging to make room (a flood the judging cannot keep up with is slowed down to
 its pace, and the queue file stays bounded)."""
+START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
-WORKER_NICENESS = 10
-"""The worker yields the CPU to the serving process when they share a core: answers first,
-judging in the gaps (the backlog bound keeps it from falling behind for good)."""
+READY = -1
+"""What the worker reports once it has started (then batches, then 0 when nothing is left)."""
 BUSY_RETRY_SECONDS = 0.001
 """How soon a commit to the queue is tried again while its checkpoint holds the file."""
 
@@ -110,6 +109,7 @@ class JudgingBehind:
         self._in_process: asyncio.Task[None] | None = None
         self._judging_here = False
         self._stopping = False
+        self._ready: asyncio.Future[None] = self._loop.create_future()
 
     @property
     def judging_here(self) -> bool:
@@ -120,10 +120,19 @@ class JudgingBehind:
     def worker_pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def start(self) -> None:
-        """Start the worker; it begins with whatever is unjudged."""
+    async def start(self) -> None:
+        """Start the worker and return once it is ready (within ``START_TIMEOUT``, else
+        judge in this process): it begins with whatever is unjudged."""
         self._checkpointer.start()
         self._start_worker()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._ready), START_TIMEOUT)
+        except TimeoutError:
+            log.error(
+                "the judging worker did not start within %.0f s: judging in the server's own process", START_TIMEOUT
+            )
+            self._stop_worker()
+            self._judge_here_from_now_on()
 
     async def store(self, delivery: Delivery, account_ref: str) -> None:
         """Commit a hook request as it arrived, with the requests of this turn of the event
@@ -190,6 +199,12 @@ class JudgingBehind:
         self._release_waiters(everyone=True)
         if self._in_process is not None:
             self._in_process.cancel()
+        self._stop_worker()
+        self._commit()
+        self._checkpointer.stop()
+        self._queue.close()
+
+    def _stop_worker(self) -> None:
         process, connection = self._process, self._connection
         self._process = self._connection = None
         if connection is not None:
@@ -200,9 +215,6 @@ class JudgingBehind:
             if process.is_alive():
                 process.kill()
                 process.join()
-        self._commit()
-        self._checkpointer.stop()
-        self._queue.close()
 
     # -- the queue -------------------------------------------------------------------------
 
@@ -280,7 +292,10 @@ class JudgingBehind:
         try:
             while connection.poll():
                 last_id, first_seq, last_seq = connection.recv()
-                if last_id:
+                if last_id == READY:
+                    if not self._ready.done():
+                        self._ready.set_result(None)
+                elif last_id:
                     self._judged(JudgedBatch(last_id=last_id, first_seq=first_seq, last_seq=last_seq))
                 else:  # the worker found nothing more to judge and waits for a wake
                     self._woken = False
@@ -309,13 +324,18 @@ class JudgingBehind:
                 DEATH_WINDOW,
                 code,
             )
-            self._judging_here = True
-            self._judge_here()
+            self._judge_here_from_now_on()
             return
         log.warning("the judging worker stopped (exit code %s); starting another", code)
         self._start_worker()
 
     # -- in the server's process, when the worker keeps dying ------------------------------
+
+    def _judge_here_from_now_on(self) -> None:
+        self._judging_here = True
+        if not self._ready.done():
+            self._ready.set_result(None)
+        self._judge_here()
 
     def _judge_here(self) -> None:
         if self._in_process is None or self._in_process.done():
@@ -389,7 +409,6 @@ def work(data_dir: str, max_captured: int, max_capture_bytes: int, connection: C
     """The worker process: whenever woken, judge what is unjudged, batch by batch, reporting
     each batch (``(last_id, first_seq, last_seq)``), then zeros once nothing is left."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c stops the server, which stops this
-    os.nice(WORKER_NICENESS)
     logging.config.dictConfig(bounded_log_config())  # the server's log: escaped, bounded
     store = Store.open(
         Path(data_dir) / DATABASE_FILENAME, max_captured=max_captured, max_capture_bytes=max_capture_bytes
@@ -397,6 +416,7 @@ def work(data_dir: str, max_captured: int, max_capture_bytes: int, connection: C
     queue = UnjudgedQueue.open(Path(data_dir), waits=True)
     try:
         judged = store.judged_up_to()
+        connection.send((READY, 0, 0))
         while True:
             try:
                 connection.recv_bytes()
