@@ -333,6 +333,24 @@ async def test_an_unknown_binding_id_in_keys_is_named_at_start(sandbox: Embedded
         assert len(warnings) == 1 and "'accounts.nwe'" in warnings[0] and "'accounts.new'" not in warnings[0]
 
 
+async def test_an_unknown_binding_id_is_named_once_also_when_connecting_again(sandbox: EmbeddedBackend) -> None:
+    attempts = []
+    working = opener_for(sandbox)
+
+    def opener():  # the first start fails (R then tries again)
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionRefusedError("not yet")
+        return working()
+
+    app = VoipbinApp(opener, keymap={"accounts.nwe": "a"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "R retries" in str(app.sub_title))
+        await pilot.press("R")
+        await wait_for_accounts(pilot)
+        assert len([message for message in toasts(pilot.app) if "[keys]" in message]) == 1
+
+
 async def test_p_on_a_request_in_read_only_mode_says_why(sandbox: EmbeddedBackend) -> None:
     async with make_app(sandbox, read_only=True).run_test(size=(120, 40)) as pilot:
         _, account, pane = await pane_ready(pilot)

@@ -130,6 +130,7 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         command is to run as it would have without a record."""
         self._exit_stack = AsyncExitStack()
         self._configured_keys = keymap or {}  # not Textual's own _keymap: set on mount
+        self._keys_checked = False
         self.set_reactive(VoipbinApp.read_only, read_only)
         self._key_order = KeyOrder(self, super().on_event)
 
@@ -212,7 +213,10 @@ class VoipbinApp(ExplainsRefusals, App[None]):
     def _warn_of_unknown_keys(self) -> None:
         """A ``[keys]`` id no binding has (a typo would leave the key silently as it was). Said
         once the connection is being made: it imports every screen, which the first frame does not."""
-        unknown = sorted(set(self._configured_keys) - binding_ids()) if self._configured_keys else []
+        if self._keys_checked or not self._configured_keys:
+            return
+        self._keys_checked = True  # once, not again on each reconnect
+        unknown = sorted(set(self._configured_keys) - binding_ids())
         if unknown:
             names = ", ".join(repr(name) for name in unknown)
             message = f"config.toml [keys]: no binding has the id {names}; ignored (? lists the ids)"
