@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from voipbin_tui import launch
+from voipbin_tui import cli, launch
 from voipbin_tui.account_cache import AccountCache
 from voipbin_tui.cli import resolve_tui_startup
-from voipbin_tui.config import data_dir, resolve_target
-from voipbin_tui.launch import RECORDS_KEPT, LaunchInputs
+from voipbin_tui.config import ConfigFile, data_dir, resolve_target
+from voipbin_tui.launch import RECORDS_KEPT, LaunchInputs, config_digest
 
 
 def config_file() -> Path:
@@ -25,7 +25,7 @@ def config_file() -> Path:
 
 def remember(inputs: LaunchInputs, **keys: str) -> Path:
     cache = Path(os.environ["VOIPBIN_TUI_DATA_DIR"]) / "cache" / "accounts-sandbox.json"
-    inputs.remember(config_file(), cache, read_only=False, keymap=dict(keys))
+    inputs.remember(config_file(), config_digest(config_file()), cache, read_only=False, keymap=dict(keys))
     return cache
 
 
@@ -61,14 +61,88 @@ def test_a_changed_config_file_voids_the_record() -> None:
     assert inputs.recorded() is None
 
 
-def test_a_password_counts_as_given_or_not_never_by_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VOIPBIN_PASSWORD", "correct horse")
+@pytest.mark.parametrize("name", ["VOIPBIN_PASSWORD", "VOIPBIN_ACCESSKEY", "VOIPBIN_INSPECTOR_ACCESSKEY"])
+def test_a_password_or_a_key_counts_as_given_or_not_never_by_its_value(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A digest of a hand-chosen secret would be guessable offline from the record's name."""
+    monkeypatch.setenv(name, "correct horse")
     given = LaunchInputs.now([])
-    monkeypatch.setenv("VOIPBIN_PASSWORD", "battery staple")
+    monkeypatch.setenv(name, "battery staple")
     assert LaunchInputs.now([]).record_path == given.record_path
     assert "correct horse" not in repr(given)
-    monkeypatch.delenv("VOIPBIN_PASSWORD")
+    monkeypatch.delenv(name)
     assert LaunchInputs.now([]).record_path != given.record_path
+
+
+def test_an_access_key_on_the_command_line_counts_as_given_never_by_its_value() -> None:
+    for args in (["--accesskey", "correct horse"], ["--accesskey=correct horse"]):
+        given = LaunchInputs.now(args)
+        other = LaunchInputs.now([arg.replace("correct horse", "battery staple") for arg in args])
+        assert given.record_path == other.record_path and "correct horse" not in repr(given)
+    assert LaunchInputs.now(["--accesskey", "k"]).record_path != LaunchInputs.now([]).record_path
+
+
+def test_the_environment_counts_in_any_case_as_the_config_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = LaunchInputs.now([])
+    monkeypatch.setenv("voipbin_profile", "prod")  # Environment reads it as VOIPBIN_PROFILE
+    assert LaunchInputs.now([]).record_path != plain.record_path
+    monkeypatch.delenv("voipbin_profile")
+    monkeypatch.setenv("Xdg_Config_Home", "/elsewhere")
+    assert LaunchInputs.now([]).record_path != plain.record_path
+
+
+def test_a_record_only_this_user_can_have_written_is_trusted(tmp_path: Path) -> None:
+    inputs = LaunchInputs.now([])
+    remember(inputs)
+    path = inputs.record_path
+    assert inputs.recorded() is not None
+    path.chmod(0o620)  # others could have written it
+    assert inputs.recorded() is None
+    path.chmod(0o600)
+    path.parent.chmod(0o733)  # others could have put it there
+    assert inputs.recorded() is None
+    remember(inputs)  # a record written again makes its folder private again
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700 and inputs.recorded() is not None
+
+    planted = tmp_path / "planted.json"
+    planted.write_text(path.read_text())
+    path.unlink()
+    path.symlink_to(planted)
+    assert inputs.recorded() is None  # a link is not followed
+    path.unlink()
+
+    remember(inputs)
+    data = json.loads(path.read_text())
+    data["keymap"] = {f"key{n}": "x" * 100 for n in range(700)}  # past the size of any record
+    path.write_text(json.dumps(data))
+    assert inputs.recorded() is None
+
+
+def test_a_record_names_only_an_account_list_as_what_to_draw() -> None:
+    inputs = LaunchInputs.now([])
+    remember(inputs)
+    data = json.loads(inputs.record_path.read_text())
+    for elsewhere in ("/proc/self/environ", str(Path.home() / ".ssh" / "accounts-x.json"), "cache/x.json"):
+        inputs.record_path.write_text(json.dumps({**data, "account_cache": elsewhere}))
+        assert inputs.recorded() is None, elsewhere
+
+
+def test_a_config_changed_while_it_was_read_voids_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record's digest is of the config as it was before it was read: an edit in between
+    never passes for the version the keys and the target came from."""
+    config_file().write_text(PROFILE + 'accesskey = "k"\n')
+    real_load = cli.load_config
+
+    def load_then_edit(path: Path) -> ConfigFile:
+        loaded = real_load(path)
+        path.write_text(PROFILE + 'accesskey = "k"\n[keys]\n"app.quit" = "x"\n')
+        return loaded
+
+    monkeypatch.setattr(cli, "load_config", load_then_edit)
+    inputs = LaunchInputs.now(["--profile", "ops"])
+    assert resolve_tui_startup(inputs) is not None
+    assert inputs.recorded() is None
 
 
 def test_a_record_that_is_not_ours_is_ignored() -> None:

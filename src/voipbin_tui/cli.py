@@ -57,7 +57,7 @@ from voipbin_tui.config import (
     save_config,
 )
 from voipbin_tui.connection import Connection, connection_opener, open_connection
-from voipbin_tui.launch import LaunchInputs
+from voipbin_tui.launch import LaunchInputs, config_digest
 from voipbin_tui.presentation import (
     STAYS_DELETED,
     WRITE_ONLY,
@@ -299,17 +299,20 @@ class _TuiSettings:
     notices: list[str]
     keymap: dict[str, str]
     account_cache: AccountCache
+    config_digest: str | None
+    """Of the config file as it was before any of this was read from it (a launch record's)."""
 
 
 def _tui_settings(ctx: click.Context) -> _TuiSettings:
     """Raises ``ConfigError`` (exit 2) for a bad config, profile or option."""
+    digest = config_digest(config_path())  # first: a config changed while being read voids the record
     target, warnings = _target_and_warnings(ctx)
     keymap = load_config(config_path()).keys
     notices = list(warnings)
     if isinstance(target, SandboxTarget) and (open_data_dir := data_dir_warning(target.data_dir)):
         notices.append(open_data_dir)
     account_cache = AccountCache(target.data_dir if isinstance(target, SandboxTarget) else data_dir(), target)
-    return _TuiSettings(target, warnings, notices, keymap, account_cache)
+    return _TuiSettings(target, warnings, notices, keymap, account_cache, digest)
 
 
 def _run_tui(ctx: click.Context, read_only: bool) -> None:
@@ -343,7 +346,13 @@ def _remember_launch(ctx: click.Context, settings: _TuiSettings, read_only: bool
     """A launch record for the console script's inputs (``launch.py``), when it started us."""
     inputs = ctx.find_object(LaunchInputs)
     if inputs is not None:
-        inputs.remember(config_path(), settings.account_cache.path, read_only=read_only, keymap=settings.keymap)
+        inputs.remember(
+            config_path(),
+            settings.config_digest,
+            settings.account_cache.path,
+            read_only=read_only,
+            keymap=settings.keymap,
+        )
 
 
 def resolve_tui_startup(inputs: LaunchInputs) -> Startup | None:
@@ -363,7 +372,14 @@ def resolve_tui_startup(inputs: LaunchInputs) -> Startup | None:
     except (click.ClickException, click.exceptions.Exit, ConfigError):
         return None
     opener = connection_opener(settings.target, read_only=read_only)
-    return Startup(opener, settings.account_cache, settings.notices)
+    return Startup(
+        opener,
+        settings.account_cache,
+        notices=settings.notices,
+        warnings=settings.warnings,
+        keymap=settings.keymap,
+        read_only=read_only,
+    )
 
 
 def _password_needed(target: Target) -> TypeGuard[RemoteTarget]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voipbin_tui import __version__
+from voipbin_tui.account_cache import CACHE_DIRNAME
 
 if TYPE_CHECKING:
     from voipbin_tui.tui.app import Startup
@@ -36,12 +38,17 @@ if TYPE_CHECKING:
 RECORD_FORMAT = 1
 DECIDING_ENVIRONMENT = ("VOIPBIN_", "XDG_")
 """Environment variables that can change the target (with ``HOME``): profiles, URLs, keys,
-the config and data dirs."""
-UNDIGESTED_VALUES = frozenset({"VOIPBIN_PASSWORD"})
-"""Counted as set or not, never by value: a password decides no target, and a digest of one
-is guessable offline."""
+the config and data dirs. In any case: the config reads ``voipbin_profile`` too."""
+UNDIGESTED_VALUES = frozenset({"VOIPBIN_PASSWORD", "VOIPBIN_ACCESSKEY", "VOIPBIN_INSPECTOR_ACCESSKEY"})
+"""Counted as set or not, never by value: a digest of a password or a hand-chosen key is
+guessable offline. (Two keys then share a record: the resolved target's list tells them apart,
+and the rows of the other one go at once.)"""
+UNDIGESTED_OPTIONS = ("--accesskey",)
+"""Options whose value counts as given, never by value (see ``UNDIGESTED_VALUES``)."""
 RECORDS_KEPT = 32
 """Launch records kept (one per set of inputs); the oldest go first."""
+RECORD_LIMIT = 64 * 1024
+"""A record is a few hundred bytes; anything larger is not one we wrote."""
 
 
 def cache_dir() -> Path:
@@ -65,7 +72,7 @@ class LaunchRecord:
 
     def still_holds(self) -> bool:
         """The config file it was resolved with is unchanged (or still absent)."""
-        return _file_digest(Path(self.config_path)) == self.config_digest
+        return config_digest(Path(self.config_path)) == self.config_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +86,11 @@ class LaunchInputs:
     @classmethod
     def now(cls, args: list[str]) -> LaunchInputs:
         deciding = sorted(
-            (name, "(set)" if name in UNDIGESTED_VALUES else value)
+            (name, "(set)" if name.upper() in UNDIGESTED_VALUES else value)
             for name, value in os.environ.items()
-            if name == "HOME" or name.startswith(DECIDING_ENVIRONMENT)
+            if name.upper() == "HOME" or name.upper().startswith(DECIDING_ENVIRONMENT)
         )
-        return cls(tuple(args), tuple(deciding), os.getcwd())
+        return cls(_without_secrets(args), tuple(deciding), os.getcwd())
 
     @property
     def record_path(self) -> Path:
@@ -91,9 +98,10 @@ class LaunchInputs:
         return cache_dir() / f"launch-{hashlib.sha256(identity.encode()).hexdigest()[:32]}.json"
 
     def recorded(self) -> LaunchRecord | None:
-        """The record of these inputs, if there is one and its config file is unchanged."""
+        """The record of these inputs, if there is one we wrote (the user's own file in the
+        user's own folder, neither writable by others) and its config file is unchanged."""
         try:
-            data = json.loads(self.record_path.read_text(encoding="utf-8"))
+            data = json.loads(_read_own_file(self.record_path))
             if data.pop("format", None) != RECORD_FORMAT:
                 return None
             record = LaunchRecord(**data)
@@ -102,15 +110,30 @@ class LaunchInputs:
                 return None
         except (OSError, ValueError, TypeError, AttributeError):
             return None
+        cache = Path(record.account_cache)  # an account list kept by AccountCache, nothing else
+        if cache.parent.name != CACHE_DIRNAME or not (cache.name.startswith("accounts-") and cache.suffix == ".json"):
+            return None
         return record if record.still_holds() else None
 
-    def remember(self, config_path: Path, account_cache: Path, *, read_only: bool, keymap: dict[str, str]) -> None:
+    def remember(
+        self,
+        config_path: Path,
+        config_digest: str | None,
+        account_cache: Path,
+        *,
+        read_only: bool,
+        keymap: dict[str, str],
+    ) -> None:
         """Keep what these inputs resolved to, for the next launch with the same inputs (0600,
-        written whole; a cache dir that cannot be written costs that launch its head start)."""
-        record = LaunchRecord(str(config_path), _file_digest(config_path), str(account_cache), read_only, keymap)
+        written whole; a cache dir that cannot be written costs that launch its head start).
+        ``config_digest`` is ``config_digest(config_path)`` taken before the config was read:
+        a config changed meanwhile voids the record instead of passing for the one read."""
+        record = LaunchRecord(str(config_path), config_digest, str(account_cache), read_only, keymap)
         path = self.record_path
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if path.parent.stat().st_uid == os.getuid():
+                path.parent.chmod(0o700)  # a folder others can write into would void every record
             fd, temporary = tempfile.mkstemp(prefix=".launch-", suffix=".json", dir=path.parent)
             try:
                 os.fchmod(fd, 0o600)
@@ -132,7 +155,38 @@ class LaunchInputs:
             pass
 
 
-def _file_digest(path: Path) -> str | None:
+def _without_secrets(args: list[str]) -> tuple[str, ...]:
+    """The arguments with an access key's value counted as given (see ``UNDIGESTED_OPTIONS``)."""
+    kept: list[str] = []
+    for arg in args:
+        if kept and kept[-1] in UNDIGESTED_OPTIONS:
+            kept.append("(set)")
+        elif arg.startswith(tuple(f"{option}=" for option in UNDIGESTED_OPTIONS)):
+            kept.append(arg.split("=", 1)[0] + "=(set)")
+        else:
+            kept.append(arg)
+    return tuple(kept)
+
+
+def _read_own_file(path: Path) -> str:
+    """``path``'s text if it is a regular file (not a link) of at most ``RECORD_LIMIT`` bytes,
+    owned by this user in a folder of this user's, neither writable by others; else OSError."""
+    folder = path.parent.stat()
+    if folder.st_uid != os.getuid() or folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise PermissionError(f"{path.parent} is not this user's alone")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise PermissionError(f"{path} is not this user's alone")
+        data = file.read(RECORD_LIMIT + 1)
+    if len(data) > RECORD_LIMIT:
+        raise ValueError(f"{path} is larger than a launch record")
+    return data.decode("utf-8")
+
+
+def config_digest(path: Path) -> str | None:
+    """SHA-256 of the config file's bytes (None when there is none)."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
@@ -172,6 +226,11 @@ def _fast_path(inputs: LaunchInputs, record: LaunchRecord) -> bool:
     if app.normal_path_needed:
         inputs.forget()
         return False
+    if app.startup is not None:  # printed before the TUI on the normal path; here, once it has left
+        from voipbin_tui.terminal_text import one_line
+
+        for warning in app.startup.warnings:
+            print(one_line(warning), file=sys.stderr)
     return True
 
 

@@ -182,22 +182,32 @@ def test_a_second_launch_draws_the_list_last_seen_from_its_record_then_the_fresh
     record = json.loads(record_path.read_text())
     cache = Path(record["account_cache"])
     assert cache.parent == home / ".local/share/voipbin-tui/cache"
-    # the record decides the first frame: a key only it binds shows that the launcher drew it
-    # (the normal path reads the keys from config.toml, which binds none)
-    record["keymap"] = {"app.quit": "x"}
-    record_path.write_text(json.dumps(record))
     kept = json.loads(cache.read_text())
     kept["accounts"][0]["name"] = "Gone since last run"
     cache.write_text(json.dumps(kept))
 
     start_tui(tmux, tmp_path)
     first = tmux.wait_for("last seen")
-    assert "Gone since last run" in first and "x Quit" in first, first
+    assert "Gone since last run" in first, first
     fresh = tmux.wait_for("WhatsApp Customer")
     assert "Gone since last run" not in fresh
-    tmux.wait_for("3 accounts")
+    tmux.wait_for("nothing yet")
     assert "last seen" not in tmux.screen()
-    assert quit_and_wait(tmux, exit_file, key="x") == "0"
+    assert quit_and_wait(tmux, exit_file) == "0"
+
+    # the list the record names is what the first frame draws (the normal path reads the
+    # target's own): another one, named by hand, shows that the launcher drew it, and that
+    # the resolved target's list replaces it
+    elsewhere = tmp_path / "elsewhere" / "cache" / "accounts-sandbox.json"
+    elsewhere.parent.mkdir(parents=True)
+    kept["accounts"][0]["name"] = "From the record"
+    elsewhere.write_text(json.dumps(kept))
+    record_path.write_text(json.dumps({**json.loads(record_path.read_text()), "account_cache": str(elsewhere)}))
+    start_tui(tmux, tmp_path)
+    assert "From the record" in tmux.wait_for("last seen")
+    assert "From the record" not in tmux.wait_for("WhatsApp Customer")
+    assert quit_and_wait(tmux, exit_file) == "0"
+    assert json.loads(record_path.read_text())["account_cache"] == str(cache)  # renewed as resolved
 
 
 def test_a_changed_config_takes_the_normal_path(tmux: Tmux, tmp_path: Path) -> None:
@@ -245,3 +255,22 @@ def test_a_config_error_reads_and_exits_as_it_always_did(tmux: Tmux, tmp_path: P
     assert wait_for_exit(exit_file) == "2"
     assert expected in tmux.wait_for("error:")
     assert not launch_records(home)  # the record that led astray is gone
+
+
+def test_warnings_about_the_config_reach_stderr_also_when_a_record_drew_the_tui(tmux: Tmux, tmp_path: Path) -> None:
+    """The normal path prints them before the TUI takes the terminal; from a record they come
+    once it has left it (and as toasts in it, either way)."""
+    config = tmp_path / "config.toml"
+    config.write_text("# readable by anyone\n")
+    config.chmod(0o644)
+    home, exit_file = start_tui(tmux, tmp_path, VOIPBIN_TUI_CONFIG=str(config))
+    tmux.wait_for("3 accounts")
+    assert quit_and_wait(tmux, exit_file) == "0"
+    assert launch_records(home)
+
+    start_tui(tmux, tmp_path, VOIPBIN_TUI_CONFIG=str(config), keep_pane=True)
+    tmux.wait_for("nothing yet")  # the inspector is connected: the command line has been resolved
+    tmux("send-keys", "-t", SESSION, "q")
+    assert wait_for_exit(exit_file) == "0"
+    after = tmux.wait_for("warning:").replace("\n", "")  # the terminal wraps the long line
+    assert f"warning: {config} is readable by other users" in after, after

@@ -158,7 +158,8 @@ async def test_from_a_launch_record_the_list_shows_before_the_command_line_is_re
     def resolve() -> Startup:  # on a thread: click, the config, the target
         resolving.set()
         resolved.wait(10)
-        return Startup(opener_for(sandbox), cache, notices=["warning: config.toml is readable by other users"])
+        notice = "warning: config.toml is readable by other users"
+        return Startup(opener_for(sandbox), cache, notices=[notice], keymap={"accounts.new": "N"}, read_only=True)
 
     app = VoipbinApp.resolved_later(resolve, read_only=True, keymap={"accounts.new": "N"}, account_cache=cache)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -195,6 +196,28 @@ async def test_a_record_whose_target_resolves_to_another_list_drops_its_rows_at_
         assert app.account_cache is actual
     assert actual.read() is not None  # the fresh list is kept where the resolved target keeps it
     assert [account.name for account in recorded.read().accounts] == [STALE.name]
+
+
+@pytest.mark.parametrize(
+    "resolved",
+    [{"keymap": {}, "read_only": False}, {"keymap": {"app.quit": "x"}, "read_only": True}],
+    ids=["keys", "read-only"],
+)
+async def test_a_record_whose_keys_or_read_only_were_not_these_starts_over(
+    sandbox: EmbeddedBackend, tmp_path: Path, resolved: dict
+) -> None:
+    """The config (keys) or the environment changed in a way the record did not see: the first
+    frame's keys or read-only are not what the command line says, so the TUI is not kept."""
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    app = VoipbinApp.resolved_later(
+        lambda: Startup(opener_for(sandbox), cache, **resolved),
+        read_only=False,
+        keymap={"app.quit": "x"},
+        account_cache=cache,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.normal_path_needed)
+    assert app.connection is None
 
 
 async def test_a_record_that_does_not_resolve_closes_the_app_for_the_normal_path(tmp_path: Path) -> None:

@@ -61,6 +61,10 @@ class Startup:
     open_connection: ConnectionOpener
     account_cache: AccountCache | None
     notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Also printed on stderr once the TUI has left the terminal (the notices' first lines)."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    read_only: bool = False
 
 
 StartupResolver = Callable[[], "Startup | None"]
@@ -126,6 +130,8 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         self._open_connection: ConnectionOpener | None = open_connection
         self._resolve_startup: StartupResolver | None = None
         self.normal_path_needed = False
+        self.startup: Startup | None = None
+        """What the command line resolved to after the first frame (from a launch record)."""
         """The launch record's command line did not resolve to this TUI: the app closed, and the
         command is to run as it would have without a record."""
         self._exit_stack = AsyncExitStack()
@@ -234,10 +240,13 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         except Exception:  # the command, run normally, says what is wrong as it always has
             log.exception("resolving the command line after the first frame failed")
             startup = None
+        if startup is not None and (startup.keymap != self._configured_keys or startup.read_only != self.read_only):
+            startup = None  # the first frame's keys or read-only were not these: start over, as without a record
         if startup is None:
             self.normal_path_needed = True
             self.exit()
             return None
+        self.startup = startup
         self._resolve_startup = None
         self._open_connection = startup.open_connection
         if (
