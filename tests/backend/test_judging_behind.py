@@ -4,6 +4,7 @@ verdict, a restart judges what was left, and a worker that dies is replaced."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 import signal
@@ -24,7 +25,7 @@ from voipbin_tui.api.feed import CapturedRequest
 from voipbin_tui.backend.delivery import Delivery
 from voipbin_tui.backend.seed import SEED_PHONE_NUMBER_ID, SEED_WHATSAPP_APP_SECRET
 from voipbin_tui.backend.server import EmbeddedBackend, start_embedded
-from voipbin_tui.backend.store import QUEUE_FILENAME
+from voipbin_tui.backend.store import DATABASE_FILENAME, QUEUE_FILENAME, StoreError
 from voipbin_tui.protocols import HookVerdict, build_text_message_payload, sign_hub_signature
 
 pytestmark = pytest.mark.slow  # each test starts worker processes
@@ -304,3 +305,104 @@ def test_a_worker_that_does_not_start_in_time_leaves_the_judging_to_the_server(
     account_id = _whatsapp_account(backend)
     assert _post(backend, account_id, "wamid.judged-here") == 200
     assert _verdicts(backend)["wamid.judged-here"] == HookVerdict.OK
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _committed_without_report(data_dir: Path) -> None:
+    """What a worker killed between its COMMIT and its report leaves: the database says one
+    more request is judged than the server was told."""
+    with sqlite3.connect(data_dir / DATABASE_FILENAME) as db:
+        db.execute("UPDATE judged_up_to SET unjudged_id = unjudged_id + 1")
+    db.close()
+
+
+@pytest.mark.parametrize("deaths_left", [2, 0], ids=["replaced", "then-judged-here"])
+def test_a_batch_committed_and_never_reported_leaves_the_server_neither_spinning_nor_stuck(
+    behind: Callable[..., EmbeddedBackend],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    deaths_left: int,
+) -> None:
+    monkeypatch.setattr(judging_behind, "MAX_DEATHS", deaths_left + 1)
+    backend = behind()
+    assert backend.judging is not None
+    account_id = _whatsapp_account(backend)
+    assert _post(backend, account_id, "wamid.one") == 200
+    _wait_for(lambda: "wamid.one" in _verdicts(backend), "the first verdict")
+    worker = _worker_pid(backend)
+    os.kill(worker, signal.SIGSTOP)
+    assert _post(backend, account_id, "wamid.lost-report") == 200
+    _committed_without_report(tmp_path)
+    with caplog.at_level(logging.ERROR):
+        os.kill(worker, signal.SIGKILL)
+        _wait_for(lambda: backend.judging.worker_pid != worker, "the server to notice")  # type: ignore[union-attr]
+        time.sleep(2.0)  # a replacement is started and ready
+        started = time.monotonic()
+        httpx.get(f"{backend.api_url}/conversation_accounts", cookies={"accesskey": ACCESSKEY}, timeout=30)
+        assert time.monotonic() - started < 1.0  # nothing left to wait for
+        if deaths_left:
+            replacement = _worker_pid(backend)
+            before = _cpu_seconds(replacement)
+            time.sleep(1.0)
+            assert _cpu_seconds(replacement) - before < 0.2  # not woken again and again
+        assert _post(backend, account_id, "wamid.after") == 200
+        assert _verdicts(backend).get("wamid.after") == HookVerdict.OK
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and "stopped" not in r.getMessage()]
+
+
+def test_a_post_judged_before_its_answer_comes_after_the_ones_answered_before_it(
+    behind: Callable[..., EmbeddedBackend],
+) -> None:
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    worker = _worker_pid(backend)
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        assert _post(backend, account_id, "wamid.queued") == 200
+        body = build_text_message_payload(phone_number_id=SEED_PHONE_NUMBER_ID, text="page", wamid="wamid.page")
+        with httpx.Client(timeout=30) as http, concurrent.futures.ThreadPoolExecutor(1) as pool:
+            refused = pool.submit(
+                http.post,
+                f"{backend.base_url}{hook_path(account_id)}",
+                content=body,
+                headers={"Origin": "https://x.example"},
+            )
+            time.sleep(0.3)
+            assert not refused.done()  # it waits for the one answered before it
+            os.kill(worker, signal.SIGCONT)
+            assert refused.result().status_code == 403
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    assert [(r.summary.wamid, r.verdict) for r in _captured(backend)] == [
+        ("wamid.queued", HookVerdict.OK),
+        (None, HookVerdict.CROSS_SITE),  # a browser's POST is not read
+    ]
+
+
+def test_a_worker_that_hangs_is_replaced(
+    behind: Callable[..., EmbeddedBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(judging_behind, "WORKER_HANG_SECONDS", 0.5)
+    backend = behind()
+    account_id = _whatsapp_account(backend)
+    hung = _worker_pid(backend)
+    os.kill(hung, signal.SIGSTOP)  # alive, and silent
+    assert _post(backend, account_id, "wamid.behind-a-hung-worker") == 200
+    assert _verdicts(backend).get("wamid.behind-a-hung-worker") == HookVerdict.OK
+    assert _worker_pid(backend) != hung
+
+
+def test_a_queue_file_that_is_not_a_database_is_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / QUEUE_FILENAME).write_bytes(os.urandom(8192))
+    for judge_behind in (True, False):  # served, or embedded with what a served one left
+        with pytest.raises(StoreError) as refused:
+            start_embedded(tmp_path, accesskey=ACCESSKEY, judge_behind=judge_behind)
+        message = str(refused.value)
+        assert "\n" not in message and str(tmp_path / QUEUE_FILENAME) in message
+        assert "is not a voipbin-tui database" in message and "move it away" in message

@@ -90,6 +90,8 @@ async def deliver_at_hook(backend: BackendContext, delivery: Delivery, scope: Sc
         except Backlogged:  # nothing stored: the sender retries
             return Answer(503, [(b"content-length", b"0"), (b"retry-after", b"1")])
         return Answer.empty(200)
+    if backend.judging is not None:
+        await backend.judging.caught_up()  # after the requests answered before it, in order
     return Answer.recorded(await deliver_to_account(backend, delivery, account_ref))
 
 

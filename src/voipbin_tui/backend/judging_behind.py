@@ -57,8 +57,10 @@ waits for the judging to make room (a flood the judging cannot keep up with is s
 its pace, and the queue file stays bounded)."""
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
-READY = -1
-"""What the worker reports once it has started (then batches, then 0 when nothing is left)."""
+WORKER_HANG_SECONDS = 60.0
+"""A worker woken that reports nothing for this long is taken for hung: killed and replaced."""
+LOCKED_RETRY_SECONDS = 0.05
+"""How soon the worker tries a batch again while another process holds the database."""
 BUSY_RETRY_SECONDS = 0.001
 """How soon a commit to the queue is tried again while its checkpoint holds the file."""
 
@@ -109,6 +111,8 @@ class JudgingBehind:
         self._in_process: asyncio.Task[None] | None = None
         self._judging_here = False
         self._stopping = False
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._worker_ready = False
         self._ready: asyncio.Future[None] = self._loop.create_future()
 
     @property
@@ -196,6 +200,8 @@ class JudgingBehind:
         """Let the worker finish its batch and end; what is still unjudged stays for the next
         start."""
         self._stopping = True
+        self._woken = False
+        self._watch_worker()  # no watchdog left behind
         self._release_waiters(everyone=True)
         if self._in_process is not None:
             self._in_process.cancel()
@@ -265,6 +271,7 @@ class JudgingBehind:
         process.start()
         theirs.close()
         self._process, self._connection = process, ours
+        self._worker_ready = False
         self._woken = False
         self._loop.add_reader(ours.fileno(), self._read_reports)
         self._wake(force=True)
@@ -280,10 +287,28 @@ class JudgingBehind:
         if not force and self._newest_judged >= self._newest_stored:
             return
         self._woken = True
+        self._watch_worker()
         try:
             self._connection.send_bytes(b"w")
         except OSError:
             self._worker_gone()
+
+    def _watch_worker(self) -> None:
+        """While the worker is woken, expect a report within ``WORKER_HANG_SECONDS`` (while it
+        starts, its first within ``START_TIMEOUT``)."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        if self._woken and self._process is not None:
+            limit = WORKER_HANG_SECONDS if self._worker_ready else START_TIMEOUT
+            self._watchdog = self._loop.call_later(limit, self._worker_hung)
+
+    def _worker_hung(self) -> None:
+        self._watchdog = None
+        if self._process is not None and self._process.is_alive():
+            limit = WORKER_HANG_SECONDS if self._worker_ready else START_TIMEOUT
+            log.warning("the judging worker reported nothing for %.0f s: stopping it", limit)
+            self._process.kill()  # its pipe then ends, and it is replaced (see _worker_gone)
 
     def _read_reports(self) -> None:
         connection = self._connection
@@ -291,14 +316,18 @@ class JudgingBehind:
             return
         try:
             while connection.poll():
-                last_id, first_seq, last_seq = connection.recv()
-                if last_id == READY:
+                report = connection.recv()
+                if report[0] == "ready":
+                    self._worker_ready = True
+                self._watch_worker()
+                if report[0] == "ready":
                     if not self._ready.done():
                         self._ready.set_result(None)
-                elif last_id:
-                    self._judged(JudgedBatch(last_id=last_id, first_seq=first_seq, last_seq=last_seq))
-                else:  # the worker found nothing more to judge and waits for a wake
+                elif report[0] == "judged":
+                    self._judged(JudgedBatch(last_id=report[1], first_seq=report[2], last_seq=report[3]))
+                else:  # "idle": nothing left past what it says is judged; it waits for a wake
                     self._woken = False
+                    self._advance(report[1])
                     self._wake()
         except (EOFError, OSError):
             self._worker_gone()
@@ -306,6 +335,8 @@ class JudgingBehind:
     def _worker_gone(self) -> None:
         process, connection = self._process, self._connection
         self._process = self._connection = None
+        self._woken = False
+        self._watch_worker()
         if connection is not None:
             self._loop.remove_reader(connection.fileno())
             connection.close()
@@ -313,6 +344,9 @@ class JudgingBehind:
             process.join(1.0)
         if self._stopping:
             return
+        # It may have committed a batch it did not live to report: the database says.
+        self._advance(self._backend.read(Store.judged_up_to))
+        self._backend.arrivals.announce(self._backend.read(Store.latest_seq))
         now = time.monotonic()
         self._deaths = [*(death for death in self._deaths if now - death < DEATH_WINDOW), now]
         code = process.exitcode if process is not None else None
@@ -342,32 +376,28 @@ class JudgingBehind:
             self._in_process = self._loop.create_task(self._judge_here_until_caught_up())
 
     async def _judge_here_until_caught_up(self) -> None:
+        queue = self._queue
         while self._newest_judged < self._newest_stored and not self._stopping:
-            requests = self._queue.after(self._newest_judged, BATCH)
-            if not requests:
-                break
             try:
+                # What is judged is read in the batch's own transaction, as the worker does.
                 batch = await self._backend.write(
-                    lambda store, requests=requests: judge_unjudged(store, requests, new_id=uuid4)  # type: ignore[misc]
+                    lambda store: judge_unjudged(store, queue.after(store.judged_up_to(), BATCH), new_id=uuid4)
                 )
             except Exception:
                 log.exception("judging stored requests failed; trying again at the next request")
                 return
+            if not batch.last_id:
+                self._advance(self._backend.read(Store.judged_up_to))
+                break
             self._judged(batch)
             await asyncio.sleep(0)  # let requests in between batches
 
     # -- reports ---------------------------------------------------------------------------
 
     def _judged(self, batch: JudgedBatch) -> None:
-        self._newest_judged = max(self._newest_judged, batch.last_id)
-        self._forget_up_to = self._newest_judged
-        while self._backlog and self._backlog[0][0] <= self._newest_judged:
-            self._backlog_bytes -= self._backlog.popleft()[1]
-        if self._room is not None:
-            self._room.set_result(None)
-            self._room = None
-        if self._newest_judged >= self._newest_stored:
-            self._commit_soon()  # caught up: the judged requests leave the queue now, else with the next ones stored
+        self._advance(batch.last_id)
+        if not batch.last_seq:
+            return  # nothing in it could be recorded
         self._backend.arrivals.announce(batch.last_seq)
         on_capture = self._backend.config.on_capture
         if on_capture is not None:
@@ -376,6 +406,21 @@ class JudgingBehind:
             )
             for capture in page.captures:
                 on_capture(capture)
+
+    def _advance(self, judged: int) -> None:
+        """Every request up to ``judged`` is judged: release what waited for it."""
+        if judged <= self._newest_judged:
+            return
+        self._newest_judged = judged
+        self._newest_stored = max(self._newest_stored, judged)
+        self._forget_up_to = self._newest_judged
+        while self._backlog and self._backlog[0][0] <= self._newest_judged:
+            self._backlog_bytes -= self._backlog.popleft()[1]
+        if self._room is not None:
+            self._room.set_result(None)
+            self._room = None
+        if self._newest_judged >= self._newest_stored:
+            self._commit_soon()  # caught up: the judged requests leave the queue now, else with the next ones stored
         self._release_waiters()
 
     def _release_waiters(self, *, everyone: bool = False) -> None:
@@ -406,8 +451,9 @@ class JudgedFirst:
 
 
 def work(data_dir: str, max_captured: int, max_capture_bytes: int, connection: Connection) -> None:
-    """The worker process: whenever woken, judge what is unjudged, batch by batch, reporting
-    each batch (``(last_id, first_seq, last_seq)``), then zeros once nothing is left."""
+    """The worker process: reports ``("ready",)``, then whenever woken judges what is unjudged,
+    batch by batch, reporting each (``("judged", last_id, first_seq, last_seq)``), then
+    ``("idle", judged)`` once nothing is left past ``judged``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c stops the server, which stops this
     logging.config.dictConfig(bounded_log_config())  # the server's log: escaped, bounded
     store = Store.open(
@@ -415,19 +461,29 @@ def work(data_dir: str, max_captured: int, max_capture_bytes: int, connection: C
     )
     queue = UnjudgedQueue.open(Path(data_dir), waits=True)
     try:
-        judged = store.judged_up_to()
-        connection.send((READY, 0, 0))
+        connection.send(("ready",))
         while True:
             try:
                 connection.recv_bytes()
             except (EOFError, OSError):
                 return  # the server is gone or stopping
-            while requests := queue.after(judged, BATCH):
-                with store.transaction():
-                    batch = judge_unjudged(store, requests, new_id=uuid4)
-                judged = batch.last_id
-                connection.send((batch.last_id, batch.first_seq, batch.last_seq))
-            connection.send((0, 0, 0))
+            while batch := _judge_next_batch(store, queue):
+                connection.send(("judged", batch.last_id, batch.first_seq, batch.last_seq))
+            connection.send(("idle", store.judged_up_to()))
     finally:
         queue.close()
         store.close()
+
+
+def _judge_next_batch(store: Store, queue: UnjudgedQueue) -> JudgedBatch | None:
+    """Judge the next batch past what the database says is judged (None when there is none),
+    waiting while another process holds the database."""
+    while True:
+        try:
+            with store.transaction():
+                requests = queue.after(store.judged_up_to(), BATCH)
+                return judge_unjudged(store, requests, new_id=uuid4) if requests else None
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            time.sleep(LOCKED_RETRY_SECONDS)

@@ -111,9 +111,9 @@ def judge_unjudged(store: Store, requests: list[UnjudgedRequest], *, new_id: Cal
         with store.savepoint():
             seqs = [_judge_and_record(store, request, new_id).seq for request in requests]
     except Exception:
-        seqs = [_judge_and_record_alone(store, request, new_id).seq for request in requests]
+        seqs = [seq for request in requests if (seq := _judge_and_record_alone(store, request, new_id))]
     store.mark_judged_up_to(requests[-1].id)
-    return JudgedBatch(last_id=requests[-1].id, first_seq=seqs[0], last_seq=seqs[-1])
+    return JudgedBatch(last_id=requests[-1].id, first_seq=seqs[0] if seqs else 0, last_seq=seqs[-1] if seqs else 0)
 
 
 def _judge_and_record(store: Store, request: UnjudgedRequest, new_id: Callable[[], UUID]) -> CaptureRecord:
@@ -124,17 +124,24 @@ def _judge_and_record(store: Store, request: UnjudgedRequest, new_id: Callable[[
     )
 
 
-def _judge_and_record_alone(store: Store, request: UnjudgedRequest, new_id: Callable[[], UUID]) -> CaptureRecord:
+def _judge_and_record_alone(store: Store, request: UnjudgedRequest, new_id: Callable[[], UUID]) -> int:
+    """The seq of the request's capture, judged in a unit of its own; when judging it fails,
+    recorded unprocessed; when even that fails, 0: it is skipped (and logged), never retried
+    for ever in front of the ones behind it."""
     try:
         with store.savepoint():
-            return _judge_and_record(store, request, new_id)
+            return _judge_and_record(store, request, new_id).seq
     except Exception as exc:
         log.exception("failed to process %s %s; recording it unprocessed", request.method, request.path)
         delivery = _as_received(request)
         account_id = addressed_account_id(request.account_ref)
-        return store.record_capture(
-            _capture(request.capture_id, delivery, account_id, unprocessed(delivery, exc), request.time)
-        )
+        try:
+            with store.savepoint():
+                capture = _capture(request.capture_id, delivery, account_id, unprocessed(delivery, exc), request.time)
+                return store.record_capture(capture).seq
+        except Exception:
+            log.exception("could not record %s %s at all; skipped", request.method, request.path)
+            return 0
 
 
 def _as_received(request: UnjudgedRequest) -> Delivery:

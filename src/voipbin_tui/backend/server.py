@@ -43,7 +43,7 @@ from voipbin_tui.backend.runtime import (
     base_url_for,
     load_or_create_accesskey,
 )
-from voipbin_tui.backend.store import CaptureRecord, StoreError
+from voipbin_tui.backend.store import CaptureRecord, StoreError, UnjudgedQueue
 from voipbin_tui.terminal_text import one_line
 from voipbin_tui.traffic import verdict_label
 
@@ -87,6 +87,8 @@ def _prepare(data_dir: Path, accesskey: str | None, **settings: Any) -> BackendC
     key = SecretStr(accesskey) if accesskey else load_or_create_accesskey(data_dir)
     config = BackendConfig(data_dir=data_dir, accesskey=key, **settings)
     open_store(config).close()
+    if config.judge_behind or UnjudgedQueue.exists(data_dir):
+        UnjudgedQueue.open(data_dir, waits=True).close()  # the requests answered and not judged yet
     return config
 
 

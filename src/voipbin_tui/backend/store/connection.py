@@ -105,7 +105,7 @@ class StoreConnection:
             create_private(path)
             connection = sqlite3.connect(path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(_unusable(path, exc)) from None
+            raise StoreError(unusable(path, exc)) from None
         try:
             store = cls(connection, **settings)
             store._set_up(initialize=initialize, serving=not auto_checkpoint)
@@ -113,7 +113,7 @@ class StoreConnection:
         except BaseException as exc:
             connection.close()
             if isinstance(exc, sqlite3.Error) and not isinstance(exc, StoreError):
-                raise StoreError(_unusable(path, exc)) from None
+                raise StoreError(unusable(path, exc)) from None
             raise
 
     def _set_up(self, *, initialize: Callable[[Self], None] | None, serving: bool) -> None:
@@ -272,7 +272,7 @@ def create_private(path: Path) -> None:
                     file.chmod(0o600)
 
 
-def _unusable(path: Path, error: OSError | sqlite3.Error) -> str:
+def unusable(path: Path, error: OSError | sqlite3.Error) -> str:
     """Why the database cannot be used, in one line that names the file and what to do."""
     if isinstance(error, OSError):
         return (

@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import ClassVar
 from uuid import UUID
 
-from voipbin_tui.backend.store.connection import StoreConnection, create_private
+from voipbin_tui.backend.store.connection import StoreConnection, StoreError, create_private, unusable
 
 QUEUE_FILENAME = "unjudged.sqlite3"
+QUEUE_LOG_LIMIT = 4 * 1024 * 1024
+"""The queue's log (WAL) is cut back to this once checkpointed: a burst of large bodies does
+not keep its disk."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,16 +78,23 @@ class UnjudgedQueue:
         commit while the file is locked (its checkpoint) fails at once instead of waiting: the
         serving process writes it from its event loop."""
         path = data_dir / QUEUE_FILENAME
-        create_private(path)
-        connection = sqlite3.connect(path, isolation_level=None)
+        try:
+            create_private(path)
+            connection = sqlite3.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(unusable(path, exc)) from None
         try:
             connection.execute("PRAGMA busy_timeout = 5000")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA wal_autocheckpoint = 0")  # a thread checkpoints (see checkpoints)
+            connection.execute(f"PRAGMA journal_size_limit = {QUEUE_LOG_LIMIT}")
             connection.execute("CREATE TABLE IF NOT EXISTS unjudged (id INTEGER PRIMARY KEY, request BLOB NOT NULL)")
             if not waits:
                 connection.execute("PRAGMA busy_timeout = 0")
+        except sqlite3.Error as exc:
+            connection.close()
+            raise StoreError(unusable(path, exc)) from None
         except BaseException:
             connection.close()
             raise
