@@ -210,7 +210,28 @@ def test_a_worker_that_dies_is_replaced_and_one_that_keeps_dying_is_done_without
     assert backend.judging.judging_here and backend.judging.worker_pid is None
     messages = [record.getMessage() for record in caplog.records]
     assert sum("starting another" in message for message in messages) == judging_behind.MAX_DEATHS - 1
-    assert any("judging in the server's own process from now on" in message for message in messages)
+    assert any("judging in the server's own process, and trying a worker again" in message for message in messages)
+
+
+def test_after_judging_in_its_own_process_for_a_while_the_server_tries_a_worker_again(
+    behind: Callable[..., EmbeddedBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(judging_behind, "MAX_DEATHS", 1)
+    monkeypatch.setattr(judging_behind, "DEATH_WINDOW", 0.5)
+    backend = behind()
+    assert backend.judging is not None
+    account_id = _whatsapp_account(backend)
+    first = _worker_pid(backend)
+    os.kill(first, signal.SIGKILL)
+    _wait_for(lambda: backend.judging.judging_here, "the server to judge itself")  # type: ignore[union-attr]
+    assert _post(backend, account_id, "wamid.judged-here-meanwhile") == 200
+    assert _verdicts(backend)["wamid.judged-here-meanwhile"] == HookVerdict.OK
+    _wait_for(lambda: backend.judging.worker_pid not in (None, first), "a worker again")  # type: ignore[union-attr]
+    assert not backend.judging.judging_here
+    assert _post(backend, account_id, "wamid.judged-by-the-worker-again") == 200
+    assert _verdicts(backend)["wamid.judged-by-the-worker-again"] == HookVerdict.OK
+    wamids = [r.summary.wamid for r in _captured(backend)]
+    assert wamids.count("wamid.judged-here-meanwhile") == 1  # judged once, by one of them
 
 
 def test_a_flood_the_judging_cannot_keep_up_with_waits_for_room_then_is_refused_not_lost(

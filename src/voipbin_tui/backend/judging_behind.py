@@ -15,8 +15,9 @@ Everything else the backend serves reads the sandbox as if the hook had judged b
 answering: a request other than a hook POST first waits (``caught_up``) until every request
 answered before it is judged, so a test message's conversation row is there when its sender
 looks. A worker that dies is started again, and judges what its predecessor left; after
-``MAX_DEATHS`` deaths within ``DEATH_WINDOW`` seconds the server judges in its own process from
-then on, and says so. What a killed backend left unjudged is judged when the next one starts.
+``MAX_DEATHS`` deaths within ``DEATH_WINDOW`` seconds the server judges in its own process, says
+so, and tries a worker again ``DEATH_WINDOW`` seconds later. What a killed backend left unjudged
+is judged when the next one starts.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class JudgingBehind:
                 "the judging worker did not start within %.0f s: judging in the server's own process", START_TIMEOUT
             )
             self._stop_worker()
-            self._judge_here_from_now_on()
+            self._judge_here_for_a_while()
 
     async def store(self, delivery: Delivery, account_ref: str) -> None:
         """Commit a hook request as it arrived, with the requests of this turn of the event
@@ -353,23 +354,34 @@ class JudgingBehind:
         if len(self._deaths) >= MAX_DEATHS:
             log.error(
                 "the judging worker stopped %d times within %.0f s (last exit code %s): judging in the "
-                "server's own process from now on",
+                "server's own process, and trying a worker again in %.0f s",
                 len(self._deaths),
                 DEATH_WINDOW,
                 code,
+                DEATH_WINDOW,
             )
-            self._judge_here_from_now_on()
+            self._judge_here_for_a_while()
             return
         log.warning("the judging worker stopped (exit code %s); starting another", code)
         self._start_worker()
 
     # -- in the server's process, when the worker keeps dying ------------------------------
 
-    def _judge_here_from_now_on(self) -> None:
+    def _judge_here_for_a_while(self) -> None:
         self._judging_here = True
         if not self._ready.done():
             self._ready.set_result(None)
         self._judge_here()
+        self._loop.call_later(DEATH_WINDOW, self._try_a_worker_again)
+
+    def _try_a_worker_again(self) -> None:
+        """Back to a worker (judging here meanwhile is safe: each batch reads what is judged in
+        its own transaction)."""
+        if self._stopping or not self._judging_here:
+            return
+        self._judging_here = False
+        self._deaths = []
+        self._start_worker()
 
     def _judge_here(self) -> None:
         if self._in_process is None or self._in_process.done():
