@@ -109,17 +109,17 @@ def judge_unjudged(store: Store, requests: list[UnjudgedRequest], *, new_id: Cal
         return JudgedBatch()
     try:
         with store.savepoint():
-            seqs = [_judge_and_record(store, request, new_id).seq for request in requests]
+            seqs = [_judge_and_record(store, request, new_id) for request in requests]
     except Exception:
         seqs = [seq for request in requests if (seq := _judge_and_record_alone(store, request, new_id))]
     store.mark_judged_up_to(requests[-1].id)
     return JudgedBatch(last_id=requests[-1].id, first_seq=seqs[0] if seqs else 0, last_seq=seqs[-1] if seqs else 0)
 
 
-def _judge_and_record(store: Store, request: UnjudgedRequest, new_id: Callable[[], UUID]) -> CaptureRecord:
+def _judge_and_record(store: Store, request: UnjudgedRequest, new_id: Callable[[], UUID]) -> int:
     delivery = _as_received(request)
     judgement = judge_in_sandbox(store, delivery, request.account_ref, now=request.time, new_id=new_id)
-    return store.record_capture(
+    return store.insert_capture(
         _capture(request.capture_id, delivery, addressed_account_id(request.account_ref), judgement, request.time)
     )
 
@@ -130,7 +130,7 @@ def _judge_and_record_alone(store: Store, request: UnjudgedRequest, new_id: Call
     for ever in front of the ones behind it."""
     try:
         with store.savepoint():
-            return _judge_and_record(store, request, new_id).seq
+            return _judge_and_record(store, request, new_id)
     except Exception as exc:
         log.exception("failed to process %s %s; recording it unprocessed", request.method, request.path)
         delivery = _as_received(request)
@@ -138,7 +138,7 @@ def _judge_and_record_alone(store: Store, request: UnjudgedRequest, new_id: Call
         try:
             with store.savepoint():
                 capture = _capture(request.capture_id, delivery, account_id, unprocessed(delivery, exc), request.time)
-                return store.record_capture(capture).seq
+                return store.insert_capture(capture)
         except Exception:
             log.exception("could not record %s %s at all; skipped", request.method, request.path)
             return 0

@@ -147,6 +147,11 @@ class Captures(StoreConnection):
 
     def record_capture(self, capture: CaptureRecord) -> CaptureRecord:
         """Store a captured request and return it with its ``seq``; prunes now and then."""
+        return replace(capture, seq=self.insert_capture(capture))
+
+    def insert_capture(self, capture: CaptureRecord) -> int:
+        """Store a captured request and return its ``seq`` (a copy of the record with it costs
+        the judging of a batch more than the copy is worth); prunes now and then."""
         headers = json.dumps(capture.headers)
         path = storable_text(capture.path)
         summary = storable_text(json.dumps(capture.summary, ensure_ascii=False))
@@ -188,7 +193,7 @@ class Captures(StoreConnection):
             self.prune(now=capture.time)
         seq = cursor.lastrowid
         assert seq is not None  # an INSERT into a rowid table always has one
-        return replace(capture, seq=seq)
+        return seq
 
     def get_capture(self, capture_id: UUID) -> CaptureRecord | None:
         """One captured request, with its body."""
