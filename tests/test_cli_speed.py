@@ -36,6 +36,7 @@ ours = (
     "voipbin_tui.api.sandbox_providers",
     "voipbin_tui.traffic",
     "voipbin_tui.workflows.hook_test",
+    "voipbin_tui.api.provider_http",
 )
 loaded += [name for name in ours if name in sys.modules]
 built = [model.__name__ for model in (Conversation, AccountDraft) if model.__pydantic_complete__]

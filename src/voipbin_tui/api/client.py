@@ -85,6 +85,9 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 """The most of one answer that is read: far over any page VoIPBIN or the backend sends (feed
 pages carry no bodies; one captured body is at most 3 MB), far under what would hurt."""
+CALL_DEADLINE_SECONDS = 20.0
+"""A call to a provider or a hook, answer read to its end: httpx's read timeout is per chunk, so
+a provider (or a proxy) trickling its answer would otherwise hold a check for ever."""
 CALL_DEADLINE_SLACK = 30.0
 """A call may take its read timeout plus this, whole: the read timeout alone is per chunk, so a
 server trickling a byte at a time would hold a call (and a screen, or a command) forever."""

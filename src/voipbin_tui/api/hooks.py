@@ -16,10 +16,15 @@ import httpx
 
 from voipbin_tui import __version__
 from voipbin_tui.api.account_types import provider_hook
-from voipbin_tui.api.client import DEFAULT_TIMEOUT, SAFE_METHODS, describe_transport_error, read_at_most
+from voipbin_tui.api.client import (
+    CALL_DEADLINE_SECONDS,
+    DEFAULT_TIMEOUT,
+    SAFE_METHODS,
+    describe_transport_error,
+    read_at_most,
+)
 from voipbin_tui.api.errors import ConnectionFailed, ReadOnlyRefused
 from voipbin_tui.api.models import Account
-from voipbin_tui.api.provider_http import CALL_DEADLINE_SECONDS
 
 DEFAULT_TEST_SENDER = "16505551234"
 DEFAULT_TEST_TEXT = "Hello from voipbin-tui"

@@ -23,13 +23,10 @@ import httpx
 from pydantic import SecretStr
 
 from voipbin_tui import __version__
-from voipbin_tui.api.client import describe_transport_error, read_at_most
+from voipbin_tui.api.client import CALL_DEADLINE_SECONDS, describe_transport_error, read_at_most
 from voipbin_tui.api.errors import VoipbinError
 
 PROVIDER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-CALL_DEADLINE_SECONDS = 20.0
-"""The whole call, answer read to its end: httpx's read timeout is per chunk, so a provider
-(or a proxy) trickling its answer would otherwise hold a check for ever."""
 ANSWER_BYTES_LIMIT = 1 << 20
 """Bytes of an answer read at most: the provider answers the doctor reads are a few hundred
 bytes; more is not read into memory."""
