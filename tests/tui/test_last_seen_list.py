@@ -23,6 +23,7 @@ from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.config import SandboxTarget
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import LAST_SEEN_REFUSAL, Startup, VoipbinApp
+from voipbin_tui.tui.screens.accounts import AccountsScreen
 
 from .conftest import accounts_screen, opener_for, screen_text, toasts, wait_for_accounts, wait_until
 
@@ -272,3 +273,30 @@ async def test_the_flows_and_the_first_page_are_asked_for_at_once(sandbox: Embed
         await wait_for_accounts(pilot)
         text = screen_text(pilot)
         assert "Support triage" in text and "SMS alerts" in text  # flow names from the flows asked at once
+
+
+async def test_from_a_launch_record_the_command_line_waits_for_the_list_to_be_drawn(tmp_path: Path) -> None:
+    """Resolving imports click, pydantic and httpx on the same core: started before the list
+    last seen is on screen, it holds that list back. The home screen says when it is drawn (its
+    table laid out at its size, the cached rows in it), and resolving starts after that."""
+    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
+    cache.write([STALE], {})
+    home_when_resolving: list[bool] = []
+    app: VoipbinApp
+
+    def resolve() -> None:
+        home_when_resolving.append(accounts_home(app).drawn.is_set())
+        return None
+
+    app = VoipbinApp.resolved_later(resolve, read_only=False, keymap={}, account_cache=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        home = accounts_screen(pilot)
+        await wait_until(pilot, home.drawn.is_set)
+        table = home.accounts_table.table
+        assert table.size.width > 0 and table.row_count == 1
+        await wait_until(pilot, lambda: app.normal_path_needed)
+    assert home_when_resolving == [True]
+
+
+def accounts_home(app: VoipbinApp) -> AccountsScreen:
+    return next(screen for screen in app.screen_stack if isinstance(screen, AccountsScreen))

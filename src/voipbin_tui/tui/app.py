@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -80,6 +80,8 @@ _ACTION_NAMES = {
     "send_test": "sending test messages",
     "replay_request": "replaying requests",
 }
+FIRST_FRAME_WAIT = 1.0
+"""At most this long (seconds) the command line waits for the first frame to be drawn."""
 LAST_SEEN_REFUSAL = "This is the list last seen: wait a moment for the fresh one."
 ERROR_TOAST_SECONDS = 10
 UNEXPECTED_TOAST_SECONDS = 30
@@ -211,7 +213,8 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         if self._configured_keys:
             self.set_keymap(self._configured_keys)
         self.sub_title = "connecting…"
-        self.push_screen(AccountsScreen())
+        self._home = AccountsScreen()
+        self.push_screen(self._home)
         for notice in self._notices:  # e.g. a config file others can read: said before the TUI hid it
             self.notify(notice, severity="warning", timeout=20, markup=False)
         self._connect()
@@ -234,7 +237,12 @@ class VoipbinApp(ExplainsRefusals, App[None]):
         resolve = self._resolve_startup
         if resolve is None:
             return self._open_connection
-        await self.screen.wait_for_refresh()
+        with suppress(TimeoutError):  # not before: its imports would hold the list back (one core, the GIL)
+            await asyncio.wait_for(self._home.drawn.wait(), FIRST_FRAME_WAIT)
+        import sys as _s
+
+        shot = self.export_screenshot()
+        print("PAINTED has rows:", "SMS alerts" in shot, "last seen" in shot, file=_s.__stderr__)
         try:
             startup = await asyncio.to_thread(resolve)
         except Exception:  # the command, run normally, says what is wrong as it always has

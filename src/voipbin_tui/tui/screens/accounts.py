@@ -7,6 +7,7 @@ saves to the table, and keeps the inspector on the selected account.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
@@ -74,6 +75,14 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
         Binding("i", "inspector", "Inspector", id="accounts.inspector", tooltip="Focus the inspector, or hide it"),
         Binding("escape", "clear_filter", "Clear filter", id="accounts.clear_filter"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn = asyncio.Event()
+        """Set once the list (the one last seen, if any) has been drawn at its size."""
+
+    def on_accounts_table_drawn(self, _: AccountsTable.Drawn) -> None:
+        self.drawn.set()
 
     def compose(self) -> ComposeResult:
         yield FittingHeader()

@@ -57,6 +57,10 @@ class AccountsTable(AppAccess, Vertical):
     """When the list on screen was kept, while it is the one from the last run (the account
     cache); None once the backend's list replaced it."""
 
+    class Drawn(Message):
+        """The table has been drawn at its size for the first time (with the list last seen, if
+        any): what a launch waits for before it imports the rest."""
+
     class Highlighted(Message):
         """The account under the cursor may have changed (moved, filtered, reloaded)."""
 
@@ -74,6 +78,7 @@ class AccountsTable(AppAccess, Vertical):
         self._retry_timer: Timer | None = None
         self._had_selection = False
         self._state_message: str | None = None
+        self._drawn_told = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="banner", markup=False)
@@ -328,6 +333,9 @@ class AccountsTable(AppAccess, Vertical):
     @on(VirtualTable.Resized, "#accounts")
     def _table_resized(self, event: VirtualTable.Resized) -> None:
         self._layout_columns(event.width)
+        if not self._drawn_told:  # laid out at its size: the rows are in the next frame
+            self._drawn_told = True
+            self.call_after_refresh(self.post_message, self.Drawn())
 
     @on(VirtualTable.RowHighlighted, "#accounts")
     def _selection_moved(self) -> None:
