@@ -31,7 +31,7 @@ from tests.backend.conftest import (
 from tests.hostile_text import HOSTILE, assert_terminal_safe
 from voipbin_tui.api import VoipbinClient
 from voipbin_tui.api.feed import FeedClient
-from voipbin_tui.backend.connections import ConnectionLimits, bounded_log_config
+from voipbin_tui.backend.connections import KEEP_ALIVE_SECONDS, ConnectionLimits, bounded_log_config
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.protocols import HookVerdict, build_text_message_payload, sign_hub_signature
 
@@ -532,3 +532,9 @@ def test_the_server_log_shows_what_a_sender_chose_escaped() -> None:
         logger.removeHandler(handler)
     assert "failed to process POST /v1.0/x/\\x1b]0;PWNED\\x07" in stream.getvalue()
     assert_terminal_safe(stream.getvalue())
+
+
+def test_idle_connections_outlive_the_clients_idle_expiry() -> None:
+    """A server that drops an idle connection when the client may just be reusing it loses that
+    request (a ReadError; a PUT is not retried): the clients must always give up first."""
+    assert KEEP_ALIVE_SECONDS >= httpx.Limits().keepalive_expiry + 3

@@ -52,8 +52,11 @@ DEFAULT_SEND_TIMEOUT = 10.0
 some within milliseconds."""
 DISCARD_SECONDS = 2.0
 """How long the rest of a refused body is read and discarded before the connection ends."""
-KEEP_ALIVE_SECONDS = 5
-"""How long an idle keep-alive connection is kept open for a next request."""
+KEEP_ALIVE_SECONDS = 10
+"""How long an idle keep-alive connection is kept open for a next request: longer than the 5 s
+after which httpx's clients (ours, the doctor's, most scripts') drop an idle connection, so a
+client never sends on a connection the server is closing at that moment (at an equal 5 s, a
+PUT after an idle pause now and then failed with a ReadError under load)."""
 RESERVED_DESCRIPTORS = 64
 """File descriptors kept for the database, the log and outgoing connections (the relay)."""
 
