@@ -239,10 +239,6 @@ class VoipbinApp(ExplainsRefusals, App[None]):
             return self._open_connection
         with suppress(TimeoutError):  # not before: its imports would hold the list back (one core, the GIL)
             await asyncio.wait_for(self._home.drawn.wait(), FIRST_FRAME_WAIT)
-        import sys as _s
-
-        shot = self.export_screenshot()
-        print("PAINTED has rows:", "SMS alerts" in shot, "last seen" in shot, file=_s.__stderr__)
         try:
             startup = await asyncio.to_thread(resolve)
         except Exception:  # the command, run normally, says what is wrong as it always has
