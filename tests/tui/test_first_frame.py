@@ -7,13 +7,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
+from textual.app import ComposeResult
 from textual.widgets._footer import FooterKey
 
 from tests.tui.conftest import accounts_screen, opener_for, wait_for_accounts, wait_until
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import VoipbinApp
+from voipbin_tui.tui.screens.accounts import AccountsScreen
 from voipbin_tui.tui.widgets.footer import KeyFooter
+from voipbin_tui.tui.widgets.inspector import InspectorPane
 
 
 def gated_app(backend: EmbeddedBackend, gate: asyncio.Event) -> VoipbinApp:
@@ -49,3 +53,32 @@ async def test_the_footer_lays_its_keys_out_once_at_start_and_follows_later_chan
         await wait_until(pilot, lambda: not check_key(footer).has_class("-disabled"))
         await pilot.resize_terminal(60, 30)
         await wait_until(pilot, lambda: "Inspector" not in [key.description for key in footer.query(FooterKey)])
+
+
+async def test_the_inspector_pane_comes_right_after_the_first_frame_and_works(
+    sandbox: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    composed_after_the_frame: list[bool] = []
+    compose = InspectorPane.compose
+
+    def recording_compose(pane: InspectorPane) -> ComposeResult:
+        screen = pane.screen
+        composed_after_the_frame.append(isinstance(screen, AccountsScreen) and screen.drawn.is_set())
+        return compose(pane)
+
+    monkeypatch.setattr(InspectorPane, "compose", recording_compose)
+    gate = asyncio.Event()
+    async with gated_app(sandbox, gate).run_test(size=(120, 30)) as pilot:
+        screen = accounts_screen(pilot)
+        await wait_until(pilot, lambda: screen.inspector.is_mounted)  # without waiting for the connection
+        assert composed_after_the_frame == [True]
+        gate.set()
+        await wait_for_accounts(pilot)
+        pane = screen.inspector
+        assert pane.parent is screen and screen.children.index(pane) == 2  # under the table, above the footer
+        assert pane.region.height >= 6
+        await wait_until(pilot, lambda: pane.connected)
+        account = screen.selected_account()
+        assert account is not None and pane._account_id == str(account.id)  # it follows the selection
+        await pilot.press("i")
+        assert pane.has_focus_within

@@ -3,6 +3,10 @@
 The table (``AccountsTable``: loading, filter, sort, states) and its data (``AccountIndex``)
 live in their own modules; this screen binds the keys, hands the app's connection events and
 saves to the table, and keeps the inspector on the selected account.
+
+The inspector pane is mounted right after the first frame (the list is drawn without it): it
+has nothing to show before the connection, and composing, styling and drawing it was a sixth
+of that frame's work.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from voipbin_tui.tui.account_index import AccountIndex
 from voipbin_tui.tui.messages import (
@@ -80,15 +85,35 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
         super().__init__()
         self.drawn = asyncio.Event()
         """Set once the list (the one last seen, if any) has been drawn at its size."""
+        self._inspector = InspectorPane(id="inspector")
+        self._inspector_mounting: AwaitMount | None = None
+        self._followed: tuple[str, str] | None = None
+        """The account the pane is to follow once it is mounted."""
 
     def on_accounts_table_drawn(self, _: AccountsTable.Drawn) -> None:
         self.drawn.set()
+        self.mount_inspector()
 
     def compose(self) -> ComposeResult:
         yield FittingHeader()
         yield AccountsTable(id="accounts-view")
-        yield InspectorPane(id="inspector")
         yield KeyFooter()
+
+    def mount_inspector(self) -> AwaitMount:
+        """Mount the inspector pane under the table, once (awaitable: it is mounted then)."""
+        if self._inspector_mounting is None:
+            self._inspector_mounting = self.mount(self._inspector, after=self.accounts_table)
+            self.call_later(self._follow_once_mounted)
+        return self._inspector_mounting
+
+    async def _follow_once_mounted(self) -> None:
+        await self.mount_inspector()
+        self._follow_in_inspector()
+
+    def _follow_in_inspector(self) -> None:
+        """The pane follows the selected account (once it is mounted; until then, it is kept)."""
+        if self._followed is not None and self._inspector.is_mounted:
+            self._inspector.follow_account(*self._followed)
 
     @property
     def accounts_table(self) -> AccountsTable:
@@ -105,7 +130,8 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
 
     @property
     def inspector(self) -> InspectorPane:
-        return self.query_one(InspectorPane)
+        """The pane (mounted right after the first frame: see ``mount_inspector``)."""
+        return self._inspector
 
     @property
     def loaded(self) -> bool:
@@ -118,12 +144,13 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
     def on_connect_failed(self, message: ConnectFailed) -> None:
         self.accounts_table.connect_error = message.reason
 
-    def on_connection_ready(self, _: ConnectionReady) -> None:
+    async def on_connection_ready(self, _: ConnectionReady) -> None:
         """The one load at start: the screen is on the stack before the app connects, so this
         reaches it even when connecting was quicker than mounting (a load on mount as well was
         a second list request, cancelling the first)."""
         self.accounts_table.connect_error = None
         self.accounts_table.load_accounts()
+        await self.mount_inspector()  # connecting can be quicker than the first frame
         app = self.voipbin_app
         if app.feed is not None:
             key_hint = app.connection.inspector_key_hint if app.connection is not None else None
@@ -152,15 +179,17 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
     def _inspector_follows_selection(self, event: AccountsTable.Highlighted) -> None:
         account = event.account
         if account is not None:
-            self.inspector.follow_account(str(account.id), account.name or str(account.id))
+            self._followed = (str(account.id), account.name or str(account.id))
+            self._follow_in_inspector()
 
     async def open_account(self, account_id: UUID) -> None:
         """Select an account (clearing a filter that hides it) and open its detail."""
         if self.accounts_table.select(account_id):
             await self.app.run_action("app.open_account")
 
-    def action_inspector(self) -> None:
+    async def action_inspector(self) -> None:
         """Focus the inspector; if it has focus already, hide it (i again brings it back)."""
+        await self.mount_inspector()
         pane = self.inspector
         if pane.has_class("-hidden"):
             pane.remove_class("-hidden")
