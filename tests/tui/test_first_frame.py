@@ -37,16 +37,28 @@ def check_key(footer: KeyFooter) -> FooterKey:
     return next(key for key in footer.query(FooterKey) if key.action == "app.check_account")
 
 
-async def test_the_footer_lays_its_keys_out_once_at_start_and_follows_later_changes(
-    sandbox: EmbeddedBackend,
+async def test_the_footer_lays_its_keys_out_once_after_the_first_frame_and_follows_later_changes(
+    sandbox: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    keys_after_the_frame: list[bool] = []
+    compose = KeyFooter.compose
+
+    def recording_compose(footer: KeyFooter) -> ComposeResult:
+        keys = list(compose(footer))
+        screen = footer.screen
+        if keys:
+            keys_after_the_frame.append(isinstance(screen, AccountsScreen) and screen.drawn.is_set())
+        return iter(keys)
+
+    monkeypatch.setattr(KeyFooter, "compose", recording_compose)
     gate = asyncio.Event()
     async with gated_app(sandbox, gate).run_test(size=(120, 30)) as pilot:
         screen = accounts_screen(pilot)
-        await wait_until(pilot, screen.drawn.is_set)
-        await pilot.pause()
         footer = screen.query_one(KeyFooter)
-        assert footer.compositions == 1  # not once per change of focus, width and bindings
+        await wait_until(pilot, lambda: footer.compositions > 0)
+        await pilot.pause()
+        assert keys_after_the_frame == [True]  # once, not per change of focus, width and bindings
+        assert footer.compositions == 1
         assert check_key(footer).has_class("-disabled")  # not connected yet
         gate.set()
         await wait_for_accounts(pilot)

@@ -6,7 +6,7 @@ saves to the table, and keeps the inspector on the selected account.
 
 The inspector pane is mounted right after the first frame (the list is drawn without it): it
 has nothing to show before the connection, and composing, styling and drawing it was a sixth
-of that frame's work.
+of that frame's work. The footer's keys come right after that frame too.
 """
 
 from __future__ import annotations
@@ -92,12 +92,13 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
 
     def on_accounts_table_drawn(self, _: AccountsTable.Drawn) -> None:
         self.drawn.set()
+        self.query_one(KeyFooter).show_keys()
         self.mount_inspector()
 
     def compose(self) -> ComposeResult:
         yield FittingHeader()
         yield AccountsTable(id="accounts-view")
-        yield KeyFooter()
+        yield KeyFooter(keys_later=True)
 
     def mount_inspector(self) -> AwaitMount:
         """Mount the inspector pane under the table, once (awaitable: it is mounted then)."""

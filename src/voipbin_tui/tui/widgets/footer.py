@@ -8,6 +8,8 @@ one of them is still in ``?`` and the palette).
 Its keys are laid out once per change: Textual recomposes the footer on every change of
 bindings (focus, a key greyed) and this one on a new width too, and at start those came three
 times before the first frame; each key also styled itself twice over (compact, then not).
+A screen whose first frame is to come quick can hold the keys back until that frame is out
+(``keys_later``, then ``show_keys``).
 """
 
 from __future__ import annotations
@@ -36,15 +38,24 @@ def key_width(key: FooterKey) -> int:
 class KeyFooter(Footer):
     """A footer that keeps quit and help whatever the width."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keys_later: bool = False) -> None:
         super().__init__()
+        self._keys_held = keys_later
         self._laid_out_for = 0
         self._recompose_pending = False
         self._composed_for: tuple[object, ...] | None = None
         self.compositions = 0
         """Times the keys were laid out (a test holds that start lays them out once)."""
 
+    def show_keys(self) -> None:
+        """Lay the keys out, if they were held back (``keys_later``)."""
+        if self._keys_held:
+            self._keys_held = False
+            self.call_later(self._recompose_soon)  # from the footer's own queue: its keys bind to it
+
     def compose(self) -> ComposeResult:
+        if self._keys_held:
+            return
         keys = [widget for widget in super().compose() if isinstance(widget, FooterKey)]
         if keys:
             self.compositions += 1
@@ -87,7 +98,7 @@ class KeyFooter(Footer):
 
     async def _recompose_now(self) -> None:
         self._recompose_pending = False
-        if self._what_shows() != self._composed_for:
+        if self.is_attached and not self._keys_held and self._what_shows() != self._composed_for:
             await self.recompose()
 
     def _what_shows(self) -> tuple[object, ...]:
