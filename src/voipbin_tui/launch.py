@@ -1,8 +1,8 @@
 """The ``voipbin-tui`` console script: the TUI's first frame before click, pydantic and httpx.
 
-Deciding what to connect to takes click's parsing and the config (pydantic, pydantic-settings)
-and connecting takes the client (httpx): about half a second of imports on this machine
-before anything is drawn. A launch that opened the TUI without asking for a password leaves a
+Deciding what to connect to takes click's parsing and the config (pydantic) and connecting
+takes the client (httpx): about half a second of imports on this machine before anything is
+drawn. A launch that opened the TUI without asking for a password leaves a
 *launch record* in the user cache dir, named by a digest of everything that decided its target
 (the arguments, the ``VOIPBIN_*``, ``XDG_*`` and ``HOME`` environment, the working directory)
 and holding what the first frame needs: the config file it read (and a digest of its bytes),
