@@ -6,6 +6,7 @@ zone is UTC and today is the clock's day, the hook URL shown is a fixed public o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -77,6 +78,19 @@ def opener_for(backend: EmbeddedBackend, data_dir: Path | None = None, **client_
     async def open_connection() -> AsyncIterator[Connection]:
         async with VoipbinClient(backend.api_url, accesskey=backend.accesskey, **client_options) as client:
             yield sandbox_connection(backend, client, data_dir)
+
+    return open_connection
+
+
+def gated(backend: EmbeddedBackend, gate: asyncio.Event):
+    """The sandbox's connection, held back until ``gate`` opens (a slow start, a slow link)."""
+    opener = opener_for(backend)
+
+    @asynccontextmanager
+    async def open_connection() -> AsyncIterator[Connection]:
+        await gate.wait()
+        async with opener() as connection:
+            yield connection
 
     return open_connection
 

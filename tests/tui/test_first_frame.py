@@ -4,16 +4,13 @@ later still arrives and works."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 from textual.app import ComposeResult
 from textual.widgets._footer import FooterKey
 
-from tests.tui.conftest import accounts_screen, opener_for, wait_for_accounts, wait_until
+from tests.tui.conftest import accounts_screen, gated, wait_for_accounts, wait_until
 from voipbin_tui.backend.server import EmbeddedBackend
-from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.accounts import AccountsScreen
 from voipbin_tui.tui.widgets.footer import KeyFooter
@@ -22,15 +19,7 @@ from voipbin_tui.tui.widgets.inspector import InspectorPane
 
 def gated_app(backend: EmbeddedBackend, gate: asyncio.Event) -> VoipbinApp:
     """An app that connects to ``backend`` only once ``gate`` is set (a slow start)."""
-    open_backend = opener_for(backend)
-
-    @asynccontextmanager
-    async def open_connection() -> AsyncIterator[Connection]:
-        await gate.wait()
-        async with open_backend() as connection:
-            yield connection
-
-    return VoipbinApp(open_connection)
+    return VoipbinApp(gated(backend, gate))
 
 
 def check_key(footer: KeyFooter) -> FooterKey:

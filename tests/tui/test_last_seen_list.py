@@ -25,23 +25,10 @@ from voipbin_tui.connection import Connection
 from voipbin_tui.tui.app import LAST_SEEN_REFUSAL, Startup, VoipbinApp
 from voipbin_tui.tui.screens.accounts import AccountsScreen
 
-from .conftest import accounts_screen, opener_for, screen_text, toasts, wait_for_accounts, wait_until
+from .conftest import accounts_screen, gated, opener_for, screen_text, toasts, wait_for_accounts, wait_until
 
 FLOW_ID = UUID("b2c3d4e5-f6a7-8901-bcde-f12345678901")
 STALE = Account(id=UUID("0f6e5d4c-3b2a-4190-8877-665544332211"), type="sms", name="Gone since last run")
-
-
-def gated(backend: EmbeddedBackend, gate: asyncio.Event):
-    """The sandbox's connection, held back until ``gate`` opens (a slow start, a slow link)."""
-    opener = opener_for(backend)
-
-    @asynccontextmanager
-    async def open_connection() -> AsyncIterator[Connection]:
-        await gate.wait()
-        async with opener() as connection:
-            yield connection
-
-    return open_connection
 
 
 async def test_the_list_last_seen_shows_at_once_and_the_fresh_one_replaces_it(
