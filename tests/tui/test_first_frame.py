@@ -13,6 +13,7 @@ from tests.tui.conftest import accounts_screen, gated, wait_for_accounts, wait_u
 from voipbin_tui.backend.server import EmbeddedBackend
 from voipbin_tui.tui.app import VoipbinApp
 from voipbin_tui.tui.screens.accounts import AccountsScreen
+from voipbin_tui.tui.widgets.accounts_table import AccountsTable
 from voipbin_tui.tui.widgets.footer import KeyFooter
 from voipbin_tui.tui.widgets.inspector import InspectorPane
 
@@ -83,3 +84,12 @@ async def test_the_inspector_pane_comes_right_after_the_first_frame_and_works(
         assert account is not None and pane._account_id == str(account.id)  # it follows the selection
         await pilot.press("i")
         assert pane.has_focus_within
+
+
+async def test_a_list_drawn_as_the_app_closes_mounts_nothing_and_raises_nothing() -> None:
+    """A launch record that no longer resolves closes the app at once: the table's first draw can
+    arrive when its screen is already off the app (Textual refuses a mount there)."""
+    screen = AccountsScreen()  # never attached, as a screen the closing app has taken down
+    screen.on_accounts_table_drawn(AccountsTable.Drawn())
+    await screen.mount_inspector()
+    assert screen.drawn.is_set() and not screen.inspector.is_mounted

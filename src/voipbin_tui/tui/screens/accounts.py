@@ -92,6 +92,8 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
 
     def on_accounts_table_drawn(self, _: AccountsTable.Drawn) -> None:
         self.drawn.set()
+        if not self.is_attached:  # the app closed first (e.g. for the normal path): nothing to add
+            return
         self.query_one(KeyFooter).show_keys()
         self.mount_inspector()
 
@@ -101,7 +103,10 @@ class AccountsScreen(AppAccess, ShowsAnAccount, Screen[None]):
         yield KeyFooter(keys_later=True)
 
     def mount_inspector(self) -> AwaitMount:
-        """Mount the inspector pane under the table, once (awaitable: it is mounted then)."""
+        """Mount the inspector pane under the table, once (awaitable: it is mounted then);
+        nothing on a screen the closing app has already taken down."""
+        if not self.is_attached:
+            return AwaitMount(self, [])
         if self._inspector_mounting is None:
             self._inspector_mounting = self.mount(self._inspector, after=self.accounts_table)
             self.call_later(self._follow_once_mounted)
