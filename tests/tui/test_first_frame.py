@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
 from tests.tui.conftest import accounts_screen, gated, wait_for_accounts, wait_until
@@ -23,6 +24,12 @@ def gated_app(backend: EmbeddedBackend, gate: asyncio.Event) -> VoipbinApp:
     return VoipbinApp(gated(backend, gate))
 
 
+def after_the_first_frame(widget: Widget) -> bool:
+    """The accounts screen ``widget`` is on has drawn its list already."""
+    screen = widget.screen
+    return isinstance(screen, AccountsScreen) and screen.drawn.is_set()
+
+
 def check_key(footer: KeyFooter) -> FooterKey:
     return next(key for key in footer.query(FooterKey) if key.action == "app.check_account")
 
@@ -35,9 +42,8 @@ async def test_the_footer_lays_its_keys_out_once_after_the_first_frame_and_follo
 
     def recording_compose(footer: KeyFooter) -> ComposeResult:
         keys = list(compose(footer))
-        screen = footer.screen
         if keys:
-            keys_after_the_frame.append(isinstance(screen, AccountsScreen) and screen.drawn.is_set())
+            keys_after_the_frame.append(after_the_first_frame(footer))
         return iter(keys)
 
     monkeypatch.setattr(KeyFooter, "compose", recording_compose)
@@ -64,8 +70,7 @@ async def test_the_inspector_pane_comes_right_after_the_first_frame_and_works(
     compose = InspectorPane.compose
 
     def recording_compose(pane: InspectorPane) -> ComposeResult:
-        screen = pane.screen
-        composed_after_the_frame.append(isinstance(screen, AccountsScreen) and screen.drawn.is_set())
+        composed_after_the_frame.append(after_the_first_frame(pane))
         return compose(pane)
 
     monkeypatch.setattr(InspectorPane, "compose", recording_compose)
@@ -81,7 +86,7 @@ async def test_the_inspector_pane_comes_right_after_the_first_frame_and_works(
         assert pane.region.height >= 6
         await wait_until(pilot, lambda: pane.connected)
         account = screen.selected_account()
-        assert account is not None and pane._account_id == str(account.id)  # it follows the selection
+        assert account is not None and pane.followed_account_id == str(account.id)  # it follows the selection
         await pilot.press("i")
         assert pane.has_focus_within
 

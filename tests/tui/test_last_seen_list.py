@@ -31,11 +31,17 @@ FLOW_ID = UUID("b2c3d4e5-f6a7-8901-bcde-f12345678901")
 STALE = Account(id=UUID("0f6e5d4c-3b2a-4190-8877-665544332211"), type="sms", name="Gone since last run")
 
 
+def stale_cache(data_dir: Path) -> AccountCache:
+    """The sandbox's cache, holding a list last seen with an account the backend no longer has."""
+    cache = AccountCache(data_dir, SandboxTarget(data_dir))
+    cache.write([STALE], {})
+    return cache
+
+
 async def test_the_list_last_seen_shows_at_once_and_the_fresh_one_replaces_it(
     sandbox: EmbeddedBackend, tmp_path: Path
 ) -> None:
-    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
-    cache.write([STALE], {})
+    cache = stale_cache(tmp_path)
     gate = asyncio.Event()
     app = VoipbinApp(gated(sandbox, gate), account_cache=cache)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -65,8 +71,7 @@ async def test_the_list_last_seen_shows_at_once_and_the_fresh_one_replaces_it(
 async def test_a_fresh_list_that_comes_first_is_not_covered_by_the_one_last_seen(
     sandbox: EmbeddedBackend, tmp_path: Path
 ) -> None:
-    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
-    cache.write([STALE], {})
+    cache = stale_cache(tmp_path)
     app = VoipbinApp(opener_for(sandbox), account_cache=cache)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for_accounts(pilot)
@@ -94,8 +99,7 @@ class HeldAccountPages(httpx.AsyncBaseTransport):
 async def test_the_list_last_seen_stays_in_view_while_the_fresh_one_loads(
     sandbox: EmbeddedBackend, tmp_path: Path
 ) -> None:
-    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
-    cache.write([STALE], {})
+    cache = stale_cache(tmp_path)
     pages = asyncio.Event()
     app = VoipbinApp(opener_for(sandbox, transport=HeldAccountPages(pages)), account_cache=cache)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -138,8 +142,7 @@ def test_the_list_last_seen_as_drawn(snap_compare, tmp_path: Path, fixtures_root
 async def test_from_a_launch_record_the_list_shows_before_the_command_line_is_resolved(
     sandbox: EmbeddedBackend, tmp_path: Path
 ) -> None:
-    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
-    cache.write([STALE], {})
+    cache = stale_cache(tmp_path)
     resolving = threading.Event()
     resolved = threading.Event()
 
@@ -209,8 +212,7 @@ async def test_a_record_whose_keys_or_read_only_were_not_these_starts_over(
 
 
 async def test_a_record_that_does_not_resolve_closes_the_app_for_the_normal_path(tmp_path: Path) -> None:
-    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
-    cache.write([STALE], {})
+    cache = stale_cache(tmp_path)
     app = VoipbinApp.resolved_later(lambda: None, read_only=False, keymap={}, account_cache=cache)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.normal_path_needed)
@@ -220,8 +222,7 @@ async def test_a_record_that_does_not_resolve_closes_the_app_for_the_normal_path
 async def test_a_list_last_seen_goes_when_the_backend_has_no_account_any_more(
     empty_sandbox: EmbeddedBackend, tmp_path: Path
 ) -> None:
-    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
-    cache.write([STALE], {})
+    cache = stale_cache(tmp_path)
     app = VoipbinApp(opener_for(empty_sandbox), account_cache=cache)
     async with app.run_test(size=(120, 40)) as pilot:
         table = accounts_screen(pilot).accounts_table
@@ -266,8 +267,7 @@ async def test_from_a_launch_record_the_command_line_waits_for_the_list_to_be_dr
     """Resolving imports click, pydantic and httpx on the same core: started before the list
     last seen is on screen, it holds that list back. The home screen says when it is drawn (its
     table laid out at its size, the cached rows in it), and resolving starts after that."""
-    cache = AccountCache(tmp_path, SandboxTarget(tmp_path))
-    cache.write([STALE], {})
+    cache = stale_cache(tmp_path)
     home_when_resolving: list[bool] = []
     app: VoipbinApp
 

@@ -248,6 +248,11 @@ class InspectorPane(Vertical):
 
     # -- scope and filters --------------------------------------------------------------
 
+    @property
+    def followed_account_id(self) -> str | None:
+        """The account whose traffic the pane shows (None: none selected yet)."""
+        return self._account_id
+
     def follow_account(self, account_id: str | None, label: str = "") -> None:
         """The accounts list moved: show this account's traffic (unless showing all)."""
         if account_id == self._account_id:
